@@ -1,0 +1,42 @@
+# ragmono: `make run` serves the API, `make test` runs every check. Both install what is missing.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(shell command -v $(PYTHON))
+
+.PHONY: help install run test lint format typecheck bench bench-quality clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed ## Install ragmono and its dev tools into .venv (idempotent)
+
+run: install ## Serve the API on 127.0.0.1:8000 with embedded defaults (ARGS="--port 9000")
+	$(VENV)/bin/ragmono serve $(ARGS)
+
+lint: install ## ruff check, ruff format --check, mypy --strict
+	$(VENV)/bin/ruff check src tests benchmarks migrations
+	$(VENV)/bin/ruff format --check src tests benchmarks migrations
+	$(VENV)/bin/mypy --strict src
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests benchmarks migrations
+	$(VENV)/bin/ruff format src tests benchmarks migrations
+
+test: lint ## Lint, type-check and run the whole test suite
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean: ## Remove the virtualenvs and caches (not ./data)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

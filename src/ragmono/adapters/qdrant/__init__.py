@@ -1,0 +1,1 @@
+"""Vector-store adapters on Qdrant: the embedded engine, one server, or a cluster."""

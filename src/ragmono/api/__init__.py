@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every module: the versioned routers, problem+json, middleware."""

@@ -1,0 +1,12 @@
+"""The /api/v1 router: every versioned module controller. A v2 is a new file beside this one."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from ragmono.modules.collections import CollectionController
+
+
+def build_v1_router() -> Router:
+    """Router("/api/v1") with every module's controller."""
+    return Router(path="/api/v1", route_handlers=[CollectionController])

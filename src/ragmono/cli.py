@@ -1,0 +1,63 @@
+"""The ``ragmono`` command: serve, and the operational subcommands added by each module."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ragmono.settings import Settings, SettingsError, load_settings
+
+DEFAULT_CONFIG = Path("config/ragmono.toml")
+
+
+def _load(config: str | None, overrides: dict[str, str]) -> Settings:
+    path = Path(config) if config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    environ = {**os.environ, **overrides}
+    try:
+        return load_settings(path, environ)
+    except SettingsError as exc:
+        click.echo(f"ragmono: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+@click.version_option(package_name="ragmono")
+def main() -> None:
+    """ragmono: ingest documents, answer questions over them with citations."""
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (server.host).")
+@click.option("--port", type=int, help="TCP port (server.port).")
+@click.option("--data-dir", help="Data directory (storage.data_dir).")
+@click.option("--config", "config", help="TOML settings file (default: config/ragmono.toml).")
+def serve(host: str | None, port: int | None, data_dir: str | None, config: str | None) -> None:
+    """Serve the API with granian."""
+    overrides = {
+        key: value
+        for key, value in (
+            ("RAGMONO_SERVER__HOST", host),
+            ("RAGMONO_SERVER__PORT", str(port) if port is not None else None),
+            ("RAGMONO_STORAGE__DATA_DIR", data_dir),
+        )
+        if value is not None
+    }
+    settings = _load(config, overrides)
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    # granian imports the app in its worker; the factory re-reads the same settings there.
+    os.environ.update(overrides)
+    if config:
+        os.environ["RAGMONO_CONFIG"] = config
+    Server(
+        "ragmono.asgi:app",
+        address=settings.server.host,
+        port=settings.server.port,
+        interface=Interfaces.ASGI,
+        workers=settings.server.workers,
+        factory=True,
+    ).serve()

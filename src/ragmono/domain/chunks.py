@@ -1,0 +1,65 @@
+"""Chunks as stored and as found: the payload, the vectors and the scored hit."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from ragmono.domain.filters import Filter
+
+SearchMode = Literal["dense", "keyword", "hybrid"]
+
+
+class SparseVector(msgspec.Struct, frozen=True):
+    """A sparse keyword vector: token hashes and their weights."""
+
+    indices: list[int]
+    values: list[float]
+
+
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload stored with each point."""
+
+    document_id: str
+    source: str
+    chunk_index: int
+    chunk_total: int
+    content_hash: str
+    text: str
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    ingested_at: float = 0.0
+
+
+class ChunkPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk with its id and both vectors, ready to upsert."""
+
+    id: str
+    dense: list[float]
+    sparse: SparseVector
+    chunk: Chunk
+
+
+class ScoredChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A search hit."""
+
+    id: str
+    score: float
+    chunk: Chunk
+
+
+class VectorQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """One search against one collection.
+
+    ``dense`` is required for dense and hybrid mode, ``sparse`` for keyword and hybrid mode.
+    Hybrid fuses both rankings with reciprocal rank fusion (``rrf_k``).
+    """
+
+    mode: SearchMode
+    limit: int
+    dense: list[float] | None = None
+    sparse: SparseVector | None = None
+    filter: Filter | None = None
+    score_threshold: float | None = None
+    rrf_k: int = 60
+    prefetch_limit: int = 100

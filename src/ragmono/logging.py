@@ -1,0 +1,57 @@
+"""structlog set-up: JSON lines off a TTY, readable lines on one; request id from contextvars."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from ragmono.settings import LoggingSettings
+
+__all__ = ["configure_logging", "redact"]
+
+_SECRET_KEYS = ("token", "secret", "password", "authorization", "api_key")
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Blank out values whose key names a secret, wherever a caller passed one by mistake."""
+    for key in event:
+        if any(s in key.lower() for s in _SECRET_KEYS):
+            event[key] = "***"
+    return event
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    # Resolved per logger, not at configure time, so a replaced sys.stderr is honoured.
+    return structlog.PrintLogger(sys.stderr)
+
+
+def configure_logging(settings: LoggingSettings, *, cache_loggers: bool = True) -> None:
+    """Configure structlog and the stdlib root logger once per process.
+
+    Tests pass ``cache_loggers=False`` so each log call finds the current (captured) stderr.
+    """
+    level = getattr(logging, settings.level.upper())
+    as_json = settings.format == "json" or (settings.format == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=cache_loggers,
+    )
+    logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, force=True)

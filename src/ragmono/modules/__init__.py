@@ -1,0 +1,1 @@
+"""Business modules, one folder each: controller (HTTP) -> service (logic) -> ports."""

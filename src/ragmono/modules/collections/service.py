@@ -1,0 +1,108 @@
+"""Collections: create, describe, change and drop, with the embedder recorded in each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from ragmono.domain import ChunkingConfig, CollectionSpec, CollectionStats, EmbedderRef
+from ragmono.errors import InvalidInput, NotFound
+from ragmono.ports import VectorStore
+
+
+class CollectionService:
+    """Owns collection lifecycle on top of the vector store's catalog."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: EmbedderRef,
+        *,
+        default_chunking: ChunkingConfig,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._default_chunking = default_chunking
+        self._clock = clock
+
+    async def create(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        dimensions: int | None = None,
+        distance: str = "cosine",
+        chunking: ChunkingConfig | None = None,
+    ) -> CollectionSpec:
+        """Create a collection for the configured embedder; ``dimensions`` must agree with it."""
+        if dimensions is not None and dimensions != self._embedder.dimensions:
+            raise InvalidInput(
+                f"dimensions {dimensions} do not match the configured embedder "
+                f"{self._embedder.provider}/{self._embedder.model} "
+                f"({self._embedder.dimensions} dimensions)",
+                field="body.dimensions",
+            )
+        chunking = _checked_chunking(chunking or self._default_chunking)
+        now = self._clock()
+        spec = CollectionSpec(
+            name=name,
+            embedder=self._embedder,
+            distance=distance,  # type: ignore[arg-type]  # validated by the schema
+            chunking=chunking,
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._store.create_collection(spec)
+        return spec
+
+    async def get(self, name: str) -> CollectionSpec:
+        """The catalog entry; NotFound when missing."""
+        spec = await self._store.get_collection(name)
+        if spec is None:
+            raise NotFound(f"collection {name!r} does not exist", field="name")
+        return spec
+
+    async def get_with_stats(self, name: str) -> tuple[CollectionSpec, CollectionStats]:
+        """The catalog entry and its current stats."""
+        spec = await self.get(name)
+        return spec, await self._store.stats(name)
+
+    async def list_with_stats(self) -> list[tuple[CollectionSpec, CollectionStats]]:
+        """Every collection with its stats."""
+        return [
+            (spec, await self._store.stats(spec.name))
+            for spec in await self._store.list_collections()
+        ]
+
+    async def update(
+        self, name: str, *, description: str | None = None, chunking: ChunkingConfig | None = None
+    ) -> CollectionSpec:
+        """Change description and chunking (affects documents ingested from now on)."""
+        spec = await self.get(name)
+        changes: dict[str, object] = {"updated_at": self._clock()}
+        if description is not None:
+            changes["description"] = description
+        if chunking is not None:
+            changes["chunking"] = _checked_chunking(chunking)
+        updated = msgspec.structs.replace(spec, **changes)
+        await self._store.update_collection(updated)
+        return updated
+
+    async def delete(self, name: str) -> None:
+        """Drop a collection with all of its documents."""
+        await self.get(name)
+        await self._store.delete_collection(name)
+
+
+def _checked_chunking(chunking: ChunkingConfig) -> ChunkingConfig:
+    if chunking.chunk_overlap >= chunking.chunk_size:
+        raise InvalidInput(
+            f"chunk_overlap ({chunking.chunk_overlap}) must be smaller than "
+            f"chunk_size ({chunking.chunk_size})",
+            field="body.chunking.chunk_overlap",
+        )
+    return chunking

@@ -1,0 +1,98 @@
+"""The vector-store port: collections (with their catalog entry) and chunk points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from ragmono.domain import (
+    Chunk,
+    ChunkPoint,
+    CollectionSpec,
+    CollectionStats,
+    DependencyHealth,
+    Filter,
+    ScoredChunk,
+    VectorQuery,
+)
+
+
+class StoredChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored point's id and payload, as returned by a scroll."""
+
+    id: str
+    chunk: Chunk
+
+
+class VectorStore(Protocol):
+    """Where chunks and their vectors live (embedded engine, one server or a cluster).
+
+    Adapters raise ``Conflict`` for a duplicate collection, ``NotFound`` for a missing one and
+    ``DependencyUnavailable`` when the store cannot be reached.
+    """
+
+    mode: str
+
+    async def create_collection(self, spec: CollectionSpec) -> None:
+        """Create the collection and record ``spec``; nothing is left behind on failure."""
+        ...
+
+    async def get_collection(self, name: str) -> CollectionSpec | None:
+        """The catalog entry of ``name``, or None."""
+        ...
+
+    async def list_collections(self) -> list[CollectionSpec]:
+        """Every collection's catalog entry, sorted by name."""
+        ...
+
+    async def update_collection(self, spec: CollectionSpec) -> None:
+        """Replace the catalog entry (metadata only: description, chunking, version)."""
+        ...
+
+    async def delete_collection(self, name: str) -> None:
+        """Drop the collection and all of its points."""
+        ...
+
+    async def stats(self, name: str) -> CollectionStats:
+        """Point count and size of one collection."""
+        ...
+
+    async def upsert(self, collection: str, points: Sequence[ChunkPoint]) -> None:
+        """Insert or replace points by id."""
+        ...
+
+    async def delete(self, collection: str, flt: Filter) -> None:
+        """Delete every point that matches ``flt``."""
+        ...
+
+    async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
+        """Delete points by id; missing ids are ignored."""
+        ...
+
+    async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
+        """The best ``query.limit`` chunks, best first."""
+        ...
+
+    async def scroll(
+        self, collection: str, flt: Filter | None, limit: int, offset: str | None = None
+    ) -> tuple[list[StoredChunk], str | None]:
+        """One page of stored chunks and the offset of the next page (None on the last)."""
+        ...
+
+    async def count(self, collection: str, flt: Filter | None = None) -> int:
+        """Exact number of points matching ``flt``."""
+        ...
+
+    async def optimize(self, collection: str) -> None:
+        """A bulk write ended: build indexes now (or schedule it) so searches stay fast."""
+        ...
+
+    async def health(self) -> DependencyHealth:
+        """Reachability and latency, cheap enough for every /ready call."""
+        ...
+
+    async def close(self) -> None:
+        """Release files, connections and worker threads."""
+        ...

@@ -1,0 +1,330 @@
+"""Settings: frozen msgspec Structs loaded as defaults < TOML file < ``RAGMONO_*`` environment.
+
+The key names are public contract (design section 8). Every key can be overridden from the
+environment as ``RAGMONO_<SECTION>__<KEY>`` (top-level keys as ``RAGMONO_<KEY>``); list values
+are given as JSON (``["a","b"]``) or comma-separated (``a,b``).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+__all__ = [
+    "AuthSettings",
+    "BackupSettings",
+    "BreakerOverride",
+    "BreakerSettings",
+    "CacheSettings",
+    "CorsSettings",
+    "EmbedderSettings",
+    "GeneratorSettings",
+    "IngestSettings",
+    "LoggingSettings",
+    "OllamaSettings",
+    "RateLimitSettings",
+    "RedisSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "StorageSettings",
+    "VectorStoreSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "RAGMONO_"
+
+PositiveFloat = Annotated[float, Meta(gt=0)]
+Port = Annotated[int, Meta(ge=0, le=65535)]
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a bad value; the message names the key."""
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every settings section: immutable, strict about unknown keys."""
+
+
+class ServerSettings(_Section, frozen=True):
+    host: str = "127.0.0.1"
+    """Interface to bind."""
+    port: Port = 8000
+    """TCP port to listen on (0 picks a free one)."""
+    workers: Annotated[int, Meta(ge=1, le=64)] = 1
+    """granian worker processes; embedded vector-store mode requires 1 (one owner per directory)."""
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 10 * 1024 * 1024
+    """Largest JSON request body accepted; larger bodies get 413."""
+    max_upload_bytes: Annotated[int, Meta(ge=1024)] = 50 * 1024 * 1024
+    """Largest multipart upload accepted (all files together); larger uploads get 413."""
+    hsts: bool = False
+    """Send Strict-Transport-Security (enable only behind TLS)."""
+
+
+class StorageSettings(_Section, frozen=True):
+    data_dir: str = "./data"
+    """Where the embedded vector store, the catalog and job inputs live."""
+
+
+class VectorStoreSettings(_Section, frozen=True):
+    mode: Literal["embedded", "server", "cluster"] = "embedded"
+    """embedded: qdrant-edge in-process; server: one Qdrant URL; cluster: several node URLs."""
+    url: str = ""
+    """Qdrant URL for server mode."""
+    urls: list[str] = msgspec.field(default_factory=list)
+    """Node URLs for cluster mode."""
+    api_key: str = ""
+    """Qdrant API key (server and cluster modes)."""
+    timeout_s: PositiveFloat = 5.0
+    """Timeout of each vector-store call."""
+    prefer_grpc: bool = False
+    """Use gRPC instead of REST to talk to Qdrant."""
+    shard_number: Annotated[int, Meta(ge=0)] = 0
+    """Shards per collection in cluster mode; 0 means twice the node count."""
+    replication_factor: Annotated[int, Meta(ge=1)] = 2
+    """Copies of each shard in cluster mode."""
+    write_consistency_factor: Annotated[int, Meta(ge=1)] = 1
+    """Replicas that must confirm a write in cluster mode."""
+    read_consistency: Literal["all", "majority", "quorum", "1"] = "1"
+    """Read consistency in cluster mode."""
+    health_interval_s: PositiveFloat = 5.0
+    """How often each cluster node's /readyz is probed."""
+
+
+class EmbedderSettings(_Section, frozen=True):
+    provider: Literal["local", "ollama"] = "local"
+    """local: all-MiniLM-L6-v2 int8 ONNX in-process; ollama: /api/embed."""
+    model: str = "all-MiniLM-L6-v2"
+    """Embedding model name."""
+    dimensions: Annotated[int, Meta(ge=0)] = 0
+    """Vector size; 0 means the model's own (384 for all-MiniLM-L6-v2)."""
+    batch_size: Annotated[int, Meta(ge=1, le=1024)] = 32
+    """Texts per embedding call."""
+
+
+class GeneratorSettings(_Section, frozen=True):
+    provider: Literal["extractive", "ollama"] = "extractive"
+    """extractive: answers built from the best passages (no LLM); ollama: /api/chat."""
+    model: str = ""
+    """LLM name for the ollama provider."""
+    keep_alive: str = "5m"
+    """How long Ollama keeps the model loaded after a call."""
+    temperature: Annotated[float, Meta(ge=0, le=2)] = 0.1
+    """Sampling temperature."""
+    max_tokens: Annotated[int, Meta(ge=1)] = 512
+    """Most tokens generated per answer."""
+
+
+class OllamaSettings(_Section, frozen=True):
+    url: str = "http://127.0.0.1:11434"
+    """Base URL of the Ollama server."""
+    timeout_s: PositiveFloat = 30.0
+    """Timeout of each Ollama call (the client's own default is none)."""
+
+
+class RedisSettings(_Section, frozen=True):
+    url: str = ""
+    """redis:// URL; empty keeps cache, rate limits and jobs in-process."""
+    timeout_s: PositiveFloat = 0.5
+    """Socket timeout of each Redis call."""
+    key_prefix: str = "ragmono:"
+    """Prefix of every key written."""
+
+
+class AuthSettings(_Section, frozen=True):
+    service_tokens: list[str] = msgspec.field(default_factory=list)
+    """Accepted X-Service-Token values, each ``token`` or ``token:scope+scope`` (none: all)."""
+    jwt_secret: str = ""
+    """HS256 shared secret for bearer tokens."""
+    jwks_url: str = ""
+    """JWKS URL for RS256/ES256 bearer tokens."""
+    issuer: str = ""
+    """Required ``iss`` claim (empty: not checked)."""
+    audience: str = ""
+    """Required ``aud`` claim (empty: not checked)."""
+    leeway_s: Annotated[int, Meta(ge=0, le=300)] = 30
+    """Clock skew tolerated on exp/nbf/iat."""
+    metrics_token: str = ""
+    """If set, GET /metrics requires ``Authorization: Bearer <token>``."""
+
+
+class RateLimitSettings(_Section, frozen=True):
+    enabled: bool = True
+    """Apply per-client rate limits to /api/v1."""
+    default: Annotated[str, Meta(pattern=r"^\d+/(second|minute|hour|day)$")] = "100/minute"
+    """Requests allowed per client and route group, as ``N/unit``."""
+    routes: dict[str, str] = msgspec.field(default_factory=dict)
+    """Per route-group overrides, e.g. ``{"ingest" = "10/minute"}``."""
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    """Networks whose X-Forwarded-For / Forwarded headers are believed."""
+
+
+class CorsSettings(_Section, frozen=True):
+    allow_origins: list[str] = msgspec.field(default_factory=list)
+    """Origins allowed by CORS; empty disables CORS."""
+    allow_methods: list[str] = msgspec.field(
+        default_factory=lambda: ["GET", "POST", "PATCH", "DELETE"]
+    )
+    """Methods allowed by CORS."""
+    allow_headers: list[str] = msgspec.field(
+        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID", "X-Service-Token"]
+    )
+    """Request headers allowed by CORS."""
+    allow_credentials: bool = False
+    """Allow credentials on CORS requests."""
+
+
+class BreakerOverride(_Section, frozen=True):
+    fail_max: Annotated[int, Meta(ge=1)] | None = None
+    """Consecutive failures that open this breaker."""
+    reset_timeout_s: PositiveFloat | None = None
+    """Seconds open before one half-open trial call."""
+    timeout_s: PositiveFloat | None = None
+    """Timeout of each call through this breaker."""
+
+
+class BreakerSettings(_Section, frozen=True):
+    fail_max: Annotated[int, Meta(ge=1)] = 5
+    """Consecutive failures that open a breaker."""
+    reset_timeout_s: PositiveFloat = 30.0
+    """Seconds a breaker stays open before one half-open trial call."""
+    ollama_embed: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the embedding breaker."""
+    ollama_generate: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the generation breaker."""
+    qdrant: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the vector-store breaker(s)."""
+    redis: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the Redis breaker."""
+
+
+class BackupSettings(_Section, frozen=True):
+    dir: str = "./data/backups"
+    """Where backups are written."""
+    schedule: str = "0 2 * * *"
+    """Cron expression (local time) of scheduled backups; empty disables the schedule."""
+    keep_days: Annotated[int, Meta(ge=0)] = 30
+    """Backups older than this are pruned..."""
+    keep_last: Annotated[int, Meta(ge=0)] = 7
+    """...but the newest this many are always kept."""
+
+
+class LoggingSettings(_Section, frozen=True):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level logged."""
+    format: Literal["auto", "json", "console"] = "auto"
+    """auto: console on a TTY, JSON otherwise."""
+
+
+class IngestSettings(_Section, frozen=True):
+    chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 512
+    """Default chunk size in tokens for new collections."""
+    chunk_overlap: Annotated[int, Meta(ge=0, le=4096)] = 64
+    """Default overlap between chunks in tokens."""
+    async_threshold_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024
+    """Requests with more text than this become a background job (202)."""
+    allowed_roots: list[str] = msgspec.field(default_factory=list)
+    """Server directories that POST .../sync may read; empty disables sync."""
+
+
+class CacheSettings(_Section, frozen=True):
+    ttl_s: Annotated[int, Meta(ge=0)] = 600
+    """Lifetime of cached search and query results; 0 disables the cache."""
+    max_entries: Annotated[int, Meta(ge=1)] = 10_000
+    """Size of the in-process LRU tier."""
+
+
+class Settings(_Section, frozen=True):
+    profile: Literal["dev", "prod"] = "dev"
+    """dev or prod; prod refuses to start without auth configured."""
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    vector_store: VectorStoreSettings = msgspec.field(default_factory=VectorStoreSettings)
+    embedder: EmbedderSettings = msgspec.field(default_factory=EmbedderSettings)
+    generator: GeneratorSettings = msgspec.field(default_factory=GeneratorSettings)
+    ollama: OllamaSettings = msgspec.field(default_factory=OllamaSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    cors: CorsSettings = msgspec.field(default_factory=CorsSettings)
+    breakers: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
+    backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
+    cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory as an absolute path."""
+        return Path(self.storage.data_dir).expanduser().resolve()
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, then the TOML file at ``path``, then ``RAGMONO_*`` variables.
+
+    Raises :class:`SettingsError` naming the key when a key is unknown or a value is invalid.
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"config file not found: {file}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {file} is not valid TOML: {exc}") from None
+    for name, value in (environ or {}).items():
+        if name.startswith(ENV_PREFIX) and not name.startswith(ENV_PREFIX + "TEST_"):
+            _apply_env(raw, name, value)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {_dotted(exc)}") from None
+
+
+def _apply_env(raw: dict[str, Any], name: str, value: str) -> None:
+    parts = [p.lower() for p in name.removeprefix(ENV_PREFIX).split("__")]
+    target = raw
+    for part in parts[:-1]:
+        nested = target.setdefault(part, {})
+        if not isinstance(nested, dict):
+            raise SettingsError(f"invalid setting {name}: {part} is not a section")
+        target = nested
+    target[parts[-1]] = _parse_env_value(parts, value)
+
+
+def _parse_env_value(parts: list[str], value: str) -> Any:
+    stripped = value.strip()
+    if stripped.startswith(("[", "{")):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"invalid JSON for {'.'.join(parts)}: {exc}") from None
+    if _is_list_field(parts):
+        return [item.strip() for item in stripped.split(",") if item.strip()]
+    return value
+
+
+def _is_list_field(parts: list[str]) -> bool:
+    node: msgspec.inspect.Type = msgspec.inspect.type_info(Settings)
+    for part in parts:
+        if not isinstance(node, msgspec.inspect.StructType):
+            return False
+        field = next((f for f in node.fields if f.name == part), None)
+        if field is None:
+            return False
+        node = field.type
+    return isinstance(node, msgspec.inspect.ListType)
+
+
+def _dotted(exc: msgspec.ValidationError) -> str:
+    # msgspec reports paths as `$.server.port`; users write `server.port`.
+    return str(exc).replace("`$.", "`").replace("$.", "")

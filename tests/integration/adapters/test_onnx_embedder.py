@@ -1,0 +1,41 @@
+"""The local ONNX embedder agrees with fp32 all-MiniLM-L6-v2 on reference sentences.
+
+``tests/fixtures/minilm-reference.json`` holds sentence-transformers' fp32 embeddings of eight
+sentences (how they were made is recorded in the file itself); int8 weights cost a little
+precision, so agreement is checked at cosine >= 0.999.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ragmono.adapters.onnx_embedder import OnnxEmbedder
+
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "minilm-reference.json"
+
+
+async def test_vectors_match_the_reference_model() -> None:
+    reference = json.loads(FIXTURE.read_text())
+    texts = [item["text"] for item in reference["items"]]
+    expected = np.array([item["embedding"] for item in reference["items"]])
+    embedder = OnnxEmbedder(batch_size=3)
+    try:
+        got = np.array(await embedder.embed_documents(texts))
+    finally:
+        await embedder.close()
+    cosine = (got * expected).sum(axis=1) / np.linalg.norm(expected, axis=1)
+    assert cosine.min() >= 0.999
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
+
+
+async def test_query_and_document_vectors_agree() -> None:
+    embedder = OnnxEmbedder()
+    try:
+        doc = (await embedder.embed_documents(["hello world"]))[0]
+        query = await embedder.embed_query("hello world")
+    finally:
+        await embedder.close()
+    assert np.allclose(doc, query, atol=1e-5)
