@@ -35,6 +35,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             app.state.services = build_services(settings, opened)
+            await stack.enter_async_context(app.state.services.jobs.running())
             yield
 
     def provide(name: str) -> Provide:
@@ -45,10 +46,10 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name) for name in ("collections", "health")
+        name: provide(name) for name in ("collections", "health", "ingest", "jobs")
     }
     return Litestar(
-        route_handlers=[HealthController, build_v1_router()],
+        route_handlers=[HealthController, build_v1_router(settings)],
         lifespan=[lifespan],
         dependencies=dependencies,
         middleware=[RequestContextMiddleware],

@@ -7,14 +7,26 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
+from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
+from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
+from ragmono.modules.ingest import (
+    Chunker,
+    DocumentWriter,
+    IngestJobs,
+    IngestLimits,
+    IngestService,
+    JobFiles,
+    JobRunner,
+    ParseLimits,
+)
+from ragmono.ports import Embedder, IdempotencyStore, JobStore, SparseEncoder, VectorStore
 from ragmono.settings import Settings
 
 __all__ = ["Adapters", "Services", "build_services", "open_adapters"]
@@ -29,6 +41,8 @@ class Adapters:
     vector_store: VectorStore
     embedder: Embedder
     sparse_encoder: SparseEncoder
+    job_store: JobStore = field(default_factory=MemoryJobStore)
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,8 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    ingest: IngestService
+    jobs: JobRunner
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -90,4 +106,48 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ),
     )
     health = HealthService([adapters.vector_store.health, adapters.embedder.health])
-    return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+    ingest, jobs = _build_ingest(settings, adapters)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        ingest=ingest,
+        jobs=jobs,
+    )
+
+
+def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:
+    cfg = settings.ingest
+    writer = DocumentWriter(
+        adapters.vector_store,
+        adapters.embedder,
+        adapters.sparse_encoder,
+        Chunker(load_chunking_tokenizer),
+        batch_chunks=cfg.batch_chunks,
+    )
+    parse = ParseLimits(
+        max_pdf_pages=cfg.max_pdf_pages,
+        max_decoded_bytes=cfg.max_decoded_bytes,
+        timeout_s=cfg.parse_timeout_s,
+    )
+    work = IngestJobs(
+        writer,
+        parse,
+        allowed_roots=cfg.allowed_roots,
+        max_file_bytes=settings.server.max_upload_bytes,
+    )
+    jobs = JobRunner(
+        adapters.job_store,
+        JobFiles(settings.data_path / "jobs"),
+        work,
+        workers=cfg.job_workers,
+        retention_s=cfg.job_retention_s,
+    )
+    limits = IngestLimits(
+        async_threshold_bytes=cfg.async_threshold_bytes,
+        allowed_roots=tuple(cfg.allowed_roots),
+        idempotency_ttl_s=cfg.idempotency_ttl_s,
+        parse=parse,
+    )
+    return IngestService(writer, jobs, adapters.idempotency, limits), jobs

@@ -5,8 +5,13 @@ from __future__ import annotations
 from litestar import Router
 
 from ragmono.modules.collections import CollectionController
+from ragmono.modules.ingest import ingest_handlers
+from ragmono.settings import Settings
 
 
-def build_v1_router() -> Router:
+def build_v1_router(settings: Settings | None = None) -> Router:
     """Router("/api/v1") with every module's controller."""
-    return Router(path="/api/v1", route_handlers=[CollectionController])
+    upload_limit = (settings or Settings()).server.max_upload_bytes
+    return Router(
+        path="/api/v1", route_handlers=[CollectionController, *ingest_handlers(upload_limit)]
+    )
