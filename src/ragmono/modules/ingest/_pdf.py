@@ -72,6 +72,11 @@ def _extract(
                 f"(stopped at page {number} of {pages})",
                 field=field,
             )
+        contents = page.get_contents()
+        if contents is not None:
+            # Decode first: extract_text() swallows the decompression-limit error and
+            # returns "", which would hide a bomb behind a "no text" answer.
+            contents.get_data()
         text = tidy(page.extract_text() or "").replace(PAGE_BREAK, " ")
         extracted += len(text)
         if extracted > limits.max_decoded_bytes:

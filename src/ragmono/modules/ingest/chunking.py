@@ -81,7 +81,7 @@ class Chunker:
         return [
             ChunkPiece(
                 text=chunk.replace(PAGE_BREAK, "\n"),
-                section=sections.at(offset) if sections else "",
+                section=sections.at(offset + _content_start(chunk)) if sections else "",
                 page=bisect.bisect_right(breaks, offset) + 1 if breaks else None,
             )
             for offset, chunk in spans
@@ -103,6 +103,16 @@ def _merge_bare_headings(spans: list[tuple[int, str]]) -> list[tuple[int, str]]:
     if pending is not None:
         merged.append(pending)
     return merged
+
+
+def _content_start(chunk: str) -> int:
+    """Offset of the chunk's first line that is not a heading (its content's section)."""
+    position = 0
+    for line in chunk.splitlines(keepends=True):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return position
+        position += len(line)
+    return 0
 
 
 class _Sections:

@@ -204,12 +204,12 @@ class DocumentWriter:
         plans: list[_Plan] = []
         waiting: list[tuple[_Plan, int]] = []
         position = 0
-        next_check = 0.0
+        check = True  # ask the observer before the first document and after each batch
         async for item in items:
-            if observer is not None and time.monotonic() >= next_check:
+            if observer is not None and check:
                 if await observer.should_stop():
                     break
-                next_check = time.monotonic() + 0.25
+                check = False
             plan = (
                 _Plan(position=position, result=item)
                 if isinstance(item, DocumentResult)
@@ -223,8 +223,10 @@ class DocumentWriter:
             while len(waiting) >= self._batch_chunks:
                 batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]
                 await queue.put(await self._embed(spec, batch, plans))
+                check = True
             if not waiting and plans:  # only skipped or failed items pending: report them now
                 await queue.put(await self._embed(spec, [], plans))
+                check = True
         if waiting or plans:
             await queue.put(await self._embed(spec, waiting, plans))
         await queue.put(None)
