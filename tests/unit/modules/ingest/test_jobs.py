@@ -18,13 +18,10 @@ from tests.support.ingest import FlakyEmbedder, GatedEmbedder, make_collection, 
 
 
 async def _until(runner: JobRunner, job_id: str, *states: str, timeout: float = 10) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = await runner.get(job_id)
-        if job.state in states:
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} stayed {job.state}, wanted {states}")
+    async with asyncio.timeout(timeout):
+        while (job := await runner.get(job_id)).state not in states:
+            await asyncio.sleep(0.01)
+    return job
 
 
 def _docs(n: int) -> list[DocumentInput]:
