@@ -151,8 +151,7 @@ class JobRunner:
         await self._store.request_cancel(job_id)
         if job.state == "queued":
             job.state, job.finished_at = "cancelled", self._clock()
-            await self._save(job)
-            await asyncio.to_thread(self._files.drop_payload, job_id)
+            await self._finish(job)
         job.cancel_requested = True
         log.info("ingest_job_cancel_requested", job_id=job_id, state=job.state)
         return job
@@ -274,8 +273,15 @@ class JobRunner:
                 job.detail = ""
 
     async def _finish(self, job: Job) -> None:
-        await self._save(job)
+        # Shielded so a shutdown cannot leave a finished job half-recorded; the disk goes
+        # first, so the store never shows a terminal state the disk does not have.
+        await asyncio.shield(self._record_end(job))
+
+    async def _record_end(self, job: Job) -> None:
+        job.updated_at = self._clock()
+        await asyncio.to_thread(self._files.save_state, job)
         await asyncio.to_thread(self._files.drop_payload, job.id)
+        await self._store.save(job)
         log.info(
             "ingest_job_finished",
             job_id=job.id,

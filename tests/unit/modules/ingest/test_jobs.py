@@ -17,9 +17,10 @@ from ragmono.modules.ingest import DocumentInput, JobAccepted, JobRunner
 from tests.support.ingest import FlakyEmbedder, GatedEmbedder, make_collection, make_rig, words
 
 
-async def _until(runner: JobRunner, job_id: str, *states: str, timeout: float = 10) -> Job:
-    async with asyncio.timeout(timeout):
-        while (job := await runner.get(job_id)).state not in states:
+async def _until(runner: JobRunner, job_id: str, *states: str) -> Job:
+    async with asyncio.timeout(10):
+        # Polling on purpose: it is what a client of GET /jobs/{id} does.
+        while (job := await runner.get(job_id)).state not in states:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     return job
 
