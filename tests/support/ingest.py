@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,22 +29,34 @@ _CHUNKER = Chunker(load_chunking_tokenizer)
 
 
 class GatedEmbedder(HashingEmbedder):
-    """Embeds ``open_calls`` batches, then blocks every further call until ``gate`` is set."""
+    """Embeds ``open_calls`` batches, then waits (without blocking its loop) for ``gate``.
+
+    Thread-safe events, because the app under an AsyncTestClient runs on its own loop in
+    another thread: tests wait for ``blocked`` with :meth:`wait_blocked` and ``gate.set()``.
+    """
 
     def __init__(self, dimensions: int = 64, *, open_calls: int = 0) -> None:
         super().__init__(dimensions)
         self.open_calls = open_calls
         self.calls = 0
-        self.gate = asyncio.Event()
-        self.blocked = asyncio.Event()
+        self.gate = threading.Event()
+        self.blocked = threading.Event()
 
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """Blocks (without holding anything) once the open calls are used up."""
+        """Wait for the gate once the open calls are used up."""
         self.calls += 1
-        if self.calls > self.open_calls and not self.gate.is_set():
+        if self.calls > self.open_calls:
             self.blocked.set()
-            await self.gate.wait()
+            # A thread-safe gate polled from the loop: an asyncio.Event cannot be set from
+            # the test's thread while the app runs on another loop.
+            while not self.gate.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
         return await super().embed_documents(texts)
+
+    async def wait_blocked(self, timeout_s: float = 10) -> None:
+        """Return once a call is waiting at the gate."""
+        if not await asyncio.to_thread(self.blocked.wait, timeout_s):
+            raise TimeoutError("the embedder was never called past its open calls")
 
 
 class FlakyEmbedder(HashingEmbedder):

@@ -67,8 +67,13 @@ class Chunker:
                 self._splitters[key] = splitter
             return splitter
 
-    def split(self, text: str, chunking: ChunkingConfig, *, markdown: bool) -> list[ChunkPiece]:
-        """Chunks of at most ``chunk_size`` tokens overlapping by ``chunk_overlap``, in order."""
+    def split(
+        self, text: str, chunking: ChunkingConfig, *, markdown: bool, paged: bool = False
+    ) -> list[ChunkPiece]:
+        """Chunks of at most ``chunk_size`` tokens overlapping by ``chunk_overlap``, in order.
+
+        Pages (``paged``, or form feeds in the text) give each chunk its 1-based ``page``.
+        """
         spans = [
             (offset, chunk)
             for offset, chunk in self._splitter(chunking, markdown).chunk_indices(text)
@@ -82,7 +87,7 @@ class Chunker:
             ChunkPiece(
                 text=chunk.replace(PAGE_BREAK, "\n"),
                 section=sections.at(offset + _content_start(chunk)) if sections else "",
-                page=bisect.bisect_right(breaks, offset) + 1 if breaks else None,
+                page=bisect.bisect_right(breaks, offset) + 1 if paged or breaks else None,
             )
             for offset, chunk in spans
         ]

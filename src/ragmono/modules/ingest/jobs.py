@@ -26,20 +26,28 @@ from .model import DocumentResult
 __all__ = ["JobExecutor", "JobObserver", "JobRunner"]
 
 log = structlog.get_logger("ragmono.ingest.jobs")
-SAVE_EVERY_S = 0.5
+PERSIST_EVERY_S = 0.5
 MAX_ERRORS = 1000
 """Per-document errors kept in a job record (the counts stay exact)."""
 
 
 class JobObserver:
-    """Turns the writer's progress into the job record, saved at most every half second."""
+    """Turns the writer's progress into the job record (on disk at most every half second)."""
 
-    def __init__(self, job: Job, save: Callable[[Job], Awaitable[None]], store: JobStore) -> None:
+    def __init__(
+        self,
+        job: Job,
+        store: JobStore,
+        persist: Callable[[Job], Awaitable[None]],
+        *,
+        persist_every_s: float = PERSIST_EVERY_S,
+    ) -> None:
         self.job = job
-        self._save = save
         self._store = store
+        self._persist = persist
+        self._persist_every_s = persist_every_s
         self._weights: Sequence[float] = ()
-        self._saved_at = 0.0
+        self._persisted_at = time.monotonic()
         self.stopped = False
 
     def expect(self, weights: Sequence[float], *, documents_before: int = 0) -> None:
@@ -84,11 +92,16 @@ class JobObserver:
         return self.stopped
 
     async def flush(self, *, force: bool = False) -> None:
-        """Save the record when it changed and enough time passed (or ``force``)."""
+        """Show the record in the job store now; write it to disk every so often (or ``force``).
+
+        The disk copy may lag a little: on resume, documents written since are found
+        unchanged by their content hash.
+        """
+        await self._store.save(self.job)
         now = time.monotonic()
-        if force or now - self._saved_at >= SAVE_EVERY_S:
-            self._saved_at = now
-            await self._save(self.job)
+        if force or now - self._persisted_at >= self._persist_every_s:
+            self._persisted_at = now
+            await self._persist(self.job)
 
 
 JobExecutor = Callable[[Job, JobPayload, JobObserver], Awaitable[None]]
@@ -239,7 +252,7 @@ class JobRunner:
         job.started_at = job.started_at or self._clock()
         await self._save(job)
         log.info("ingest_job_started", job_id=job_id, attempt=job.attempts)
-        observer = JobObserver(job, self._save, self._store)
+        observer = JobObserver(job, self._store, self._save)
         try:
             await self._execute_with_retries(job, payload, observer)
         except asyncio.CancelledError:

@@ -11,6 +11,7 @@ are deleted after the new ones are in, so a document never has zero chunks.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 import uuid
@@ -244,12 +245,14 @@ class DocumentWriter:
                 id=doc_id, status="unchanged", chunks=head.chunk_total, source=source
             )
             return _Plan(position=position, result=result)
-        if len(text) > BIG_TEXT:
-            pieces = await asyncio.to_thread(
-                self._chunker.split, text, spec.chunking, markdown=doc.markdown
-            )
-        else:
-            pieces = self._chunker.split(text, spec.chunking, markdown=doc.markdown)
+        split = functools.partial(
+            self._chunker.split,
+            text,
+            spec.chunking,
+            markdown=doc.markdown,
+            paged=doc.metadata.get("format") == "pdf",
+        )
+        pieces = await asyncio.to_thread(split) if len(text) > BIG_TEXT else split()
         complete_before = head is not None and stored == head.chunk_total
         return _Plan(
             position=position,

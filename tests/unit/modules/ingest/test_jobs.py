@@ -58,7 +58,7 @@ async def test_a_job_survives_a_restart_and_skips_what_was_done(tmp_path: Path) 
     await make_collection(store, gated)
     async with first.runner.running():
         job_id = await _submit(first, _docs(6))
-        await asyncio.wait_for(gated.blocked.wait(), 10)
+        await gated.wait_blocked()
         await asyncio.sleep(0.05)  # let the consumer record what it finished
     interrupted = msgspec.json.decode(
         (tmp_path / "jobs" / job_id / "state.json").read_bytes(), type=Job
@@ -90,7 +90,7 @@ async def test_cancel_a_queued_job_and_a_running_one(tmp_path: Path) -> None:
         await rig.runner.cancel(queued)
     async with rig.runner.running():
         running = await _submit(rig, _docs(5))
-        await asyncio.wait_for(gated.blocked.wait(), 10)
+        await gated.wait_blocked()
         asked = await rig.runner.cancel(running)
         assert asked.cancel_requested
         gated.gate.set()
