@@ -71,7 +71,7 @@ async def test_each_file_type_is_parsed_with_its_title(client: Any) -> None:
 async def test_one_bad_file_does_not_fail_the_others(client: Any) -> None:
     await _create(client)
     files = [
-        ("files", ("good.txt", b"Good content survives.", "text/plain")),
+        ("files", ("../../up/good.txt", b"Good content survives.", "text/plain")),
         ("files", ("evil.txt", b"MZ\x90\x00binary", "text/plain")),
         ("files", ("tool.exe", b"MZ", "application/octet-stream")),
     ]
@@ -84,6 +84,8 @@ async def test_one_bad_file_does_not_fail_the_others(client: Any) -> None:
         ("failed", 415),
     ]
     assert "NUL" in results[1]["error"]
+    assert results[0]["source"] == "up/good.txt"  # a label only: no root, no '..'
+
     assert await _points(client) == 1
 
 

@@ -57,6 +57,14 @@ JobPath = Annotated[str, PathParameter(max_length=64, description="Job id.")]
 MAX_FILES = 100
 
 
+def _clean_name(filename: str) -> str:
+    """A relative path kept as the source (it is only a label): no root, no '..' parts."""
+    parts = [
+        p for p in PurePosixPath(filename.replace("\\", "/")).parts if p not in ("/", "..", ".")
+    ]
+    return "/".join(parts) or "unnamed"
+
+
 def _reply(outcome: IngestOutcome, replayed: bool) -> Response[IngestReport | JobAccepted]:
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     if isinstance(outcome, JobAccepted):
@@ -151,8 +159,7 @@ class UploadController(Controller):
             raise InvalidInput(f"at most {MAX_FILES} files per upload", field="body.files")
         files = []
         for upload in data:
-            filename = PurePosixPath(upload.filename.replace("\\", "/")).name or "unnamed"
-            files.append(FileInput(name=filename, data=await upload.read()))
+            files.append(FileInput(name=_clean_name(upload.filename), data=await upload.read()))
             await upload.close()
         outcome, replayed = await ingest.ingest_files(name, files, idempotency_key=idempotency_key)
         return _reply(outcome, replayed)
