@@ -8,6 +8,7 @@ from ragmono.resilience.breakers import (
     DependencyBreaker,
     FailurePredicate,
 )
+from ragmono.resilience.retry import RetryPolicy, retry_idempotent
 
 __all__ = [
     "BreakerListener",
@@ -16,4 +17,6 @@ __all__ = [
     "BreakerState",
     "DependencyBreaker",
     "FailurePredicate",
+    "RetryPolicy",
+    "retry_idempotent",
 ]
