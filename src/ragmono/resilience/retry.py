@@ -33,7 +33,7 @@ class RetryPolicy:
 
     def delay_s(self, retry: int, rng: Callable[[], float] = random.random) -> float:
         """The pause before retry number ``retry`` (0-based): "full jitter" backoff."""
-        return rng() * min(self.max_delay_s, self.base_delay_s * (2**retry))
+        return rng() * min(self.max_delay_s, self.base_delay_s * (2.0**retry))
 
 
 def worth_retrying(exc: BaseException) -> bool:
