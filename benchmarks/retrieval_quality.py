@@ -46,12 +46,12 @@ def subset(data: BeirDataset, docs: int | None, queries: int | None) -> BeirData
     corpus order up to ``docs``. Deterministic, so the regression guard sees the same data."""
     query_ids = sorted(data.qrels, key=int)[:queries] if queries else sorted(data.qrels, key=int)
     qrels = {q: data.qrels[q] for q in query_ids}
-    keep = [d for q in query_ids for d in qrels[q]]
-    if docs is not None:
-        keep += [d for d in data.corpus if d not in set(keep)][: max(0, docs - len(keep))]
+    chosen = dict.fromkeys(d for q in query_ids for d in qrels[q])
+    if docs is None:
+        chosen = dict.fromkeys(data.corpus)
     else:
-        keep = list(data.corpus)
-    chosen = dict.fromkeys(keep)
+        others = [d for d in data.corpus if d not in chosen]
+        chosen.update(dict.fromkeys(others[: max(0, docs - len(chosen))]))
     return BeirDataset(
         corpus={d: data.corpus[d] for d in chosen},
         queries={q: data.queries[q] for q in query_ids},
