@@ -22,15 +22,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-import msgspec
 import structlog
 from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerState
 from aiobreaker.listener import CircuitBreakerListener
 from aiobreaker.state import CircuitOpenState
 from aiobreaker.storage.memory import CircuitMemoryStorage
 
+from ragmono.domain import BreakerSnapshot, BreakerState
 from ragmono.errors import DependencyUnavailable
 from ragmono.settings import BreakerOverride, BreakerSettings
 
@@ -47,7 +47,6 @@ log = structlog.get_logger("ragmono.breakers")
 
 T = TypeVar("T")
 
-BreakerState = Literal["closed", "open", "half_open"]
 FailurePredicate = Callable[[BaseException], bool]
 BreakerListener = Callable[[str, BreakerState, BreakerState], None]
 Clock = Callable[[], float]
@@ -57,18 +56,6 @@ _STATE_NAMES: dict[Any, BreakerState] = {
     CircuitBreakerState.OPEN: "open",
     CircuitBreakerState.HALF_OPEN: "half_open",
 }
-
-
-class BreakerSnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """One breaker as /ready, the admin API and metrics show it."""
-
-    name: str
-    state: BreakerState
-    failures: int
-    opened_at: float | None = None
-    """When it last opened, as epoch seconds (None while closed)."""
-    retry_after_s: float | None = None
-    """Seconds until the next trial call is allowed (None unless open)."""
 
 
 class _ClockedOpenState(CircuitOpenState):  # type: ignore[misc]
@@ -340,6 +327,14 @@ class BreakerRegistry:
     def find(self, name: str) -> DependencyBreaker | None:
         """The breaker called ``name`` if one was created, else None."""
         return self._breakers.get(name)
+
+    def reset(self, name: str) -> BreakerSnapshot | None:
+        """Force the breaker ``name`` closed; its new snapshot, or None if there is none."""
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            return None
+        breaker.reset()
+        return breaker.snapshot()
 
     def all(self) -> list[DependencyBreaker]:
         """Every breaker created so far, sorted by name."""
