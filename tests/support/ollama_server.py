@@ -70,9 +70,8 @@ class OllamaDouble:
 
     def __init__(self, *, embed_dims: int = 384, version: str = "0.12.6") -> None:
         self.port = free_port()
-        self.embed_dims = embed_dims
+        self._default_dims = embed_dims
         self.version = version
-        self.models = {EMBED_MODEL: "embed", CHAT_MODEL: "chat"}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -91,7 +90,9 @@ class OllamaDouble:
         return sum(self.calls.values())
 
     def reset(self) -> None:
-        """Healthy, fast, counters at zero."""
+        """Healthy, fast, the default models and size, counters at zero."""
+        self.models = {EMBED_MODEL: "embed", CHAT_MODEL: "chat"}
+        self.embed_dims = self._default_dims
         self.latency_s = 0.0
         self.token_delay_s = 0.0
         self.error_status: int | None = None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
-from ragmono.errors import DependencyUnavailable
+from ragmono.errors import Conflict, DependencyUnavailable
 from ragmono.ports import ChatMessage
 from ragmono.resilience import BreakerRegistry, RetryPolicy
 from ragmono.settings import BreakerSettings
@@ -196,3 +196,43 @@ async def test_health_reports_unreachable_when_ollama_is_down(
     health = await embedder.health()
     assert not health.reachable
     assert "ConnectError" in health.detail
+
+
+async def test_vectors_of_the_wrong_size_are_refused(
+    ollama_server: OllamaDouble, registry: BreakerRegistry
+) -> None:
+    emb = OllamaEmbedder(
+        url=ollama_server.url,
+        model=EMBED_MODEL,
+        dimensions=128,
+        batch_size=8,
+        timeout_s=5,
+        breaker=registry.get("ollama_embed", is_failure=is_ollama_failure),
+    )
+    try:
+        with pytest.raises(Conflict, match=r"384-dimension vectors.*use 128"):
+            await emb.embed_documents(["a text"])
+    finally:
+        await emb.close()
+    assert registry.get("ollama_embed").snapshot().failures == 0
+
+
+async def test_unknown_model_size_is_asked_once_at_open(
+    ollama_server: OllamaDouble, registry: BreakerRegistry
+) -> None:
+    ollama_server.models["house-embedder:v2"] = "embed"
+    ollama_server.embed_dims = 96
+    emb = await OllamaEmbedder.open(
+        url=ollama_server.url,
+        model="house-embedder:v2",
+        dimensions=0,
+        batch_size=8,
+        timeout_s=5,
+        breaker=registry.get("ollama_embed", is_failure=is_ollama_failure),
+    )
+    try:
+        assert emb.ref.dimensions == 96
+        assert ollama_server.calls["/api/embed"] == 1
+        assert len(await emb.embed_query("hello")) == 96
+    finally:
+        await emb.close()
