@@ -13,11 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
 from ragmono.lifespan import Adapters, Services, build_services, open_adapters
 from ragmono.modules.health import HealthController
+from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -25,6 +28,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Litestar:
     """Build the ASGI app. Adapters are opened in the lifespan unless given (tests)."""
+    metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -35,6 +39,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             app.state.services = build_services(settings, opened)
+            if isinstance(app.asgi_handler, HttpMetricsMiddleware):
+                app.asgi_handler.bind(app.state.services.telemetry)
             yield
 
     def provide(name: str) -> Provide:
@@ -45,10 +51,14 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name) for name in ("collections", "health")
+        name: provide(name) for name in ("collections", "health", "metrics")
     }
-    return Litestar(
-        route_handlers=[HealthController, build_v1_router()],
+    app = Litestar(
+        route_handlers=[
+            HealthController,
+            build_v1_router(),
+            *([MetricsController] if metrics_on else []),
+        ],
         lifespan=[lifespan],
         dependencies=dependencies,
         middleware=[RequestContextMiddleware],
@@ -62,3 +72,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         ),
         debug=False,
     )
+    if metrics_on:
+        # Outside Litestar's router, so unmatched paths and routing time are measured too.
+        app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, NoopTelemetry())
+    return app

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
+from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
+from ragmono.modules.metrics import MetricsService
+from ragmono.ports import Embedder, SparseEncoder, Telemetry, VectorStore
 from ragmono.settings import Settings
 
 __all__ = ["Adapters", "Services", "build_services", "open_adapters"]
@@ -29,6 +32,8 @@ class Adapters:
     vector_store: VectorStore
     embedder: Embedder
     sparse_encoder: SparseEncoder
+    telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
+    """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,8 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    telemetry: Telemetry
+    metrics: MetricsService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -59,6 +66,23 @@ def _build_embedder(settings: Settings) -> Embedder:
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
 
 
+def _build_telemetry(settings: Settings) -> Telemetry:
+    from ragmono.adapters.telemetry_events import EventLoggingTelemetry
+
+    if not settings.metrics.enabled:
+        return EventLoggingTelemetry(NoopTelemetry())
+    from ragmono.adapters.prometheus import PrometheusTelemetry
+
+    return EventLoggingTelemetry(
+        PrometheusTelemetry(
+            version=__version__,
+            vector_store=settings.vector_store.mode,
+            embedder=settings.embedder.provider,
+            generator=settings.generator.provider,
+        )
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     """Build every adapter the settings ask for; close them in reverse order on exit."""
@@ -77,7 +101,12 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             generator=settings.generator.provider,
             redis=bool(settings.redis.url),
         )
-        yield Adapters(vector_store=vector_store, embedder=embedder, sparse_encoder=Bm25Encoder())
+        yield Adapters(
+            vector_store=vector_store,
+            embedder=embedder,
+            sparse_encoder=Bm25Encoder(),
+            telemetry=_build_telemetry(settings),
+        )
 
 
 def build_services(settings: Settings, adapters: Adapters) -> Services:
@@ -90,4 +119,12 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ),
     )
     health = HealthService([adapters.vector_store.health, adapters.embedder.health])
-    return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+    metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        telemetry=adapters.telemetry,
+        metrics=metrics,
+    )

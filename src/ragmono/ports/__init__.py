@@ -3,6 +3,29 @@
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.sparse_encoder import SparseEncoder
+from ragmono.ports.telemetry import (
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+    Telemetry,
+)
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
-__all__ = ["ChatMessage", "Embedder", "Generator", "SparseEncoder", "StoredChunk", "VectorStore"]
+__all__ = [
+    "BreakerState",
+    "CacheResult",
+    "ChatMessage",
+    "Embedder",
+    "Exposition",
+    "Generator",
+    "JobState",
+    "QueryStage",
+    "SearchMode",
+    "SparseEncoder",
+    "StoredChunk",
+    "Telemetry",
+    "VectorStore",
+]
