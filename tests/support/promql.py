@@ -14,7 +14,7 @@ from tests.support.metrics import drive_unwired_producers, exported_series_names
 # Series Prometheus itself writes for every target; the app cannot export them.
 PROMETHEUS_SYNTHETIC = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped"})
 
-_RANGE_VARS = re.compile(r"\$(__rate_interval|__interval|__range)\b|\$\{(__rate_interval|__interval|__range)\}")
+_RANGE_VARS = re.compile(r"\$\{?(__rate_interval|__interval|__range)\b\}?")
 _OTHER_VARS = re.compile(r"\$\{?\w+\}?")
 _LABEL_VALUES = re.compile(r"^\s*label_values\((?:(.+),\s*)?(\w+)\)\s*$")
 
