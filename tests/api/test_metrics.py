@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import get
+from litestar.params import FromPath
+
 from ragmono.settings import Settings
 from tests.conftest import SettingsFactory, app_client
 from tests.support.metrics import DOCUMENTED_FAMILIES, drive_unwired_producers, parse_scrape
@@ -66,6 +69,24 @@ async def test_requests_are_labelled_by_route_template_never_raw_path(client: An
     assert durations[("/health", "GET")] == 2
     # The scrape itself is the only request in flight while it is rendered.
     assert families["ragmono_http_requests_in_flight"].samples[0][2] == 1
+
+
+async def test_a_crashing_handler_is_counted_as_5xx_under_its_template(settings: Settings) -> None:
+    async with app_client(settings) as http:
+
+        @get("/boom/{item:int}", sync_to_thread=False)
+        def boom(item: FromPath[int]) -> None:
+            raise RuntimeError("boom")
+
+        http.app.register(boom)
+        assert (await http.get("/boom/7")).status_code == 500
+        families = parse_scrape((await http.get("/metrics")).text)
+
+    assert (
+        "ragmono_http_requests_total",
+        {"route": "/boom/{item}", "method": "GET", "status_class": "5xx"},
+        1.0,
+    ) in families["ragmono_http_requests_total"].samples
 
 
 async def test_build_info_names_the_configured_modes(client: Any) -> None:
