@@ -146,3 +146,32 @@ def test_node_up_and_queue_depth_are_gauges() -> None:
         ("ragmono_qdrant_node_up", ("node", "q1:6333")): 0
     }
     assert _values(telemetry, "ragmono_jobs_queue_depth") == {("ragmono_jobs_queue_depth",): 4}
+
+
+def test_http_durations_fall_into_cumulative_le_buckets() -> None:
+    telemetry = _telemetry()
+    for status, seconds in ((200, 0.0005), (201, 0.001), (204, 0.3), (500, 20.0)):
+        telemetry.http_request_started()
+        telemetry.http_request_finished("/api/v1/query", "POST", status, seconds)
+
+    durations = _values(telemetry, "ragmono_http_request_duration_seconds")
+    buckets = {
+        key[1][1]: value
+        for key, value in durations.items()
+        if key[0] == "ragmono_http_request_duration_seconds_bucket"
+    }
+    assert buckets["0.001"] == 2  # le is inclusive: 1 ms lands in the 1 ms bucket
+    assert buckets["0.25"] == 2
+    assert buckets["0.5"] == 3
+    assert buckets["10.0"] == 3
+    assert buckets["+Inf"] == 4
+    count_key = (
+        "ragmono_http_request_duration_seconds_count",
+        ("method", "POST"),
+        ("route", "/api/v1/query"),
+    )
+    assert durations[count_key] == 4
+    sum_key = ("ragmono_http_request_duration_seconds_sum", *count_key[1:])
+    assert abs(durations[sum_key] - 20.3015) < 1e-9
+    requests = _values(telemetry, "ragmono_http_requests_total")
+    assert {k[3][1]: v for k, v in requests.items()} == {"2xx": 3, "5xx": 1}

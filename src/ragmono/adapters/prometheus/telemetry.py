@@ -1,9 +1,9 @@
-"""The Prometheus telemetry adapter: the only code that imports ``prometheus_client``.
+"""The ``Telemetry`` port on prometheus_client.
 
 Each instance owns its ``CollectorRegistry`` (never the global one), so several apps in one
 process (tests, benchmarks) keep separate counts. Labelled children are resolved once per
 label tuple and cached in a dict: ``metric.labels(...)`` takes a lock and validates on every
-call, a dict lookup does not, and the HTTP middleware pays for this on every request.
+call, a dict lookup does not. The per-request HTTP metrics skip even that (``HttpCollector``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from ragmono.ports import BreakerState, CacheResult, Exposition, JobState, QueryStage, SearchMode
 
+from .http_collector import HttpCollector
+
 __all__ = ["BREAKER_STATE_VALUES", "PrometheusTelemetry"]
 
 log = structlog.get_logger("ragmono.telemetry")
@@ -39,8 +41,6 @@ _HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 _QUERY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _DEPENDENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400)
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 _STAGES: tuple[QueryStage, ...] = ("embed", "search", "generate", "total")
 _MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 _INGEST_RESULTS = ("created", "updated", "unchanged", "failed")
@@ -63,11 +63,6 @@ class _Children(Generic[M]):
         if child is None:
             child = self._cache[values] = self._metric.labels(*values)
         return child
-
-
-def _status_class(status: int) -> str:
-    index = status // 100 - 1
-    return _STATUS_CLASSES[index] if 0 <= index < len(_STATUS_CLASSES) else "other"
 
 
 class PrometheusTelemetry:
@@ -105,20 +100,8 @@ class PrometheusTelemetry:
             "ragmono_http_requests_in_flight", "HTTP requests being served.", registry=reg
         )
         in_flight.set_function(lambda: self._in_flight)
-        self._http_requests = Counter(
-            "ragmono_http_requests_total",
-            "HTTP requests by route template, method and status class.",
-            ("route", "method", "status_class"),
-            registry=reg,
-        )
-        self._http_duration = Histogram(
-            "ragmono_http_request_duration_seconds",
-            "HTTP request duration by route template and method.",
-            ("route", "method"),
-            buckets=_HTTP_BUCKETS,
-            registry=reg,
-        )
-        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._http = HttpCollector(_HTTP_BUCKETS)
+        reg.register(self._http)
         self._query = _Children(
             Histogram(
                 "ragmono_query_duration_seconds",
@@ -219,16 +202,7 @@ class PrometheusTelemetry:
     def http_request_finished(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count the request and observe its duration; unknown methods become ``other``."""
         self._in_flight -= 1
-        if method not in _METHODS:
-            method = "other"
-        children = self._http_children.get((route, method, status))
-        if children is None:
-            children = self._http_children[(route, method, status)] = (
-                self._http_requests.labels(route, method, _status_class(status)),
-                self._http_duration.labels(route, method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        self._http.record(route, method, status, seconds)
 
     def observe_query_stage(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
         """Observe one stage's duration."""
