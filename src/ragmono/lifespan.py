@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from ragmono import __version__
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
+from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.domain import ChunkingConfig
+from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.ingest import (
@@ -26,8 +29,18 @@ from ragmono.modules.ingest import (
     JobRunner,
     ParseLimits,
 )
-from ragmono.ports import Embedder, IdempotencyStore, JobStore, SparseEncoder, VectorStore
-from ragmono.settings import Settings
+from ragmono.modules.metrics import MetricsService
+from ragmono.ports import (
+    Embedder,
+    Generator,
+    IdempotencyStore,
+    JobStore,
+    SparseEncoder,
+    Telemetry,
+    VectorStore,
+)
+from ragmono.resilience import BreakerRegistry
+from ragmono.settings import BreakerSettings, Settings
 
 __all__ = ["Adapters", "Services", "build_services", "open_adapters"]
 
@@ -41,8 +54,16 @@ class Adapters:
     vector_store: VectorStore
     embedder: Embedder
     sparse_encoder: SparseEncoder
+    generator: Generator | None = None
+    """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
     job_store: JobStore = field(default_factory=MemoryJobStore)
+    """Ingest job records (in-process by default; Redis when replicas share jobs)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """First results of POSTs with an Idempotency-Key."""
+    telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
+    """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +74,9 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    breakers: BreakerService
+    telemetry: Telemetry
+    metrics: MetricsService
     ingest: IngestService
     jobs: JobRunner
 
@@ -66,13 +90,66 @@ def _build_vector_store(settings: Settings) -> VectorStore:
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-def _build_embedder(settings: Settings) -> Embedder:
+async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
         from ragmono.adapters.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+    if provider == "ollama":
+        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+        return await OllamaEmbedder.open(
+            url=settings.ollama.url,
+            model=settings.embedder.model,
+            dimensions=settings.embedder.dimensions,
+            batch_size=settings.embedder.batch_size,
+            timeout_s=settings.ollama.timeout_s,
+            breaker=breakers.get(
+                "ollama_embed",
+                is_failure=is_ollama_failure,
+                default_timeout_s=settings.ollama.timeout_s,
+            ),
+        )
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
+
+
+def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
+    gen = settings.generator
+    if gen.provider != "ollama":
+        return None  # extractive: the query module supplies the passage-based answerer
+    from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
+
+    return OllamaGenerator(
+        url=settings.ollama.url,
+        model=gen.model,
+        timeout_s=settings.ollama.timeout_s,
+        breaker=breakers.get(
+            "ollama_generate",
+            is_failure=is_ollama_failure,
+            default_timeout_s=settings.ollama.timeout_s,
+        ),
+        keep_alive=gen.keep_alive,
+        temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+    )
+
+
+def _build_telemetry(settings: Settings) -> Telemetry:
+    from ragmono.adapters.telemetry_events import EventLoggingTelemetry
+
+    if not settings.metrics.enabled:
+        return EventLoggingTelemetry(NoopTelemetry())
+    from ragmono.adapters.prometheus import PrometheusTelemetry
+
+    return EventLoggingTelemetry(
+        PrometheusTelemetry(
+            version=__version__,
+            vector_store=settings.vector_store.mode,
+            embedder=settings.embedder.provider,
+            generator=settings.generator.provider,
+        )
+    )
 
 
 @contextlib.asynccontextmanager
@@ -81,19 +158,34 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        telemetry = _build_telemetry(settings)
+        breakers = BreakerRegistry(settings.breakers)
+        breakers.add_listener(telemetry.record_breaker_transition)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
-        embedder = _build_embedder(settings)
+        embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        generator = _build_generator(settings, breakers)
+        if generator is not None:
+            stack.push_async_callback(generator.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
             vector_store=settings.vector_store.mode,
             embedder=f"{embedder.ref.provider}/{embedder.ref.model}",
-            generator=settings.generator.provider,
+            generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
-        yield Adapters(vector_store=vector_store, embedder=embedder, sparse_encoder=Bm25Encoder())
+        for snapshot in breakers.snapshots():
+            telemetry.set_breaker_state(snapshot.name, snapshot.state)
+        yield Adapters(
+            vector_store=vector_store,
+            embedder=embedder,
+            sparse_encoder=Bm25Encoder(),
+            generator=generator,
+            breakers=breakers,
+            telemetry=telemetry,
+        )
 
 
 def build_services(settings: Settings, adapters: Adapters) -> Services:
@@ -105,13 +197,22 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
         ),
     )
-    health = HealthService([adapters.vector_store.health, adapters.embedder.health])
+    health = HealthService(
+        [adapters.vector_store.health, adapters.embedder.health],
+        breakers=adapters.breakers.snapshots,
+    )
+    if adapters.generator is not None:
+        health.add(adapters.generator.health)
+    metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
     ingest, jobs = _build_ingest(settings, adapters)
     return Services(
         settings=settings,
         adapters=adapters,
         collections=collections,
         health=health,
+        breakers=BreakerService(adapters.breakers),
+        telemetry=adapters.telemetry,
+        metrics=metrics,
         ingest=ingest,
         jobs=jobs,
     )

@@ -1,5 +1,6 @@
 """Domain types: frozen Structs with no I/O, shared by services, ports and adapters."""
 
+from ragmono.domain.breakers import BreakerSnapshot, BreakerState
 from ragmono.domain.chunks import (
     Chunk,
     ChunkPoint,
@@ -24,6 +25,8 @@ from ragmono.domain.jobs import (
 __all__ = [
     "TERMINAL_STATES",
     "AnyOf",
+    "BreakerSnapshot",
+    "BreakerState",
     "Chunk",
     "ChunkPoint",
     "ChunkingConfig",

@@ -1,19 +1,37 @@
 """Ports: the Protocols services depend on. Adapters implement them; the lifespan picks one."""
 
+from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.sparse_encoder import SparseEncoder
+from ragmono.ports.telemetry import (
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+    Telemetry,
+)
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
 __all__ = [
+    "BreakerControl",
+    "BreakerState",
+    "CacheResult",
     "ChatMessage",
     "Embedder",
+    "Exposition",
     "Generator",
     "IdempotencyStore",
+    "JobState",
     "JobStore",
+    "QueryStage",
+    "SearchMode",
     "SparseEncoder",
     "StoredChunk",
+    "Telemetry",
     "VectorStore",
 ]
