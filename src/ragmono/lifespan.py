@@ -226,6 +226,7 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         adapters.sparse_encoder,
         Chunker(load_chunking_tokenizer),
         batch_chunks=cfg.batch_chunks,
+        telemetry=adapters.telemetry,
     )
     parse = ParseLimits(
         max_pdf_pages=cfg.max_pdf_pages,
@@ -244,6 +245,7 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         work,
         workers=cfg.job_workers,
         retention_s=cfg.job_retention_s,
+        telemetry=adapters.telemetry,
     )
     limits = IngestLimits(
         async_threshold_bytes=cfg.async_threshold_bytes,

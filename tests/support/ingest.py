@@ -23,7 +23,7 @@ from ragmono.modules.ingest import (
     JobRunner,
     ParseLimits,
 )
-from ragmono.ports import Embedder, JobStore, VectorStore
+from ragmono.ports import Embedder, JobStore, Telemetry, VectorStore
 
 _CHUNKER = Chunker(load_chunking_tokenizer)
 
@@ -120,13 +120,19 @@ def make_rig(
     batch_chunks: int = 4,
     roots: Sequence[str] = (),
     retry_delays_s: Sequence[float] = (0.01, 0.01),
+    telemetry: Telemetry | None = None,
 ) -> Rig:
     """An IngestService on memory twins with its jobs under ``tmp_path/jobs``."""
     store = store or MemoryVectorStore()
     embedder = embedder or HashingEmbedder(64)
     job_store = job_store or MemoryJobStore()
     writer = DocumentWriter(
-        store, embedder, SimpleSparseEncoder(), _CHUNKER, batch_chunks=batch_chunks
+        store,
+        embedder,
+        SimpleSparseEncoder(),
+        _CHUNKER,
+        batch_chunks=batch_chunks,
+        telemetry=telemetry,
     )
     parse = ParseLimits()
     runner = JobRunner(
@@ -134,6 +140,7 @@ def make_rig(
         JobFiles(tmp_path / "jobs"),
         IngestJobs(writer, parse, allowed_roots=roots, max_file_bytes=1 << 20),
         retry_delays_s=retry_delays_s,
+        telemetry=telemetry,
     )
     limits = IngestLimits(async_threshold_bytes=threshold, allowed_roots=tuple(roots), parse=parse)
     service = IngestService(writer, runner, MemoryIdempotencyStore(), limits)

@@ -18,7 +18,7 @@ import structlog
 
 from ragmono.domain import Job, JobError, JobKind
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
-from ragmono.ports import JobStore
+from ragmono.ports import JobStore, Telemetry
 
 from .job_files import JobFiles, JobPayload
 from .model import DocumentResult
@@ -120,8 +120,10 @@ class JobRunner:
         workers: int = 1,
         retention_s: float = 7 * 86400,
         retry_delays_s: Sequence[float] = (1, 2, 4, 8, 16),
+        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._telemetry = telemetry
         self._store = store
         self._files = files
         self._execute = execute
@@ -141,7 +143,7 @@ class JobRunner:
         job.updated_at = now
         await asyncio.to_thread(self._files.create, job, payload)
         await self._store.save(job)
-        self._queue.put_nowait(job.id)
+        self._enqueue(job.id)
         log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
         return job
 
@@ -204,7 +206,7 @@ class JobRunner:
                 continue
             job.state, job.detail = "queued", "resuming after a restart"
             await self._save(job)
-            self._queue.put_nowait(job.id)
+            self._enqueue(job.id)
             log.info("ingest_job_resumed", job_id=job.id, done=job.progress.documents_done)
 
     def _expired(self, job: Job) -> bool:
@@ -218,6 +220,14 @@ class JobRunner:
                     await self._store.delete(job.id)
                     await asyncio.to_thread(self._files.remove, job.id)
 
+    def _enqueue(self, job_id: str) -> None:
+        self._queue.put_nowait(job_id)
+        self._report_depth()
+
+    def _report_depth(self) -> None:
+        if self._telemetry is not None:
+            self._telemetry.set_job_queue_depth(self._queue.qsize())
+
     async def _save(self, job: Job) -> None:
         job.updated_at = self._clock()
         await self._store.save(job)
@@ -226,6 +236,7 @@ class JobRunner:
     async def _worker(self) -> None:
         while True:
             job_id = await self._queue.get()
+            self._report_depth()
             try:
                 await self._run(job_id)
             except asyncio.CancelledError:
@@ -292,6 +303,9 @@ class JobRunner:
 
     async def _record_end(self, job: Job) -> None:
         job.updated_at = self._clock()
+        if self._telemetry is not None and job.state in ("succeeded", "failed", "cancelled"):
+            ran = job.finished_at - job.started_at if job.finished_at and job.started_at else 0.0
+            self._telemetry.observe_job(max(ran, 0.0), job.state, job_id=job.id)
         await asyncio.to_thread(self._files.save_state, job)
         await asyncio.to_thread(self._files.drop_payload, job.id)
         await self._store.save(job)

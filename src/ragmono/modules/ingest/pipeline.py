@@ -32,7 +32,7 @@ from ragmono.domain import (
     Range,
 )
 from ragmono.errors import Conflict, NotFound
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
+from ragmono.ports import Embedder, SparseEncoder, Telemetry, VectorStore
 
 from .chunking import Chunker, ChunkPiece, normalize_text
 from .model import DocumentInput, DocumentResult
@@ -130,9 +130,11 @@ class DocumentWriter:
         chunker: Chunker,
         *,
         batch_chunks: int = 128,
+        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._telemetry = telemetry
         self._embedder = embedder
         self._sparse = sparse
         self._chunker = chunker
@@ -353,6 +355,15 @@ class DocumentWriter:
                 for plan in batch.finished:
                     await observer.document_done(plan.position, plan.result)
             results.extend(plan.result for plan in batch.finished)
+            if self._telemetry is not None:
+                done = [plan.result.status for plan in batch.finished]
+                self._telemetry.count_ingest(
+                    created=done.count("created"),
+                    updated=done.count("updated"),
+                    unchanged=done.count("unchanged"),
+                    failed=done.count("failed"),
+                    chunks=len(batch.points) + len(heads),
+                )
         return wrote
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from ragmono.adapters.jobs_memory import MemoryJobStore
 from ragmono.adapters.memory import MemoryVectorStore
+from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.domain import Job
 from ragmono.errors import Conflict, NotFound
 from ragmono.modules.ingest import DocumentInput, JobAccepted, JobRunner
@@ -153,3 +154,18 @@ async def test_old_finished_jobs_are_forgotten_on_start(tmp_path: Path) -> None:
         with pytest.raises(NotFound):
             await later.get(job_id)
     assert not (rig.jobs_dir / job_id).exists()
+
+
+async def test_jobs_and_ingest_are_reported_to_telemetry(tmp_path: Path) -> None:
+    telemetry = RecordingTelemetry()
+    rig = make_rig(tmp_path, telemetry=telemetry, batch_chunks=2)
+    await make_collection(rig.store, rig.embedder)
+    job_id = await _submit(rig, _docs(3))
+    assert telemetry.of("set_job_queue_depth")[-1] == {"depth": 1}
+    async with rig.runner.running():
+        await _until(rig.runner, job_id, "succeeded")
+    assert telemetry.of("set_job_queue_depth")[-1] == {"depth": 0}
+    assert telemetry.of("observe_job") == [{"state": "succeeded", "job_id": job_id}]
+    counted = telemetry.of("count_ingest")
+    assert sum(c["created"] for c in counted) == 3
+    assert sum(c["chunks"] for c in counted) == await rig.store.count("docs")
