@@ -158,3 +158,23 @@ async def test_a_collection_built_by_another_embedder_is_409(settings: Settings)
     detail = response.json()["detail"]
     assert "hashing/hashing" in detail
     assert "local/all-MiniLM-L6-v2" in detail
+
+
+async def test_the_schema_lists_the_ingest_routes(client: Any) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in (
+        "/api/v1/collections/{name}/documents",
+        "/api/v1/collections/{name}/documents/upload",
+        "/api/v1/collections/{name}/documents/{document_id}",
+        "/api/v1/collections/{name}/sync",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/{job_id}/cancel",
+    ):
+        assert path in paths, path
+    upload = paths["/api/v1/collections/{name}/documents/upload"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    header = {
+        p["name"] for p in paths["/api/v1/collections/{name}/documents"]["post"]["parameters"]
+    }
+    assert "Idempotency-Key" in header

@@ -55,6 +55,8 @@ class JobObserver:
         self._weights = weights
         progress = self.job.progress
         progress.documents_total = documents_before + len(weights)
+        # Chunks planned by an interrupted attempt are planned again: count what was done.
+        progress.chunks_total = progress.chunks_done
         if documents_before == 0:
             progress.work_done = 0.0
         progress.work_total = progress.work_done + float(sum(weights))
