@@ -4,11 +4,12 @@ background jobs that survive restarts; documents listed, read and deleted."""
 from .chunking import Chunker
 from .controller import DocumentController, JobController, UploadController, ingest_handlers
 from .executors import IngestJobs
+from .identity import point_id
 from .job_files import JobFiles
 from .jobs import JobRunner
 from .model import DocumentInput, DocumentResult, FileInput, IngestReport, JobAccepted
 from .parsing import SUPPORTED_EXTENSIONS, ParseLimits
-from .pipeline import DocumentWriter, point_id
+from .pipeline import DocumentWriter
 from .service import IngestLimits, IngestService
 
 __all__ = [

@@ -12,10 +12,10 @@ from ragmono.errors import RagmonoError
 from . import sync
 from .intake import failed_file, file_document
 from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
-from .jobs import JobObserver
 from .model import DocumentInput, DocumentResult, FileInput
 from .parsing import ParseLimits
 from .pipeline import DocumentWriter
+from .progress import JobObserver
 
 __all__ = ["IngestJobs", "iterate", "parsed_stream"]
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from ragmono.errors import InvalidInput, RagmonoError
 
+from .identity import document_id_for
 from .model import DocumentInput, DocumentResult, FileInput
 from .parsing import ParseLimits, parse_file
-from .pipeline import document_id_for
 
 __all__ = ["failed_file", "file_document", "read_files"]
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import time
-import uuid
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,7 +21,6 @@ import msgspec
 
 from ragmono.domain import (
     Chunk,
-    ChunkingConfig,
     ChunkPoint,
     CollectionSpec,
     Condition,
@@ -35,46 +32,13 @@ from ragmono.errors import Conflict, NotFound
 from ragmono.ports import Embedder, SparseEncoder, Telemetry, VectorStore
 
 from .chunking import Chunker, ChunkPiece, normalize_text
+from .identity import content_hash, document_id_for, point_id
 from .model import DocumentInput, DocumentResult
 
-__all__ = [
-    "NAMESPACE",
-    "DocumentWriter",
-    "WriteObserver",
-    "content_hash",
-    "document_id_for",
-    "point_id",
-]
+__all__ = ["DocumentWriter", "WriteObserver"]
 
-NAMESPACE = uuid.UUID("5d0c3b4e-2f7a-5a8e-9c61-7b3f1e2d4a90")
-"""uuid5 namespace of point ids; changing it would orphan every stored point."""
 BIG_TEXT = 64 * 1024
 """Texts longer than this are chunked on a worker thread."""
-
-
-def point_id(collection: str, document_id: str, chunk_index: int) -> str:
-    """The deterministic id of a chunk: re-ingesting overwrites, never duplicates."""
-    return str(uuid.uuid5(NAMESPACE, f"{collection}/{document_id}/{chunk_index}"))
-
-
-def document_id_for(source: str, text: str) -> str:
-    """The default id: a hash of the source when there is one, else of the text."""
-    basis = f"source:{source}" if source else f"text:{normalize_text(text)}"
-    return hashlib.sha256(basis.encode()).hexdigest()[:32]
-
-
-def content_hash(
-    text: str, chunking: ChunkingConfig, *, markdown: bool, source: str, metadata: dict[str, Any]
-) -> str:
-    """sha256 of the normalized text, the chunking parameters, source and metadata.
-
-    Anything that changes the stored chunks changes the hash, so "unchanged" is safe to skip.
-    """
-    basis = msgspec.json.encode(
-        [text, chunking.chunk_size, chunking.chunk_overlap, markdown, source, metadata],
-        order="sorted",
-    )
-    return hashlib.sha256(basis).hexdigest()
 
 
 class WriteObserver(Protocol):

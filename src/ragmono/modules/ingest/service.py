@@ -21,6 +21,7 @@ from .catalog import DocumentCatalog
 from .chunking import normalize_text
 from .executors import iterate, parsed_stream
 from .idempotency import Idempotency
+from .identity import document_id_for
 from .intake import failed_file, read_files
 from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
 from .jobs import JobRunner
@@ -35,7 +36,7 @@ from .model import (
     JobAccepted,
 )
 from .parsing import ParseLimits
-from .pipeline import DocumentWriter, document_id_for
+from .pipeline import DocumentWriter
 from .sync import resolve
 
 __all__ = ["IngestLimits", "IngestService"]
