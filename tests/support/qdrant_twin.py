@@ -231,8 +231,9 @@ def _route(twin: QdrantTwin, method: str, path: str, body: dict[str, Any]) -> An
                 except ValueError as exc:
                     message = str(exc)
                     if "not found" in message:
-                        name_ = found.group(1) if found.groups() else "?"
-                        raise _Reply(404, f"Not found: Collection `{name_}` doesn't exist!") from exc
+                        missing = found.group(1) if found.groups() else "?"
+                        error = f"Not found: Collection `{missing}` doesn't exist!"
+                        raise _Reply(404, error) from exc
                     if "already exists" in message:
                         raise _Reply(409, f"Wrong input: {message}") from exc
                     raise _Reply(400, f"Wrong input: {message}") from exc

@@ -63,7 +63,7 @@ async def test_collection_lifecycle(store: Named) -> None:
 
 async def test_point_calls_on_a_missing_collection_are_not_found(store: Named) -> None:
     missing = store.name("missing")
-    dense, sparse = await query_vectors("anything")
+    dense, _ = await query_vectors("anything")
     with pytest.raises(NotFound):
         await store.store.count(missing)
     with pytest.raises(NotFound):
