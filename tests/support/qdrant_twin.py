@@ -1,11 +1,11 @@
 """A small real HTTP server speaking Qdrant's REST API, for tests (no Qdrant server runs here).
 
-Requests arrive over TCP exactly as ``AsyncQdrantClient`` sends them to a Qdrant node; bodies are
-parsed with qdrant-client's own pydantic models and executed by its local engine (the same
-engine as ``location=":memory:"``); answers use Qdrant's envelope and status codes (404 missing,
-409 duplicate, 400 bad input, 503 unavailable). Several twins can share one
-:class:`TwinBackend`, which plays a replicated cluster: a write through one node is read
-through another. Each twin can be made to fail like a real node:
+Requests arrive over TCP exactly as ``AsyncQdrantClient`` sends them to a Qdrant node. Bodies are
+parsed with qdrant-client's own pydantic models and executed by its local engine (the engine of
+``location=":memory:"``), or relayed to a real node given as ``upstream``. Answers use Qdrant's
+envelope and status codes (404 missing, 409 duplicate, 400 bad input, 503 unavailable).
+Several twins can share one :class:`TwinBackend`, which plays a replicated cluster: a write
+through one node is read through another. Each twin can be made to fail like a real node:
 
 - ``"unavailable"``: every request (``/readyz`` too) answers 503;
 - ``"hang"``: requests are read and never answered (the client times out);
@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 from qdrant_client import QdrantClient, models
 
 Mode = str  # "ok" | "unavailable" | "hang" | "down"
@@ -53,9 +54,17 @@ class _Reply(Exception):
 class QdrantTwin:
     """One twin node on 127.0.0.1; ``url`` is what ragmono is configured with."""
 
-    def __init__(self, backend: TwinBackend | None = None, *, version: str = "1.17.1") -> None:
+    def __init__(
+        self,
+        backend: TwinBackend | None = None,
+        *,
+        version: str = "1.17.1",
+        upstream: str | None = None,
+    ) -> None:
         self.backend = backend or TwinBackend()
         self.version = version
+        self.upstream = upstream
+        """When set, healthy requests are relayed to this real Qdrant node instead."""
         self.mode: Mode = "ok"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._release = threading.Event()
@@ -156,6 +165,9 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             if twin.mode == "unavailable":
                 self._send(503, {"status": {"error": "Service unavailable: twin"}, "time": 0})
                 return
+            if twin.upstream is not None:
+                self._relay(twin.upstream, raw)
+                return
             if parts.path == "/readyz":
                 self._send_text(200, "all shards are ready")
                 return
@@ -172,6 +184,22 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
                 self._send(reply.status, {"status": {"error": reply.error}, "time": 0})
 
         do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+        def _relay(self, upstream: str, raw: bytes) -> None:
+            keep = {"content-type", "api-key", "authorization"}
+            headers = {k: v for k, v in self.headers.items() if k.lower() in keep}
+            answer = httpx.request(
+                self.command,
+                upstream.rstrip("/") + self.path,
+                content=raw,
+                headers=headers,
+                timeout=30,
+            )
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
 
         def _send(self, status: int, payload: Any) -> None:
             data = json.dumps(payload).encode()

@@ -12,7 +12,7 @@ from ragmono.errors import DependencyUnavailable, RagmonoError
 
 from .failures import is_failure, to_domain_error
 
-__all__ = ["Breaker", "call_client"]
+__all__ = ["Breaker", "BreakerSource", "call_client"]
 
 T = TypeVar("T")
 
@@ -37,6 +37,16 @@ class Breaker(Protocol):
 
     def snapshot(self) -> Any:
         """State, failures and the remaining open time."""
+        ...
+
+
+class BreakerSource(Protocol):
+    """The part of ``ragmono.resilience.BreakerRegistry`` this adapter uses."""
+
+    def get(
+        self, name: str, *, is_failure: Callable[[BaseException], bool] | None = None
+    ) -> Breaker:
+        """The breaker called ``name`` (created on first use)."""
         ...
 
 
