@@ -16,6 +16,7 @@ through one node is read through another. Each twin can be made to fail like a r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -65,9 +66,12 @@ class QdrantTwin:
         self.version = version
         self.upstream = upstream
         """When set, healthy requests are relayed to this real Qdrant node instead."""
+        self.fail_paths: dict[str, int] = {}
+        """Path regex -> HTTP status answered instead (a node failing one kind of call)."""
         self.mode: Mode = "ok"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._release = threading.Event()
+        self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -119,6 +123,10 @@ class QdrantTwin:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # A dead process takes its open (keep-alive) connections with it.
+        for conn in list(self._connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     close = down
 
@@ -148,9 +156,19 @@ def closed_port_url() -> str:
 def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            twin._connections.add(self.connection)
+
+        def finish(self) -> None:
+            twin._connections.discard(self.connection)
+            with contextlib.suppress(OSError):
+                super().finish()
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)
@@ -165,6 +183,10 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             if twin.mode == "unavailable":
                 self._send(503, {"status": {"error": "Service unavailable: twin"}, "time": 0})
                 return
+            for pattern, status in twin.fail_paths.items():
+                if re.search(pattern, parts.path):
+                    self._send(status, {"status": {"error": "Service error: twin"}, "time": 0})
+                    return
             if twin.upstream is not None:
                 self._relay(twin.upstream, raw)
                 return

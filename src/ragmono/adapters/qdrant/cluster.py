@@ -151,9 +151,18 @@ class ClusterVectorStore(RemoteVectorStore):
                 if not idempotent and not (exc.__cause__ is None or never_sent(exc)):
                     raise  # it may have been applied: the caller decides
                 log.info("qdrant_failover", node=node.label, error=exc.detail)
-        detail = "; ".join(failures) or "no Qdrant node is up (see /ready)"
+        if not failures:  # every node was skipped: say why, and when one may be back
+            for node in self.nodes:
+                snap = node.breaker.snapshot()
+                if snap.state == "open" and snap.retry_after_s:
+                    failures.append(f"{node.label}: breaker open")
+                    retry_after = min(retry_after or snap.retry_after_s, snap.retry_after_s)
+                else:
+                    failures.append(f"{node.label}: {node.incompatible or node.detail or 'down'}")
         raise DependencyUnavailable(
-            "qdrant", f"no Qdrant node could serve: {detail}", retry_after_s=retry_after
+            "qdrant",
+            "no Qdrant node could serve: " + "; ".join(failures),
+            retry_after_s=retry_after,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -87,8 +87,9 @@ class RemoteCatalog:
                 **self._create_args,
             )
 
-        with contextlib.suppress(Conflict):  # created meanwhile by another replica
-            await self._runner.run(create, collection=CATALOG_COLLECTION, idempotent=False)
+        # Safe to retry: a repeat that finds it created answers Conflict, which is success here.
+        with contextlib.suppress(Conflict):  # or another replica created it meanwhile
+            await self._runner.run(create, collection=CATALOG_COLLECTION)
         self._ready = True
 
     async def get(self, name: str) -> CollectionSpec | None:

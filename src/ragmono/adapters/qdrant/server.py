@@ -13,8 +13,9 @@ from qdrant_client import AsyncQdrantClient
 from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
 
-from .calls import Breaker, call_client
+from .calls import BreakerSource, call_client
 from .checks import version_problem
+from .failures import is_failure
 from .remote import RemoteVectorStore
 
 __all__ = ["ServerVectorStore", "open_client"]
@@ -43,7 +44,8 @@ def open_client(
 class ServerVectorStore(RemoteVectorStore):
     """:class:`~ragmono.ports.VectorStore` on one Qdrant server.
 
-    Pass ``client`` to use a prepared ``AsyncQdrantClient`` (tests hand in
+    Calls go through the ``qdrant`` breaker of ``breakers`` (none: a bare timeout). Pass
+    ``client`` to use a prepared ``AsyncQdrantClient`` (tests hand in
     ``AsyncQdrantClient(location=":memory:")``); otherwise one is opened for ``url``.
     """
 
@@ -56,7 +58,7 @@ class ServerVectorStore(RemoteVectorStore):
         api_key: str = "",
         timeout_s: float = 5.0,
         prefer_grpc: bool = False,
-        breaker: Breaker | None = None,
+        breakers: BreakerSource | None = None,
         client: AsyncQdrantClient | None = None,
     ) -> None:
         if client is None and not url:
@@ -65,7 +67,7 @@ class ServerVectorStore(RemoteVectorStore):
         self._client = client or open_client(
             url, api_key=api_key, timeout_s=timeout_s, prefer_grpc=prefer_grpc
         )
-        self._breaker = breaker
+        self._breaker = breakers.get("qdrant", is_failure=is_failure) if breakers else None
         self._version: str | None = None
         self._incompatible: str | None = None
         super().__init__(timeout_s=timeout_s)
