@@ -20,7 +20,8 @@ _NS = uuid.UUID("0b5c9e57-64c4-4d4b-9f0e-3b8f9c6f1a20")
 
 def spec(name: str = "docs", **changes: object) -> CollectionSpec:
     """A collection of 64-d hashing vectors."""
-    return CollectionSpec(name=name, embedder=EMBEDDER, **changes)  # type: ignore[arg-type]
+    changes.setdefault("embedder", EMBEDDER)
+    return CollectionSpec(name=name, **changes)  # type: ignore[arg-type]
 
 
 def point_id(document_id: str, index: int = 0) -> str:

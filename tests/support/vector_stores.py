@@ -13,13 +13,24 @@ import pytest
 from qdrant_client import AsyncQdrantClient
 
 from ragmono.adapters.memory import MemoryVectorStore
+from ragmono.adapters.qdrant.cluster import ClusterVectorStore
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.adapters.qdrant.server import ServerVectorStore
 from ragmono.ports import VectorStore
-from tests.support.qdrant_twin import QdrantTwin
+from ragmono.resilience import BreakerRegistry
+from ragmono.settings import BreakerSettings
+from tests.support.qdrant_twin import QdrantTwin, TwinBackend
 
 REAL_URLS_ENV = "RAGMONO_TEST_QDRANT_URLS"
-STORE_KINDS = ["embedded", "memory", "server-memory", "server-http", "server-real"]
+STORE_KINDS = [
+    "embedded",
+    "memory",
+    "server-memory",
+    "server-http",
+    "cluster-http",
+    "server-real",
+    "cluster-real",
+]
 
 
 def real_urls() -> list[str]:
@@ -50,15 +61,30 @@ async def open_store(kind: str, tmp_path: Path) -> AsyncIterator[Named]:
         twin = QdrantTwin()
         cleanup.append(twin.close)
         store = ServerVectorStore(twin.url, timeout_s=5)
-    elif kind == "server-real":
+    elif kind == "cluster-http":
+        backend = TwinBackend()
+        twins = [QdrantTwin(backend) for _ in range(3)]
+        cleanup.extend(t.close for t in twins)
+        store = ClusterVectorStore(
+            [t.url for t in twins], breakers=BreakerRegistry(BreakerSettings()), timeout_s=5
+        )
+    elif kind in ("server-real", "cluster-real"):
         urls = real_urls()
         if not urls:
             pytest.skip(f"no real Qdrant: set {REAL_URLS_ENV}=http://host:6333[,...] to run")
-        store = ServerVectorStore(urls[0], timeout_s=10)
+        registry = BreakerRegistry(BreakerSettings())
+        store = (
+            ServerVectorStore(urls[0], timeout_s=10, breakers=registry)
+            if kind == "server-real"
+            else ClusterVectorStore(urls, breakers=registry, timeout_s=10)
+        )
         suffix = "-t" + uuid.uuid4().hex[:8]
     else:
         raise ValueError(kind)
     named = Named(store=store, name=lambda base: base + suffix)
+    start = getattr(store, "start", None)
+    if start is not None:
+        await start()
     try:
         yield named
     finally:

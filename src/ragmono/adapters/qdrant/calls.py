@@ -4,71 +4,46 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from qdrant_client import AsyncQdrantClient
 
 from ragmono.errors import DependencyUnavailable, RagmonoError
+from ragmono.resilience import BreakerRegistry, DependencyBreaker
 
 from .failures import is_failure, to_domain_error
 
-__all__ = ["Breaker", "BreakerSource", "call_client"]
+__all__ = ["call_client", "qdrant_breaker"]
 
 T = TypeVar("T")
 
 
-class Breaker(Protocol):
-    """The part of ``ragmono.resilience.DependencyBreaker`` this adapter uses."""
+def qdrant_breaker(registry: BreakerRegistry, name: str, timeout_s: float) -> DependencyBreaker:
+    """The breaker ``name`` (``qdrant`` or ``qdrant:<host:port>``) counting Qdrant failures.
 
-    @property
-    def name(self) -> str:
-        """``qdrant`` or ``qdrant:<host:port>``."""
-        ...
-
-    async def call(
-        self,
-        fn: Callable[..., Awaitable[T]],
-        *args: Any,
-        timeout_s: float | None = None,
-        **kwargs: Any,
-    ) -> T:
-        """Run ``fn`` unless open; count failures; re-raise them as DependencyUnavailable."""
-        ...
-
-    def snapshot(self) -> Any:
-        """State, failures and the remaining open time."""
-        ...
-
-
-class BreakerSource(Protocol):
-    """The part of ``ragmono.resilience.BreakerRegistry`` this adapter uses."""
-
-    def get(
-        self, name: str, *, is_failure: Callable[[BaseException], bool] | None = None
-    ) -> Breaker:
-        """The breaker called ``name`` (created on first use)."""
-        ...
+    Its timeout is ``[breakers.qdrant] timeout_s`` when set, else ``timeout_s``.
+    """
+    return registry.get(name, is_failure=is_failure, default_timeout_s=timeout_s)
 
 
 async def call_client(
-    breaker: Breaker | None,
+    breaker: DependencyBreaker | None,
     fn: Callable[[AsyncQdrantClient], Awaitable[T]],
     client: AsyncQdrantClient,
     *,
     timeout_s: float,
     collection: str | None,
-    dependency: str = "qdrant",
 ) -> T:
     """One call through ``breaker`` (or a bare timeout), with Qdrant answers as domain errors."""
     try:
         if breaker is not None:
-            return await breaker.call(fn, client, timeout_s=timeout_s)
+            return await breaker.call(fn, client)
         try:
             async with asyncio.timeout(timeout_s):
                 return await fn(client)
         except Exception as exc:
             if is_failure(exc):
-                raise DependencyUnavailable(dependency, f"{type(exc).__name__}: {exc}") from exc
+                raise DependencyUnavailable("qdrant", f"{type(exc).__name__}: {exc}") from exc
             raise
     except RagmonoError:
         raise

@@ -20,9 +20,10 @@ from qdrant_client import AsyncQdrantClient, models
 
 from ragmono.domain import CollectionSpec, DependencyHealth, EmbedderRef
 from ragmono.errors import DependencyUnavailable
+from ragmono.resilience import BreakerRegistry
 
-from .calls import BreakerSource, call_client
-from .failures import is_failure, never_sent
+from .calls import call_client, qdrant_breaker
+from .failures import never_sent
 from .nodes import NodeProbe, QdrantNode, node_label
 from .remote import RemoteVectorStore
 from .server import open_client
@@ -47,7 +48,7 @@ class ClusterVectorStore(RemoteVectorStore):
         self,
         urls: Sequence[str],
         *,
-        breakers: BreakerSource,
+        breakers: BreakerRegistry,
         api_key: str = "",
         timeout_s: float = 5.0,
         prefer_grpc: bool = False,
@@ -69,7 +70,7 @@ class ClusterVectorStore(RemoteVectorStore):
                 else open_client(
                     url, api_key=api_key, timeout_s=timeout_s, prefer_grpc=prefer_grpc
                 ),
-                breaker=breakers.get(f"qdrant:{node_label(url)}", is_failure=is_failure),
+                breaker=qdrant_breaker(breakers, f"qdrant:{node_label(url)}", timeout_s),
             )
             for i, url in enumerate(urls)
         ]
@@ -142,7 +143,6 @@ class ClusterVectorStore(RemoteVectorStore):
                     node.client,
                     timeout_s=self._timeout_s,
                     collection=collection,
-                    dependency=node.breaker.name,
                 )
             except DependencyUnavailable as exc:
                 failures.append(f"{node.label}: {exc.detail}")
@@ -182,7 +182,7 @@ class ClusterVectorStore(RemoteVectorStore):
         """Each node: up or down, latency, breaker state and version (from the last probe)."""
         if not self.probe.running:
             await self.probe.probe_all()
-        await self.ensure_checked()
+        self.check_in_background()
         nodes = [n.describe() for n in self.nodes]
         routable = [n for n in self.nodes if n.routable()]
         latencies = [n.latency_ms for n in routable if n.latency_ms is not None]
@@ -208,6 +208,7 @@ class ClusterVectorStore(RemoteVectorStore):
 
     async def close(self) -> None:
         """Stop probing and close every node's client."""
+        await self._stop_checks()
         await self.probe.close()
         for node in self.nodes:
             await node.client.close()

@@ -19,7 +19,8 @@ import httpx
 import structlog
 from qdrant_client import AsyncQdrantClient
 
-from .calls import Breaker
+from ragmono.resilience import DependencyBreaker
+
 from .checks import version_problem
 
 __all__ = ["NodeProbe", "QdrantNode", "node_label"]
@@ -39,7 +40,7 @@ class QdrantNode:
 
     url: str
     client: AsyncQdrantClient
-    breaker: Breaker
+    breaker: DependencyBreaker
     label: str = ""
     up: bool = True
     """Last probe result; optimistic until the first probe."""

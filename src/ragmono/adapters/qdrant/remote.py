@@ -27,7 +27,6 @@ from ragmono.domain import (
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import StoredChunk
 
-from .calls import Breaker, call_client
 from .checks import CollectionProblem, find_problem
 from .convert import (
     INDEXED_FIELDS,
@@ -39,7 +38,7 @@ from .convert import (
 )
 from .remote_catalog import RemoteCatalog
 
-__all__ = ["Breaker", "RemoteVectorStore", "call_client"]
+__all__ = ["RemoteVectorStore"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -62,6 +61,7 @@ class RemoteVectorStore:
         self._embedder: EmbedderRef | None = None
         self._checked = False
         self._check_lock = asyncio.Lock()
+        self._check_task: asyncio.Task[None] | None = None
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -111,6 +111,17 @@ class RemoteVectorStore:
                 log.warning("qdrant_startup_check_deferred", error=exc.detail)
                 return
             self._checked = True
+
+    def check_in_background(self) -> None:
+        """Retry unfinished startup checks without holding up the caller (a /ready probe)."""
+        if self._checked or (self._check_task is not None and not self._check_task.done()):
+            return
+        self._check_task = asyncio.create_task(self.ensure_checked(), name="qdrant-checks")
+
+    async def _stop_checks(self) -> None:
+        if self._check_task is not None:
+            self._check_task.cancel()
+            await asyncio.gather(self._check_task, return_exceptions=True)
 
     async def _check_collections(self) -> None:
         response = await self.run(lambda c: c.get_collections())

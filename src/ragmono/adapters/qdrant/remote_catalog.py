@@ -94,15 +94,18 @@ class RemoteCatalog:
 
     async def get(self, name: str) -> CollectionSpec | None:
         """The spec of ``name`` or None."""
+        payload = await self._retrieve(_point_id("collection", name))
+        return _decode(payload) if payload is not None else None
+
+    async def _retrieve(self, pid: str) -> dict[str, Any] | None:
         await self.ensure()
-        pid = _point_id("collection", name)
         records = await self._runner.run(
             lambda c: c.retrieve(
                 CATALOG_COLLECTION, [pid], with_payload=True, with_vectors=False, **self._read_args
             ),
             collection=CATALOG_COLLECTION,
         )
-        return _decode(records[0].payload) if records else None
+        return (records[0].payload or {}) if records else None
 
     async def all(self) -> list[CollectionSpec]:
         """Every spec, sorted by name."""
@@ -132,9 +135,12 @@ class RemoteCatalog:
         return [str(p["name"]) for p in entries]
 
     async def record_migration(self, migration_id: str) -> None:
-        """Add a migration id to the ledger (recording it twice keeps one entry)."""
+        """Add a migration id to the ledger; recording it again keeps the first entry."""
+        pid = _point_id("migration", migration_id)
+        if await self._retrieve(pid) is not None:
+            return
         payload = {"kind": "migration", "name": migration_id, "applied_at": time.time()}
-        await self._upsert(_point_id("migration", migration_id), payload)
+        await self._upsert(pid, payload)
 
     async def _upsert(self, pid: str, payload: dict[str, Any]) -> None:
         await self.ensure()

@@ -12,16 +12,18 @@ from qdrant_client import AsyncQdrantClient
 
 from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
+from ragmono.resilience import BreakerRegistry
 
-from .calls import BreakerSource, call_client
+from .calls import call_client, qdrant_breaker
 from .checks import version_problem
-from .failures import is_failure
 from .remote import RemoteVectorStore
 
 __all__ = ["ServerVectorStore", "open_client"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+HEALTH_TIMEOUT_S = 1.5
+"""Under the /ready deadline (2 s), so a slow Qdrant reads as unreachable, not as an error."""
 
 
 def open_client(
@@ -58,7 +60,7 @@ class ServerVectorStore(RemoteVectorStore):
         api_key: str = "",
         timeout_s: float = 5.0,
         prefer_grpc: bool = False,
-        breakers: BreakerSource | None = None,
+        breakers: BreakerRegistry | None = None,
         client: AsyncQdrantClient | None = None,
     ) -> None:
         if client is None and not url:
@@ -67,7 +69,7 @@ class ServerVectorStore(RemoteVectorStore):
         self._client = client or open_client(
             url, api_key=api_key, timeout_s=timeout_s, prefer_grpc=prefer_grpc
         )
-        self._breaker = breakers.get("qdrant", is_failure=is_failure) if breakers else None
+        self._breaker = qdrant_breaker(breakers, "qdrant", timeout_s) if breakers else None
         self._version: str | None = None
         self._incompatible: str | None = None
         super().__init__(timeout_s=timeout_s)
@@ -106,7 +108,7 @@ class ServerVectorStore(RemoteVectorStore):
 
     async def health(self) -> DependencyHealth:
         """``get_collections`` latency, the breaker state, version and collection problems."""
-        await self.ensure_checked()
+        self.check_in_background()
         started = time.perf_counter()
         reachable, detail = True, self._url
         try:
@@ -114,7 +116,7 @@ class ServerVectorStore(RemoteVectorStore):
                 None,
                 lambda c: c.get_collections(),
                 self._client,
-                timeout_s=self._timeout_s,
+                timeout_s=min(self._timeout_s, HEALTH_TIMEOUT_S),
                 collection=None,
             )
         except Exception as exc:
@@ -122,6 +124,8 @@ class ServerVectorStore(RemoteVectorStore):
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         if self._incompatible is not None:
             reachable, detail = False, self._incompatible
+        elif reachable and not self._checked:
+            detail = f"{self._url}: startup checks pending"
         extra: dict[str, Any] = {"url": self._url, "version": self._version}
         if self._breaker is not None:
             extra["breaker"] = self._breaker.snapshot().state
@@ -138,4 +142,5 @@ class ServerVectorStore(RemoteVectorStore):
 
     async def close(self) -> None:
         """Close the client's connections."""
+        await self._stop_checks()
         await self._client.close()
