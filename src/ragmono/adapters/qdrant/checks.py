@@ -51,14 +51,14 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
     return int(major), int(minor), int(patch or 0)
 
 
-def version_problem(version: str, where: str) -> str | None:
-    """Why ``version`` cannot serve ragmono, or None when it can."""
+def version_problem(version: str) -> str | None:
+    """Why Qdrant ``version`` cannot serve ragmono, or None when it can."""
     parsed = parse_version(version)
     minimum = ".".join(map(str, MIN_QDRANT_VERSION))
     if parsed is None:
-        return f"Qdrant at {where} reports an unreadable version {version!r}"
+        return f"Qdrant reports an unreadable version {version!r}"
     if parsed < MIN_QDRANT_VERSION:
-        return f"Qdrant {version} at {where} is older than {minimum} (parametrized RRF needed)"
+        return f"Qdrant {version} is older than {minimum} (parametrized RRF needed)"
     return None
 
 

@@ -159,9 +159,11 @@ class ClusterVectorStore(RemoteVectorStore):
                     retry_after = min(retry_after or snap.retry_after_s, snap.retry_after_s)
                 else:
                     failures.append(f"{node.label}: {node.incompatible or node.detail or 'down'}")
+        # Node addresses go to the log and /ready, not into API error bodies.
+        log.warning("qdrant_no_node_served", failures=failures)
         raise DependencyUnavailable(
             "qdrant",
-            "no Qdrant node could serve: " + "; ".join(failures),
+            f"no Qdrant node could serve the call ({len(self.nodes)} nodes; see /ready)",
             retry_after_s=retry_after,
         )
 

@@ -139,7 +139,7 @@ class NodeProbe:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             return False, f"version unreadable: {type(exc).__name__}: {exc}"
         was = node.incompatible
-        node.version, node.incompatible = version, version_problem(version, node.label)
+        node.version, node.incompatible = version, version_problem(version)
         if node.incompatible is not None and was is None:
             log.error("qdrant_version_incompatible", node=node.label, detail=node.incompatible)
         return True, ""

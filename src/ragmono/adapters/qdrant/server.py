@@ -98,7 +98,7 @@ class ServerVectorStore(RemoteVectorStore):
         )
         was = self._incompatible
         self._version = info.version
-        self._incompatible = version_problem(info.version, self._url)
+        self._incompatible = version_problem(info.version)
         if self._incompatible is not None:
             if was is None:
                 log.error("qdrant_version_incompatible", url=self._url, detail=self._incompatible)
