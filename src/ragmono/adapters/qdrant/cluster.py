@@ -11,7 +11,7 @@ refused, breaker open), since a timed-out create may have succeeded.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -110,19 +110,22 @@ class ClusterVectorStore(RemoteVectorStore):
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _order(self) -> list[QdrantNode]:
-        """Routable nodes from the next round-robin position; then the ones only the (maybe
-        stale) probe calls down, as a last resort before failing the call."""
+    def _order(self) -> Iterator[QdrantNode]:
+        """Routable nodes from the next round-robin position; then, as a last resort before
+        failing the call, the ones only the (maybe stale) probe calls down."""
         nodes = self.nodes
-        start = next(self._turn) % len(nodes)
-        rotated = nodes[start:] + nodes[:start]
-        first = [n for n in rotated if n.routable()]
-        rest = [
-            n
-            for n in rotated
-            if not n.up and n.incompatible is None and n.breaker.snapshot().state != "open"
-        ]
-        return first + rest
+        count = len(nodes)
+        start = next(self._turn) % count
+        skipped: list[QdrantNode] = []
+        for i in range(count):
+            node = nodes[(start + i) % count]
+            if node.routable():
+                yield node
+            else:
+                skipped.append(node)
+        for node in skipped:
+            if not node.up and node.incompatible is None and node.breaker.state != "open":
+                yield node
 
     async def run(
         self,

@@ -57,8 +57,9 @@ class QdrantNode:
         """Up, compatible and not behind an open breaker (an expired one admits a trial)."""
         if not self.up or self.incompatible is not None:
             return False
-        snap = self.breaker.snapshot()
-        return bool(snap.state != "open" or not snap.retry_after_s)
+        if self.breaker.state != "open":  # the cheap check on every call
+            return True
+        return not self.breaker.snapshot().retry_after_s
 
     def describe(self) -> dict[str, Any]:
         """The node's line in /ready."""
