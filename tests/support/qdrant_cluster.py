@@ -16,7 +16,7 @@ from ragmono.settings import BreakerSettings
 from tests.support.qdrant_twin import Blackhole, QdrantTwin, TwinBackend
 from tests.support.vector_stores import real_urls
 
-TIMEOUT_S = 0.3
+TIMEOUT_S = 0.75
 FAIL_MAX = 2
 RESET_S = 0.4
 PROBE_S = 0.1
@@ -62,14 +62,14 @@ def nodes() -> Iterator[Nodes]:
 def cluster(
     urls: list[str], *, probe_s: float = PROBE_S, reset_s: float = RESET_S
 ) -> ClusterVectorStore:
-    """A cluster store with short timeouts: 0.3 s calls, breakers open after 2 failures."""
+    """A cluster store with short timeouts (0.75 s calls, 0.5 s probes); breakers open after 2."""
     registry = BreakerRegistry(BreakerSettings(fail_max=FAIL_MAX, reset_timeout_s=reset_s))
     return ClusterVectorStore(
         urls,
         breakers=registry,
         timeout_s=TIMEOUT_S,
         health_interval_s=probe_s,
-        probe_timeout_s=0.2,
+        probe_timeout_s=0.5,
         replication_factor=2,
         read_consistency="majority",
     )

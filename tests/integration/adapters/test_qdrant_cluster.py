@@ -2,7 +2,7 @@
 
 Healthy nodes are Qdrant twins sharing one backend (or, with ``RAGMONO_TEST_QDRANT_URLS``,
 fronts relaying to a real cluster); sick nodes are a closed port, a socket that never answers
-and a twin switched to 503, ``hang`` or ``down``. Calls time out after 0.3 s and a node's
+and a twin switched to 503, ``hang`` or ``down``. Calls time out after 0.75 s and a node's
 breaker opens after 2 failures.
 """
 
