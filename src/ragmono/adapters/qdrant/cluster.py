@@ -199,6 +199,8 @@ class ClusterVectorStore(RemoteVectorStore):
         detail = f"{len(routable)}/{len(nodes)} nodes routable"
         if down:
             detail += "; not routable: " + ", ".join(down)
+        if routable and not self._checked:
+            detail += "; startup checks pending"
         extra: dict[str, Any] = {"nodes": nodes}
         if self.problems:
             extra["collections"] = {name: p.detail for name, p in self.problems.items()}
