@@ -4,14 +4,30 @@ from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.sparse_encoder import SparseEncoder
+from ragmono.ports.telemetry import (
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+    Telemetry,
+)
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
+    "BreakerState",
+    "CacheResult",
     "ChatMessage",
     "Embedder",
+    "Exposition",
     "Generator",
+    "JobState",
+    "QueryStage",
+    "SearchMode",
     "SparseEncoder",
     "StoredChunk",
+    "Telemetry",
     "VectorStore",
 ]
