@@ -55,7 +55,9 @@ class Services:
     metrics: MetricsService
 
 
-def _build_vector_store(settings: Settings, breakers: BreakerRegistry) -> VectorStore:
+def _build_vector_store(
+    settings: Settings, breakers: BreakerRegistry, telemetry: Telemetry
+) -> VectorStore:
     vs = settings.vector_store
     mode = vs.mode
     if mode == "embedded":
@@ -71,6 +73,7 @@ def _build_vector_store(settings: Settings, breakers: BreakerRegistry) -> Vector
             timeout_s=vs.timeout_s,
             prefer_grpc=vs.prefer_grpc,
             breakers=breakers,
+            telemetry=telemetry,
         )
     if mode == "cluster":
         from ragmono.adapters.qdrant.cluster import ClusterVectorStore
@@ -86,6 +89,7 @@ def _build_vector_store(settings: Settings, breakers: BreakerRegistry) -> Vector
             write_consistency_factor=vs.write_consistency_factor,
             read_consistency=vs.read_consistency,
             health_interval_s=vs.health_interval_s,
+            telemetry=telemetry,
         )
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
@@ -168,7 +172,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(settings.breakers)
         breakers.add_listener(telemetry.record_breaker_transition)
-        vector_store = _build_vector_store(settings, breakers)
+        vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)

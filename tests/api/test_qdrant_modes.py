@@ -50,10 +50,14 @@ async def test_cluster_mode_serves_collections_and_shows_every_node(
         assert shown[twins[0].url]["latency_ms"] is not None
         assert shown[dead]["up"] is False
         breakers = {b["name"] for b in ready.json()["breakers"]}
-        assert {
-            f"qdrant:{dead.split('//')[1]}",
-            f"qdrant:{twins[1].url.split('//')[1]}",
-        } <= breakers
+        dead_node, live_node = dead.split("//")[1], twins[0].url.split("//")[1]
+        assert {f"qdrant:{dead_node}", f"qdrant:{live_node}"} <= breakers
+
+        metrics = (await http.get("/metrics")).text
+        assert f'ragmono_qdrant_node_up{{node="{dead_node}"}} 0.0' in metrics
+        assert f'ragmono_qdrant_node_up{{node="{live_node}"}} 1.0' in metrics
+        timed = f'dependency="qdrant:{live_node}",le="+Inf",operation="create_collection"'
+        assert timed in metrics
 
         for twin in twins:
             twin.set_mode("unavailable")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+from ragmono.ports import Telemetry
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings
 from tests.support.qdrant_twin import Blackhole, QdrantTwin, TwinBackend
@@ -60,7 +61,11 @@ def nodes() -> Iterator[Nodes]:
 
 
 def cluster(
-    urls: list[str], *, probe_s: float = PROBE_S, reset_s: float = RESET_S
+    urls: list[str],
+    *,
+    probe_s: float = PROBE_S,
+    reset_s: float = RESET_S,
+    telemetry: Telemetry | None = None,
 ) -> ClusterVectorStore:
     """A cluster store with short timeouts (0.75 s calls, 0.5 s probes); breakers open after 2."""
     registry = BreakerRegistry(BreakerSettings(fail_max=FAIL_MAX, reset_timeout_s=reset_s))
@@ -72,4 +77,5 @@ def cluster(
         probe_timeout_s=0.5,
         replication_factor=2,
         read_consistency="majority",
+        telemetry=telemetry,
     )

@@ -19,6 +19,7 @@ from qdrant_client import AsyncQdrantClient, models
 
 from ragmono.adapters.qdrant.cluster import ClusterVectorStore
 from ragmono.adapters.qdrant.server import ServerVectorStore
+from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.domain import VectorQuery
 from ragmono.errors import DependencyUnavailable
 from tests.support.qdrant_cluster import FAIL_MAX, TIMEOUT_S, Nodes, cluster, nodes
@@ -104,7 +105,10 @@ async def test_no_call_fails_while_one_node_is_healthy(env: Nodes) -> None:
     dead, hole = closed_port_url(), env.blackhole()
     name = unique(env, "docs")
     await seed(healthy.url, name)
-    store = cluster([dead, hole, sick.url, healthy.url], probe_s=3600, reset_s=60)
+    telemetry = RecordingTelemetry()
+    store = cluster(
+        [dead, hole, sick.url, healthy.url], probe_s=3600, reset_s=60, telemetry=telemetry
+    )
     try:
         query = await a_query()
         for i in range(30):
@@ -121,6 +125,17 @@ async def test_no_call_fails_while_one_node_is_healthy(env: Nodes) -> None:
             assert by_url[url].calls <= FAIL_MAX
         assert sick.data_calls() <= FAIL_MAX
         assert slowest < TIMEOUT_S  # no call waits out a dead node's timeout any more
+
+        errors: dict[str, set[str | None]] = {}
+        for name_, labels in telemetry.calls:
+            if name_ == "observe_dependency":
+                node = labels["dependency"].removeprefix("qdrant:")
+                errors.setdefault(node, set()).add(labels["error_kind"])
+        label = {url: url.split("//")[1] for url in (dead, hole, sick.url, healthy.url)}
+        assert errors[label[dead]] == {"connection"}
+        assert errors[label[hole]] == {"timeout"}
+        assert errors[label[sick.url]] == {"http_5xx"}
+        assert errors[label[healthy.url]] == {None}
         await store.delete_collection(name)
     finally:
         await store.close()

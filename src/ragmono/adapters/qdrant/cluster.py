@@ -20,6 +20,7 @@ from qdrant_client import AsyncQdrantClient, models
 
 from ragmono.domain import CollectionSpec, DependencyHealth, EmbedderRef
 from ragmono.errors import DependencyUnavailable
+from ragmono.ports import Telemetry
 from ragmono.resilience import BreakerRegistry
 
 from .calls import call_client, qdrant_breaker
@@ -59,6 +60,7 @@ class ClusterVectorStore(RemoteVectorStore):
         health_interval_s: float = 5.0,
         probe_timeout_s: float | None = None,
         clients: Sequence[AsyncQdrantClient] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if not urls:
             raise ValueError("cluster mode needs vector_store.urls")
@@ -84,9 +86,12 @@ class ClusterVectorStore(RemoteVectorStore):
             interval_s=health_interval_s,
             timeout_s=probe_timeout_s or min(1.0, timeout_s),
             api_key=api_key,
+            telemetry=telemetry,
         )
         super().__init__(
-            timeout_s=timeout_s, read_args={"consistency": to_read_consistency(read_consistency)}
+            timeout_s=timeout_s,
+            read_args={"consistency": to_read_consistency(read_consistency)},
+            telemetry=telemetry,
         )
 
     def _catalog_args(self) -> dict[str, dict[str, Any]]:
@@ -133,6 +138,7 @@ class ClusterVectorStore(RemoteVectorStore):
         *,
         collection: str | None = None,
         idempotent: bool = True,
+        operation: str = "call",
     ) -> T:
         """Run ``fn`` on a routable node; on a node failure, again on the next one."""
         failures: list[str] = []
@@ -146,6 +152,8 @@ class ClusterVectorStore(RemoteVectorStore):
                     node.client,
                     timeout_s=self._timeout_s,
                     collection=collection,
+                    telemetry=self._telemetry,
+                    operation=operation,
                 )
             except DependencyUnavailable as exc:
                 failures.append(f"{node.label}: {exc.detail}")

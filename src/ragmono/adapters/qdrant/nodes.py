@@ -19,6 +19,7 @@ import httpx
 import structlog
 from qdrant_client import AsyncQdrantClient
 
+from ragmono.ports import Telemetry
 from ragmono.resilience import DependencyBreaker
 
 from .checks import version_problem
@@ -86,8 +87,10 @@ class NodeProbe:
         interval_s: float,
         timeout_s: float,
         api_key: str = "",
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._nodes = nodes
+        self._telemetry = telemetry
         self._interval_s = interval_s
         headers = {"api-key": api_key} if api_key else {}
         self._http = httpx.AsyncClient(timeout=timeout_s, headers=headers)
@@ -127,6 +130,8 @@ class NodeProbe:
         if ok and (node.version is None or not was_up):
             ok, detail = await self._read_version(node)
         node.up, node.detail = ok, detail
+        if self._telemetry is not None:
+            self._telemetry.set_node_up(node.label, ok and node.incompatible is None)
         if was_up and not ok:
             log.warning("qdrant_node_down", node=node.label, detail=detail)
         elif ok and not was_up:

@@ -25,7 +25,7 @@ from ragmono.domain import (
     VectorQuery,
 )
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.ports import StoredChunk
+from ragmono.ports import StoredChunk, Telemetry
 
 from .checks import CollectionProblem, find_problem
 from .convert import (
@@ -52,8 +52,15 @@ class RemoteVectorStore:
 
     mode = "remote"
 
-    def __init__(self, *, timeout_s: float, read_args: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        read_args: dict[str, Any] | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._timeout_s = timeout_s
+        self._telemetry = telemetry
         self._read_args = read_args or {}
         self.catalog = RemoteCatalog(self, **self._catalog_args())
         self.problems: dict[str, CollectionProblem] = {}
@@ -71,8 +78,9 @@ class RemoteVectorStore:
         *,
         collection: str | None = None,
         idempotent: bool = True,
+        operation: str = "call",
     ) -> T:
-        """Run ``fn`` against Qdrant; subclasses route it."""
+        """Run ``fn`` against Qdrant; subclasses route it (``operation`` labels its metrics)."""
         raise NotImplementedError
 
     def _catalog_args(self) -> dict[str, dict[str, Any]]:
@@ -124,7 +132,7 @@ class RemoteVectorStore:
             await asyncio.gather(self._check_task, return_exceptions=True)
 
     async def _check_collections(self) -> None:
-        response = await self.run(lambda c: c.get_collections())
+        response = await self.run(lambda c: c.get_collections(), operation="check")
         existing = {c.name for c in response.collections}
         problems: dict[str, CollectionProblem] = {}
         for spec in await self.catalog.all():
@@ -145,7 +153,9 @@ class RemoteVectorStore:
         if spec.name not in existing:
             detail = f"collection {spec.name!r} is in the catalog but not in Qdrant"
             return CollectionProblem(kind="missing", detail=detail)
-        info = await self.run(lambda c: c.get_collection(spec.name), collection=spec.name)
+        info = await self.run(
+            lambda c: c.get_collection(spec.name), collection=spec.name, operation="check"
+        )
         return find_problem(spec, info, self._embedder)
 
     def _guard(self, name: str, *, dense: bool) -> None:
@@ -172,6 +182,7 @@ class RemoteVectorStore:
                 ),
                 collection=spec.name,
                 idempotent=False,
+                operation="create_collection",
             )
         except Conflict:
             raise Conflict(
@@ -182,7 +193,10 @@ class RemoteVectorStore:
             ) from None
         try:
             for field in INDEXED_FIELDS:
-                await self.run(partial(_keyword_index, name=spec.name, field=field))
+                await self.run(
+                    partial(_keyword_index, name=spec.name, field=field),
+                    operation="create_collection",
+                )
             await self.catalog.put(spec)
         except Exception:
             await self._drop_quietly(spec.name)
@@ -191,7 +205,9 @@ class RemoteVectorStore:
 
     async def _drop_quietly(self, name: str) -> None:
         try:
-            await self.run(lambda c: c.delete_collection(name), collection=name)
+            await self.run(
+                lambda c: c.delete_collection(name), collection=name, operation="delete_collection"
+            )
         except Exception as exc:  # the original error matters more
             log.warning("qdrant_cleanup_failed", collection=name, error=str(exc))
 
@@ -213,13 +229,15 @@ class RemoteVectorStore:
         """Drop the Qdrant collection first, then its catalog entry (a retry finishes it)."""
         if await self.catalog.get(name) is None:
             raise NotFound(f"collection {name!r} does not exist", field="collection")
-        await self.run(lambda c: c.delete_collection(name), collection=name)
+        await self.run(
+            lambda c: c.delete_collection(name), collection=name, operation="delete_collection"
+        )
         await self.catalog.remove(name)
         self.problems.pop(name, None)
 
     async def stats(self, name: str) -> CollectionStats:
         """Point and indexed-vector counts; ``size_bytes`` is 0 (Qdrant does not report it)."""
-        info = await self.run(lambda c: c.get_collection(name), collection=name)
+        info = await self.run(lambda c: c.get_collection(name), collection=name, operation="stats")
         return CollectionStats(
             points=info.points_count or 0,
             size_bytes=0,
@@ -233,7 +251,11 @@ class RemoteVectorStore:
         self._guard(collection, dense=True)
         for start in range(0, len(points), UPSERT_BATCH):
             batch = [to_point(p) for p in points[start : start + UPSERT_BATCH]]
-            await self.run(partial(_upsert, name=collection, points=batch), collection=collection)
+            await self.run(
+                partial(_upsert, name=collection, points=batch),
+                collection=collection,
+                operation="upsert",
+            )
 
     async def delete(self, collection: str, flt: Filter) -> None:
         """Delete every point matching ``flt`` (an empty filter matches all)."""
@@ -242,6 +264,7 @@ class RemoteVectorStore:
         await self.run(
             lambda c: c.delete(collection, points_selector=selector, wait=True),
             collection=collection,
+            operation="delete",
         )
 
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
@@ -253,6 +276,7 @@ class RemoteVectorStore:
         await self.run(
             lambda c: c.delete(collection, points_selector=selector, wait=True),
             collection=collection,
+            operation="delete",
         )
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
@@ -260,7 +284,9 @@ class RemoteVectorStore:
         self._guard(collection, dense=query.mode != "keyword")
         arguments = {**query_arguments(query), **self._read_args}
         response = await self.run(
-            lambda c: c.query_points(collection, **arguments), collection=collection
+            lambda c: c.query_points(collection, **arguments),
+            collection=collection,
+            operation="search",
         )
         return [
             ScoredChunk(id=str(p.id), score=p.score, chunk=chunk_from_payload(p.payload))
@@ -283,6 +309,7 @@ class RemoteVectorStore:
                 **self._read_args,
             ),
             collection=collection,
+            operation="scroll",
         )
         page = [StoredChunk(id=str(r.id), chunk=chunk_from_payload(r.payload)) for r in records]
         return page, (str(nxt) if nxt is not None else None)
@@ -293,6 +320,7 @@ class RemoteVectorStore:
         result = await self.run(
             lambda c: c.count(collection, count_filter=to_filter(flt), exact=True),
             collection=collection,
+            operation="count",
         )
         return result.count
 

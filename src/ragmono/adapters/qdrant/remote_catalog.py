@@ -39,6 +39,7 @@ class Runner(Protocol):
         *,
         collection: str | None = None,
         idempotent: bool = True,
+        operation: str = "call",
     ) -> T:
         """Run ``fn`` against a Qdrant client; domain errors out."""
         ...
@@ -89,7 +90,7 @@ class RemoteCatalog:
 
         # Safe to retry: a repeat that finds it created answers Conflict, which is success here.
         with contextlib.suppress(Conflict):  # or another replica created it meanwhile
-            await self._runner.run(create, collection=CATALOG_COLLECTION)
+            await self._runner.run(create, collection=CATALOG_COLLECTION, operation="catalog")
         self._ready = True
 
     async def get(self, name: str) -> CollectionSpec | None:
@@ -104,6 +105,7 @@ class RemoteCatalog:
                 CATALOG_COLLECTION, [pid], with_payload=True, with_vectors=False, **self._read_args
             ),
             collection=CATALOG_COLLECTION,
+            operation="catalog",
         )
         return (records[0].payload or {}) if records else None
 
@@ -126,6 +128,7 @@ class RemoteCatalog:
                 CATALOG_COLLECTION, points_selector=selector, wait=True, **self._write_args
             ),
             collection=CATALOG_COLLECTION,
+            operation="catalog",
         )
 
     async def applied_migrations(self) -> list[str]:
@@ -148,6 +151,7 @@ class RemoteCatalog:
         await self._runner.run(
             lambda c: c.upsert(CATALOG_COLLECTION, [point], wait=True, **self._write_args),
             collection=CATALOG_COLLECTION,
+            operation="catalog",
         )
 
     async def _scroll(self, kind: str) -> list[dict[str, Any]]:
@@ -156,7 +160,9 @@ class RemoteCatalog:
         offset: Any = None
         while True:
             page = partial(_scroll_page, kind=kind, offset=offset, read_args=self._read_args)
-            records, offset = await self._runner.run(page, collection=CATALOG_COLLECTION)
+            records, offset = await self._runner.run(
+                page, collection=CATALOG_COLLECTION, operation="catalog"
+            )
             payloads.extend(r.payload or {} for r in records)
             if offset is None:
                 return payloads

@@ -12,6 +12,7 @@ from qdrant_client import AsyncQdrantClient
 
 from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
+from ragmono.ports import Telemetry
 from ragmono.resilience import BreakerRegistry
 
 from .calls import call_client, qdrant_breaker
@@ -62,6 +63,7 @@ class ServerVectorStore(RemoteVectorStore):
         prefer_grpc: bool = False,
         breakers: BreakerRegistry | None = None,
         client: AsyncQdrantClient | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if client is None and not url:
             raise ValueError("server mode needs vector_store.url")
@@ -72,7 +74,7 @@ class ServerVectorStore(RemoteVectorStore):
         self._breaker = qdrant_breaker(breakers, "qdrant", timeout_s) if breakers else None
         self._version: str | None = None
         self._incompatible: str | None = None
-        super().__init__(timeout_s=timeout_s)
+        super().__init__(timeout_s=timeout_s, telemetry=telemetry)
 
     async def run(
         self,
@@ -80,12 +82,19 @@ class ServerVectorStore(RemoteVectorStore):
         *,
         collection: str | None = None,
         idempotent: bool = True,
+        operation: str = "call",
     ) -> T:
         """One call through the ``qdrant`` breaker."""
         if self._incompatible is not None:
             raise DependencyUnavailable("qdrant", self._incompatible)
         return await call_client(
-            self._breaker, fn, self._client, timeout_s=self._timeout_s, collection=collection
+            self._breaker,
+            fn,
+            self._client,
+            timeout_s=self._timeout_s,
+            collection=collection,
+            telemetry=self._telemetry,
+            operation=operation,
         )
 
     async def _check_versions(self) -> bool:
