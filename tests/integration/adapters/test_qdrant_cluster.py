@@ -21,7 +21,7 @@ from ragmono.adapters.qdrant.cluster import ClusterVectorStore
 from ragmono.adapters.qdrant.server import ServerVectorStore
 from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.domain import VectorQuery
-from ragmono.errors import DependencyUnavailable
+from ragmono.errors import DependencyUnavailable, NotFound
 from tests.support.qdrant_cluster import FAIL_MAX, TIMEOUT_S, Nodes, cluster, nodes
 from tests.support.qdrant_twin import QdrantTwin, closed_port_url
 from tests.support.vector_data import points, query_vectors, spec
@@ -275,3 +275,20 @@ async def test_a_create_that_may_have_landed_is_not_retried(env: Nodes) -> None:
         await refused.run(lambda c: c.delete_collection(name))
     finally:
         await refused.close()
+
+
+async def test_a_node_that_has_not_seen_a_new_collection_gets_a_second_opinion() -> None:
+    fresh, lagging = QdrantTwin(), QdrantTwin()  # separate data: one node is behind
+    try:
+        await seed(fresh.url, "docs")
+        store = cluster([lagging.url, fresh.url], probe_s=3600)
+        try:  # the first call starts at the lagging node, which answers 404
+            assert await store.count("docs") == 3
+            assert lagging.data_calls() == 1
+            with pytest.raises(NotFound):
+                await store.count("nowhere")
+        finally:
+            await store.close()
+    finally:
+        fresh.close()
+        lagging.close()

@@ -19,7 +19,7 @@ import structlog
 from qdrant_client import AsyncQdrantClient, models
 
 from ragmono.domain import CollectionSpec, DependencyHealth, EmbedderRef
-from ragmono.errors import DependencyUnavailable
+from ragmono.errors import DependencyUnavailable, NotFound
 from ragmono.ports import Telemetry
 from ragmono.resilience import BreakerRegistry
 
@@ -140,9 +140,14 @@ class ClusterVectorStore(RemoteVectorStore):
         idempotent: bool = True,
         operation: str = "call",
     ) -> T:
-        """Run ``fn`` on a routable node; on a node failure, again on the next one."""
+        """Run ``fn`` on a routable node; on a node failure, again on the next one.
+
+        A collection created a moment ago may not have reached every node yet, so a NotFound
+        gets one second opinion from the next node before it is believed.
+        """
         failures: list[str] = []
         retry_after: float | None = None
+        missing: NotFound | None = None
         for node in self._order():
             node.calls += 1
             try:
@@ -155,6 +160,10 @@ class ClusterVectorStore(RemoteVectorStore):
                     telemetry=self._telemetry,
                     operation=operation,
                 )
+            except NotFound as exc:
+                if missing is not None:
+                    raise
+                missing = exc
             except DependencyUnavailable as exc:
                 failures.append(f"{node.label}: {exc.detail}")
                 if exc.retry_after_s is not None:
@@ -162,6 +171,8 @@ class ClusterVectorStore(RemoteVectorStore):
                 if not idempotent and not (exc.__cause__ is None or never_sent(exc)):
                     raise  # it may have been applied: the caller decides
                 log.info("qdrant_failover", node=node.label, error=exc.detail)
+        if missing is not None:
+            raise missing
         if not failures:  # every node was skipped: say why, and when one may be back
             for node in self.nodes:
                 snap = node.breaker.snapshot()
