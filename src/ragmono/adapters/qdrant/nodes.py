@@ -50,6 +50,7 @@ class QdrantNode:
     latency_ms: float | None = None
     detail: str = ""
     calls: int = field(default=0)
+    """Calls routed to this node by this process."""
 
     def __post_init__(self) -> None:
         self.label = self.label or node_label(self.url)
@@ -73,6 +74,7 @@ class QdrantNode:
             "breaker": snap.state,
             "retry_after_s": snap.retry_after_s,
             "version": self.version,
+            "calls": self.calls,
             "detail": self.incompatible or self.detail,
         }
 
