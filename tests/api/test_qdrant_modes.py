@@ -86,3 +86,32 @@ async def test_server_mode_reports_an_old_qdrant_on_ready(
         assert listed.status_code == 503
         assert "1.12.0" in listed.json()["detail"]
     assert '"event": "qdrant_version_incompatible"' in capsys.readouterr().err
+
+
+async def test_documents_ingest_list_and_delete_in_cluster_mode(
+    make_settings: SettingsFactory, twins: list[QdrantTwin]
+) -> None:
+    settings = make_settings(
+        vector_store__mode="cluster",
+        vector_store__urls=json.dumps([t.url for t in twins]),
+        vector_store__health_interval_s="0.1",
+    )
+    docs = "/api/v1/collections/docs/documents"
+    texts = {
+        "lighthouse": "The lighthouse keeper climbed the spiral stairs to light the lamp.",
+        "revenue": "Quarterly revenue grew because cloud subscriptions sold well.",
+    }
+    body = {"documents": [{"id": k, "text": v, "source": f"{k}.txt"} for k, v in texts.items()]}
+    async with app_client(settings) as http:
+        assert (await http.post("/api/v1/collections", json={"name": "docs"})).status_code == 201
+        first = await http.post(docs, json=body)
+        assert [r["status"] for r in first.json()["results"]] == ["created", "created"]
+        again = await http.post(docs, json=body)
+        assert [r["status"] for r in again.json()["results"]] == ["unchanged", "unchanged"]
+        listed = (await http.get(docs)).json()["items"]
+        assert sorted(d["id"] for d in listed) == ["lighthouse", "revenue"]
+        stats = (await http.get("/api/v1/collections/docs")).json()["stats"]
+        assert stats["points"] == 2
+        assert (await http.delete(f"{docs}/revenue")).status_code == 204
+        assert [d["id"] for d in (await http.get(docs)).json()["items"]] == ["lighthouse"]
+    assert all(t.data_calls() > 0 for t in twins)  # both nodes served the app
