@@ -15,7 +15,7 @@ from ragmono import __version__
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
-from ragmono.domain import ChunkingConfig
+from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
@@ -81,13 +81,50 @@ class Services:
     jobs: JobRunner
 
 
-def _build_vector_store(settings: Settings) -> VectorStore:
-    mode = settings.vector_store.mode
+def _build_vector_store(
+    settings: Settings, breakers: BreakerRegistry, telemetry: Telemetry
+) -> VectorStore:
+    vs = settings.vector_store
+    mode = vs.mode
     if mode == "embedded":
         from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 
         return EmbeddedVectorStore(settings.data_path / "vectors")
+    if mode == "server":
+        from ragmono.adapters.qdrant.server import ServerVectorStore
+
+        return ServerVectorStore(
+            vs.url,
+            api_key=vs.api_key,
+            timeout_s=vs.timeout_s,
+            prefer_grpc=vs.prefer_grpc,
+            breakers=breakers,
+            telemetry=telemetry,
+        )
+    if mode == "cluster":
+        from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+
+        return ClusterVectorStore(
+            vs.urls,
+            breakers=breakers,
+            api_key=vs.api_key,
+            timeout_s=vs.timeout_s,
+            prefer_grpc=vs.prefer_grpc,
+            shard_number=vs.shard_number,
+            replication_factor=vs.replication_factor,
+            write_consistency_factor=vs.write_consistency_factor,
+            read_consistency=vs.read_consistency,
+            health_interval_s=vs.health_interval_s,
+            telemetry=telemetry,
+        )
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
+
+
+async def _check_vector_store(store: VectorStore, embedder: EmbedderRef) -> None:
+    """Server and cluster stores check Qdrant versions and collection sizes (logged, not fatal)."""
+    start = getattr(store, "start", None)
+    if start is not None:
+        await start(embedder)
 
 
 async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
@@ -161,10 +198,11 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(settings.breakers)
         breakers.add_listener(telemetry.record_breaker_transition)
-        vector_store = _build_vector_store(settings)
+        vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        await _check_vector_store(vector_store, embedder.ref)
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)
