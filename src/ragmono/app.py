@@ -9,14 +9,17 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
+from ragmono.api.edge import OPENAPI_COMPONENTS, EdgeMiddleware, cors_config
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
-from ragmono.lifespan import Adapters, Services, build_services, open_adapters
+from ragmono.lifespan import Adapters, Services, build_edge, build_services, open_adapters
+from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
 from ragmono.settings import Settings
 
@@ -24,11 +27,17 @@ __all__ = ["create_app"]
 
 
 def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Litestar:
-    """Build the ASGI app. Adapters are opened in the lifespan unless given (tests)."""
+    """Build the ASGI app. Adapters are opened in the lifespan unless given (tests).
+
+    Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
+    """
+    edge = build_edge(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(edge.aclose)
+            edge.log_start(app)
             opened = (
                 adapters
                 if adapters is not None
@@ -47,11 +56,13 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     dependencies: dict[str, Provide | Callable[..., Any]] = {
         name: provide(name) for name in ("collections", "health")
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, build_v1_router()],
         lifespan=[lifespan],
         dependencies=dependencies,
-        middleware=[RequestContextMiddleware],
+        middleware=[RequestContextMiddleware, DefineMiddleware(EdgeMiddleware, edge=edge)],
+        before_send=[edge.add_headers],
+        cors_config=cors_config(settings.cors),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -59,6 +70,10 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             version=__version__,
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=OPENAPI_COMPONENTS,
         ),
         debug=False,
     )
+    for _ in scoped_routes(app):  # a scope outside the vocabulary is a bug: fail at build
+        pass
+    return app

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 import structlog
 
+from ragmono.api.edge import Edge, security_headers
 from ragmono.domain import ChunkingConfig
+from ragmono.modules.auth import ALL_SCOPES, build_authenticator
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
+from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
+from ragmono.ports import Embedder, JwksSource, RateLimitStore, SparseEncoder, VectorStore
 from ragmono.settings import Settings
 
-__all__ = ["Adapters", "Services", "build_services", "open_adapters"]
+__all__ = ["Adapters", "Services", "build_edge", "build_services", "open_adapters"]
 
 log = structlog.get_logger("ragmono")
 
@@ -91,3 +94,47 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     health = HealthService([adapters.vector_store.health, adapters.embedder.health])
     return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+
+
+def build_edge(settings: Settings) -> Edge:
+    """Auth, rate limits and response headers of /api/ from settings.
+
+    Pure construction (clients connect on first use); raises ``SettingsError`` naming the key
+    for bad auth or rate-limit settings, and for the prod profile without auth.
+    """
+    from ragmono.adapters.rate_limit_memory import MemoryRateLimitStore
+
+    client_address = ClientAddressResolver(
+        settings.rate_limit.trusted_proxies, settings.rate_limit.proxy_header
+    )
+    policy = RatePolicy.from_settings(settings.rate_limit, groups=ALL_SCOPES)
+    jwks: JwksSource | None = None
+    if settings.auth.jwks_url:
+        from ragmono.adapters.jwks_http import HttpJwksSource
+
+        jwks = HttpJwksSource(settings.auth.jwks_url, timeout_s=settings.auth.jwks_timeout_s)
+    authenticator = build_authenticator(settings, jwks)
+    limiter: RateLimiter | None = None
+    if settings.rate_limit.enabled:
+        memory = MemoryRateLimitStore()
+        if settings.redis.url:
+            from ragmono.adapters.redis_rate_limit import RedisRateLimitStore
+
+            # Seam: pass the `redis` breaker here once ragmono.resilience provides it.
+            shared: RateLimitStore = RedisRateLimitStore.from_url(
+                settings.redis.url,
+                prefix=settings.redis.key_prefix,
+                timeout_s=settings.redis.timeout_s,
+            )
+            retry_s = settings.breakers.redis.reset_timeout_s or settings.breakers.reset_timeout_s
+            limiter = RateLimiter(policy, shared, fallback=memory, retry_primary_s=retry_s)
+        else:
+            limiter = RateLimiter(policy, memory)
+    closers = [c.close for c in (jwks, limiter) if c is not None]
+    return Edge(
+        authenticator=authenticator,
+        limiter=limiter,
+        client_address=client_address,
+        response_headers=security_headers(settings.server),
+        closers=tuple(closers),
+    )

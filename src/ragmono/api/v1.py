@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from litestar import Router
 
+from ragmono.api.edge import API_SECURITY
 from ragmono.modules.collections import CollectionController
 
 
 def build_v1_router() -> Router:
-    """Router("/api/v1") with every module's controller."""
-    return Router(path="/api/v1", route_handlers=[CollectionController])
+    """Router("/api/v1") with every module's controller.
+
+    Each handler declares the scope it needs, ``opt={"scope": "search"}`` (see README, Auth);
+    one that does not is denied to every caller.
+    """
+    return Router(path="/api/v1", route_handlers=[CollectionController], security=API_SECURITY)

@@ -2,7 +2,19 @@
 
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.jwks import JwksSource
+from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
-__all__ = ["ChatMessage", "Embedder", "Generator", "SparseEncoder", "StoredChunk", "VectorStore"]
+__all__ = [
+    "ChatMessage",
+    "Embedder",
+    "Generator",
+    "JwksSource",
+    "RateLimitStore",
+    "SparseEncoder",
+    "StoredChunk",
+    "VectorStore",
+    "WindowHit",
+]
