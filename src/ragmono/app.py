@@ -14,7 +14,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
-from ragmono.api.edge import OPENAPI_COMPONENTS, EdgeMiddleware, cors_config
+from ragmono.api.edge import (
+    OPENAPI_COMPONENTS,
+    EdgeMiddleware,
+    cors_config,
+    document_problem_responses,
+)
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
@@ -76,4 +81,5 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     )
     for _ in scoped_routes(app):  # a scope outside the vocabulary is a bug: fail at build
         pass
+    document_problem_responses(app)
     return app

@@ -31,7 +31,7 @@ def events(stderr: str) -> list[dict[str, Any]]:
 
 
 def test_prod_without_auth_refuses_to_start(make_settings: SettingsFactory) -> None:
-    with pytest.raises(SettingsError, match="prod.*auth.service_tokens, auth.jwt_secret"):
+    with pytest.raises(SettingsError, match=r"prod.*auth\.service_tokens, auth\.jwt_secret"):
         create_app(make_settings(profile="prod"))
 
 

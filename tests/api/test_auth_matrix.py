@@ -61,6 +61,10 @@ CASES: dict[str, tuple[Headers, int | None]] = {
     "malformed": (lambda s: {"Authorization": "Bearer not.a-jwt"}, 401),
     "wrong_scheme": (lambda s: {"Authorization": f"Basic {JWT_SECRET}"}, 401),
     "unknown_service_token": (lambda s: {"X-Service-Token": "x" * 43}, 401),
+    "valid_token_plus_bad_bearer": (
+        lambda s: {"X-Service-Token": SERVICE_TOKENS[s], **bearer("not-a-jwt")},
+        401,
+    ),
     "bad_signature": (lambda s: bearer(hs256(claims([s]), OTHER_SECRET)), 401),
     "expired": (lambda s: bearer(hs256(claims([s], ttl_s=-3600))), 401),
     "wrong_issuer": (lambda s: bearer(hs256(claims([s], issuer="https://evil.test"))), 401),
@@ -95,7 +99,9 @@ def test_every_api_route_declares_a_known_scope() -> None:
 
 @IN_MODULE_LOOP
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize(("method", "path", "scope"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "scope"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
 async def test_route_answers_credentials_rightly(
     matrix_client: AsyncTestClient[Any], method: str, path: str, scope: str, case: str
 ) -> None:

@@ -9,6 +9,7 @@ and a middleware can count the request before any body is read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -17,10 +18,21 @@ import structlog
 from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
-from ragmono.api.problems import problem_for
+from ragmono.api.problems import PROBLEM_JSON, Problem, problem_for
 from ragmono.errors import RagmonoError, RateLimited
 from ragmono.modules.auth import (
     API_PREFIX,
@@ -40,12 +52,14 @@ __all__ = [
     "Edge",
     "EdgeMiddleware",
     "cors_config",
+    "document_problem_responses",
     "principal_of",
     "security_headers",
 ]
 
 log = structlog.get_logger("ragmono.edge")
 
+_TYPED_PARAM: Final = re.compile(r"\{(\w+):[^}]+\}")
 _QUOTA: Final = "rate_limit_quota"
 _PRINCIPAL: Final = "principal"
 
@@ -113,14 +127,14 @@ class EdgeMiddleware:
         self.edge = edge
         resolver = edge.client_address
         self._proxy_header = resolver.header if resolver.trusts_proxies else None
+        self._allow: dict[str, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != ScopeType.HTTP
-            or scope["method"] == "OPTIONS"  # preflights and Allow answers carry no credentials
-            or not scope["path"].startswith(API_PREFIX)
-        ):
+        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":  # no credentials needed to ask what a path allows
+            await self._options(scope, send)
             return
         try:
             await self._admit(scope)
@@ -132,6 +146,28 @@ class EdgeMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _options(self, scope: HTTPScope, send: Send) -> None:
+        # Litestar's own OPTIONS answer lists only the methods of the first handler registered
+        # for a path (its Allow closure keeps a stale route), so answer from the route table.
+        if self._allow is None:
+            self._allow = {
+                _TYPED_PARAM.sub(r"{\1}", path): ", ".join(sorted(methods))
+                for path, methods in scope["litestar_app"].route_handler_method_map.items()
+            }
+        allow = self._allow.get(scope.get("path_template", ""), "OPTIONS")
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [(b"allow", allow.encode())],
+        }
+        body: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": b"",
+            "more_body": False,
+        }
+        await send(start)
+        await send(body)
 
     async def _admit(self, scope: HTTPScope) -> None:
         edge = self.edge
@@ -206,6 +242,39 @@ def cors_config(cors: CorsSettings) -> CORSConfig | None:
         expose_headers=list(EXPOSED_HEADERS),
         max_age=600,
     )
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+        description=description,
+    )
+
+
+_PROBLEM_RESPONSES: Final = {
+    400: _problem("A query or path parameter is invalid; `field` names it."),
+    401: _problem("Missing or invalid credentials (with WWW-Authenticate: Bearer)."),
+    403: _problem("The credentials lack the scope this route needs."),
+    422: _problem("A body value is invalid; `field` names it."),
+    429: _problem("Rate limit used up (Retry-After and RateLimit-* headers)."),
+}
+
+
+def document_problem_responses(app: Litestar) -> None:
+    """Declare the problem+json answers every /api route can give in its OpenAPI operation.
+
+    The edge's 401, 403 and 429, and 400/422 as the problem map really sends them (Litestar
+    would document validation errors as plain JSON). Read when the schema is first built;
+    a handler's own ``responses`` win.
+    """
+    for route in app.routes:
+        if not route.path.startswith(API_PREFIX):
+            continue
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler):
+                handler.responses = {**_PROBLEM_RESPONSES, **(handler.responses or {})}
 
 
 OPENAPI_COMPONENTS = Components(

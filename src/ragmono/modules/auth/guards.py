@@ -58,7 +58,13 @@ class Authenticator:
     async def authenticate(
         self, *, service_token: str | None, authorization: str | None
     ) -> Principal:
-        """The caller; ``Unauthorized`` (401) naming what is missing or wrong."""
+        """The caller; ``Unauthorized`` (401) naming what is missing or wrong.
+
+        Exactly one credential: with both headers, one of them would be silently ignored,
+        and an invalid credential is never ignored.
+        """
+        if service_token is not None and authorization is not None:
+            raise Unauthorized("send X-Service-Token or Authorization, not both")
         if service_token is not None:
             principal = self._service_tokens.verify(service_token)
             if principal is None:

@@ -26,10 +26,13 @@ NEW = "new-token-0123456789abcdefghijklmnopqrstuv"
 def test_rotation_keeps_old_and_new_tokens_valid_with_their_scopes() -> None:
     tokens = ServiceTokens([f"{OLD}:search+query", NEW])
     old, new = tokens.verify(OLD), tokens.verify(NEW)
-    assert old is not None and old.scopes == {"search", "query"}
-    assert new is not None and new.scopes == ALL_SCOPES
+    assert old is not None
+    assert new is not None
+    assert old.scopes == {"search", "query"}
+    assert new.scopes == ALL_SCOPES
     assert old.subject != new.subject
-    assert old.subject.startswith("service:") and OLD not in old.subject
+    assert old.subject.startswith("service:")
+    assert OLD not in old.subject
     assert tokens.verify(OLD[:-1]) is None
     assert tokens.verify(OLD + "x") is None
     assert tokens.verify("") is None
@@ -87,7 +90,18 @@ async def test_scopes_may_come_as_a_list() -> None:
         ("not-a-jwt", "malformed"),
         (jwt.encode(claims(), None, algorithm="none"), "'none' is not accepted"),
     ],
-    ids=["signature", "expired", "nbf", "iat", "issuer", "audience", "no-exp", "no-iss", "garbage", "alg-none"],
+    ids=[
+        "signature",
+        "expired",
+        "nbf",
+        "iat",
+        "issuer",
+        "audience",
+        "no-exp",
+        "no-iss",
+        "garbage",
+        "alg-none",
+    ],
 )
 async def test_invalid_jwts_are_unauthorized_with_the_reason(token: str, reason: str) -> None:
     with pytest.raises(Unauthorized, match=reason):
@@ -108,7 +122,7 @@ async def test_unset_issuer_and_audience_are_not_checked() -> None:
 
 
 def test_a_short_jwt_secret_stops_startup() -> None:
-    with pytest.raises(SettingsError, match="auth.jwt_secret"):
+    with pytest.raises(SettingsError, match=r"auth\.jwt_secret"):
         JwtVerifier(secret="too-short")
 
 
@@ -127,7 +141,8 @@ async def test_issued_tokens_verify_and_carry_what_was_asked() -> None:
 def test_new_secrets_are_random_32_bytes_urlsafe() -> None:
     first, second = new_secret(), new_secret()
     assert first != second
-    assert len(first) == 43 and all(c.isalnum() or c in "-_" for c in first)
+    assert len(first) == 43
+    assert all(c.isalnum() or c in "-_" for c in first)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ def test_rates_parse(text: str, rate: Rate) -> None:
 
 @pytest.mark.parametrize("text", ["0/minute", "ten/minute", "10/fortnight", "10"])
 def test_bad_rates_name_the_key(text: str) -> None:
-    with pytest.raises(SettingsError, match="rate_limit.routes.ingest"):
+    with pytest.raises(SettingsError, match=r"rate_limit\.routes\.ingest"):
         parse_rate(text, key="rate_limit.routes.ingest")
 
 
