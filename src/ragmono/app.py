@@ -23,7 +23,14 @@ from ragmono.api.edge import (
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
-from ragmono.lifespan import Adapters, Services, build_edge, build_services, open_adapters
+from ragmono.lifespan import (
+    Adapters,
+    Services,
+    build_edge,
+    build_services,
+    open_adapters,
+    share_rate_limits,
+)
 from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
 from ragmono.settings import Settings
@@ -48,6 +55,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 if adapters is not None
                 else await stack.enter_async_context(open_adapters(settings))
             )
+            await stack.enter_async_context(share_rate_limits(settings, edge, opened))
             app.state.services = build_services(settings, opened)
             yield
 
@@ -59,7 +67,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name) for name in ("collections", "health")
+        name: provide(name) for name in ("collections", "health", "breakers")
     }
     app = Litestar(
         route_handlers=[HealthController, build_v1_router()],

@@ -7,20 +7,29 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
 from ragmono.api.edge import Edge, security_headers
 from ragmono.domain import ChunkingConfig
+from ragmono.modules.admin import BreakerService
 from ragmono.modules.auth import ALL_SCOPES, build_authenticator
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
-from ragmono.ports import Embedder, JwksSource, RateLimitStore, SparseEncoder, VectorStore
-from ragmono.settings import Settings
+from ragmono.ports import Embedder, Generator, JwksSource, SparseEncoder, VectorStore
+from ragmono.resilience import BreakerRegistry
+from ragmono.settings import BreakerSettings, Settings
 
-__all__ = ["Adapters", "Services", "build_edge", "build_services", "open_adapters"]
+__all__ = [
+    "Adapters",
+    "Services",
+    "build_edge",
+    "build_services",
+    "open_adapters",
+    "share_rate_limits",
+]
 
 log = structlog.get_logger("ragmono")
 
@@ -32,6 +41,10 @@ class Adapters:
     vector_store: VectorStore
     embedder: Embedder
     sparse_encoder: SparseEncoder
+    generator: Generator | None = None
+    """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,7 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    breakers: BreakerService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -53,13 +67,49 @@ def _build_vector_store(settings: Settings) -> VectorStore:
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-def _build_embedder(settings: Settings) -> Embedder:
+async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
         from ragmono.adapters.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+    if provider == "ollama":
+        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+        return await OllamaEmbedder.open(
+            url=settings.ollama.url,
+            model=settings.embedder.model,
+            dimensions=settings.embedder.dimensions,
+            batch_size=settings.embedder.batch_size,
+            timeout_s=settings.ollama.timeout_s,
+            breaker=breakers.get(
+                "ollama_embed",
+                is_failure=is_ollama_failure,
+                default_timeout_s=settings.ollama.timeout_s,
+            ),
+        )
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
+
+
+def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
+    gen = settings.generator
+    if gen.provider != "ollama":
+        return None  # extractive: the query module supplies the passage-based answerer
+    from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
+
+    return OllamaGenerator(
+        url=settings.ollama.url,
+        model=gen.model,
+        timeout_s=settings.ollama.timeout_s,
+        breaker=breakers.get(
+            "ollama_generate",
+            is_failure=is_ollama_failure,
+            default_timeout_s=settings.ollama.timeout_s,
+        ),
+        keep_alive=gen.keep_alive,
+        temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -68,19 +118,29 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        breakers = BreakerRegistry(settings.breakers)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
-        embedder = _build_embedder(settings)
+        embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        generator = _build_generator(settings, breakers)
+        if generator is not None:
+            stack.push_async_callback(generator.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
             vector_store=settings.vector_store.mode,
             embedder=f"{embedder.ref.provider}/{embedder.ref.model}",
-            generator=settings.generator.provider,
+            generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
-        yield Adapters(vector_store=vector_store, embedder=embedder, sparse_encoder=Bm25Encoder())
+        yield Adapters(
+            vector_store=vector_store,
+            embedder=embedder,
+            sparse_encoder=Bm25Encoder(),
+            generator=generator,
+            breakers=breakers,
+        )
 
 
 def build_services(settings: Settings, adapters: Adapters) -> Services:
@@ -92,15 +152,26 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
         ),
     )
-    health = HealthService([adapters.vector_store.health, adapters.embedder.health])
-    return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+    health = HealthService(
+        [adapters.vector_store.health, adapters.embedder.health],
+        breakers=adapters.breakers.snapshots,
+    )
+    if adapters.generator is not None:
+        health.add(adapters.generator.health)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        breakers=BreakerService(adapters.breakers),
+    )
 
 
 def build_edge(settings: Settings) -> Edge:
-    """Auth, rate limits and response headers of /api/ from settings.
+    """Auth, rate limits (in-process until shared) and response headers of /api/.
 
-    Pure construction (clients connect on first use); raises ``SettingsError`` naming the key
-    for bad auth or rate-limit settings, and for the prod profile without auth.
+    Pure construction (the JWKS client connects on first use); raises ``SettingsError`` naming
+    the key for bad auth or rate-limit settings, and for the prod profile without auth.
     """
     from ragmono.adapters.rate_limit_memory import MemoryRateLimitStore
 
@@ -114,27 +185,37 @@ def build_edge(settings: Settings) -> Edge:
 
         jwks = HttpJwksSource(settings.auth.jwks_url, timeout_s=settings.auth.jwks_timeout_s)
     authenticator = build_authenticator(settings, jwks)
-    limiter: RateLimiter | None = None
-    if settings.rate_limit.enabled:
-        memory = MemoryRateLimitStore()
-        if settings.redis.url:
-            from ragmono.adapters.redis_rate_limit import RedisRateLimitStore
-
-            # Seam: pass the `redis` breaker here once ragmono.resilience provides it.
-            shared: RateLimitStore = RedisRateLimitStore.from_url(
-                settings.redis.url,
-                prefix=settings.redis.key_prefix,
-                timeout_s=settings.redis.timeout_s,
-            )
-            retry_s = settings.breakers.redis.reset_timeout_s or settings.breakers.reset_timeout_s
-            limiter = RateLimiter(policy, shared, fallback=memory, retry_primary_s=retry_s)
-        else:
-            limiter = RateLimiter(policy, memory)
-    closers = [c.close for c in (jwks, limiter) if c is not None]
+    limiter = RateLimiter(policy, MemoryRateLimitStore()) if settings.rate_limit.enabled else None
     return Edge(
         authenticator=authenticator,
         limiter=limiter,
         client_address=client_address,
         response_headers=security_headers(settings.server),
-        closers=tuple(closers),
+        closers=tuple(c.close for c in (jwks, limiter) if c is not None),
     )
+
+
+@contextlib.asynccontextmanager
+async def share_rate_limits(
+    settings: Settings, edge: Edge, adapters: Adapters
+) -> AsyncIterator[None]:
+    """With ``redis.url`` set, count rate limits in Redis behind the ``redis`` breaker."""
+    if edge.limiter is None or not settings.redis.url:
+        yield
+        return
+    from ragmono.adapters.redis_rate_limit import RedisRateLimitStore, is_redis_failure
+
+    store = RedisRateLimitStore.from_url(
+        settings.redis.url,
+        prefix=settings.redis.key_prefix,
+        timeout_s=settings.redis.timeout_s,
+        breaker=adapters.breakers.get(
+            "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+        ),
+    )
+    edge.limiter.share_through(store)
+    try:
+        yield
+    finally:
+        edge.limiter.share_through(None)
+        await store.close()

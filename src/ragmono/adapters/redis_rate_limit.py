@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import WindowHit
 
-__all__ = ["RedisRateLimitStore"]
+__all__ = ["RedisRateLimitStore", "is_redis_failure"]
 
 T = TypeVar("T")
 
@@ -30,6 +30,11 @@ if ttl < 0 then
 end
 return {count, ttl}
 """
+
+
+def is_redis_failure(exc: BaseException) -> bool:
+    """Connection errors, timeouts and server errors count against the ``redis`` breaker."""
+    return isinstance(exc, RedisError | OSError | TimeoutError)
 
 
 class Breaker(Protocol):

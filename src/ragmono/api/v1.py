@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from ragmono.api.edge import API_SECURITY
+from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
 
 
@@ -14,4 +15,8 @@ def build_v1_router() -> Router:
     Each handler declares the scope it needs, ``opt={"scope": "search"}`` (see README, Auth);
     one that does not is denied to every caller.
     """
-    return Router(path="/api/v1", route_handlers=[CollectionController], security=API_SECURITY)
+    return Router(
+        path="/api/v1",
+        route_handlers=[CollectionController, BreakerController],
+        security=API_SECURITY,
+    )

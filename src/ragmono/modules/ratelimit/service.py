@@ -1,15 +1,13 @@
 """Per client and route group rate limiting, shared through the store, degraded to memory.
 
-The store (Redis when configured) makes limits hold across every app instance. When it fails,
-each instance falls back to its own in-process counts (limits then hold per instance), logs the
-change once, and tries the shared store again after ``retry_primary_s``.
+A shared store (Redis when configured) makes limits hold across every app instance. When it
+fails, each instance falls back to its own in-process counts (limits then hold per instance)
+and logs the change once; the store's ``redis`` breaker decides when it is tried again.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 
 import msgspec
 import structlog
@@ -35,29 +33,28 @@ class Quota(msgspec.Struct, frozen=True):
 
 
 class RateLimiter:
-    """Counts a request against ``(identity, group)`` and says whether it may proceed."""
+    """Counts a request against ``(identity, group)`` and says whether it may proceed.
 
-    def __init__(
-        self,
-        policy: RatePolicy,
-        store: RateLimitStore,
-        *,
-        fallback: RateLimitStore | None = None,
-        retry_primary_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    Counts live in this process until :meth:`share_through` hands it a shared store; while
+    that store fails (``DependencyUnavailable``, fast while its breaker is open), counts fall
+    back to this process's memory and the change is logged once each way.
+    """
+
+    def __init__(self, policy: RatePolicy, memory: RateLimitStore) -> None:
         self._policy = policy
-        self._store = store
-        self._fallback = fallback
-        self._retry_primary_s = retry_primary_s
-        self._clock = clock
-        self._primary_down_until = 0.0
+        self._memory = memory
+        self._shared: RateLimitStore | None = None
         self._degraded = False
 
     @property
     def degraded(self) -> bool:
         """Whether counts are in-process because the shared store failed."""
         return self._degraded
+
+    def share_through(self, store: RateLimitStore | None) -> None:
+        """Count in ``store`` from now on (None: back to in-process only)."""
+        self._shared = store
+        self._degraded = False
 
     async def check(self, identity: str, group: str) -> Quota:
         """Count this request; ``allowed`` is False once the group's limit is used up."""
@@ -71,14 +68,11 @@ class RateLimiter:
         )
 
     async def _hit(self, key: str, window_s: float) -> WindowHit:
-        if self._fallback is None:
-            return await self._store.hit(key, window_s)
-        if self._degraded and self._clock() < self._primary_down_until:
-            return await self._fallback.hit(key, window_s)
+        if self._shared is None:
+            return await self._memory.hit(key, window_s)
         try:
-            hit = await self._store.hit(key, window_s)
+            hit = await self._shared.hit(key, window_s)
         except DependencyUnavailable as exc:
-            self._primary_down_until = self._clock() + self._retry_primary_s
             if not self._degraded:
                 self._degraded = True
                 log.warning(
@@ -86,16 +80,13 @@ class RateLimiter:
                     dependency=exc.dependency,
                     detail=exc.detail,
                     fallback="memory",
-                    retry_in_s=self._retry_primary_s,
                 )
-            return await self._fallback.hit(key, window_s)
+            return await self._memory.hit(key, window_s)
         if self._degraded:
             self._degraded = False
             log.info("rate_limit_store_recovered", fallback="memory")
         return hit
 
     async def close(self) -> None:
-        """Close the stores."""
-        await self._store.close()
-        if self._fallback is not None:
-            await self._fallback.close()
+        """Close the in-process store (the shared one belongs to whoever shared it)."""
+        await self._memory.close()
