@@ -39,8 +39,8 @@ async def test_exactly_n_allowed_across_two_instances_sharing_redis(
     settings = shared_settings(make_settings, redis_server)
     alice = bearer(hs256(claims(["search"], sub="alice")))
     async with (
-        app_client(settings, twin_adapters()) as one,
-        app_client(settings, twin_adapters()) as two,
+        app_client(settings, twin_adapters(settings)) as one,
+        app_client(settings, twin_adapters(settings)) as two,
     ):
         responses = await asyncio.gather(
             *(app.get(SEARCH, headers=alice) for _ in range(6) for app in (one, two))
@@ -59,7 +59,7 @@ async def test_headers_on_success_and_on_429(
 ) -> None:
     settings = shared_settings(make_settings, redis_server, rate_limit__default="2/minute")
     token = bearer(hs256(claims(["search"])))
-    async with app_client(settings, twin_adapters()) as http:
+    async with app_client(settings, twin_adapters(settings)) as http:
         first = await http.get(SEARCH, headers=token)
         await http.get(SEARCH, headers=token)
         limited = await http.get(SEARCH, headers=token)
@@ -83,7 +83,7 @@ async def test_groups_are_limited_separately_with_their_own_rates(
         make_settings, redis_server, rate_limit__routes='{"ingest": "1/hour"}'
     )
     token = bearer(hs256(claims(["search", "ingest"])))
-    async with app_client(settings, twin_adapters()) as http:
+    async with app_client(settings, twin_adapters(settings)) as http:
         first = await http.patch(INGEST, headers=token, json={"description": "x"})
         second = await http.patch(INGEST, headers=token, json={"description": "x"})
         search = await http.get(SEARCH, headers=token)
@@ -101,12 +101,14 @@ async def test_redis_down_falls_back_to_memory_and_back(
 ) -> None:
     settings = shared_settings(make_settings, redis_server, breakers__redis__reset_timeout_s="0.2")
     token = bearer(hs256(claims(["search"])))
-    async with app_client(settings, twin_adapters()) as http:
+    async with app_client(settings, twin_adapters(settings)) as http:
         for _ in range(3):
             assert (await http.get(SEARCH, headers=token)).status_code == 200
         redis_server.stop()
         try:
             during = [await http.get(SEARCH, headers=token) for _ in range(6)]
+            admin = bearer(hs256(claims(["admin"], sub="ops")))
+            breakers = (await http.get("/api/v1/admin/breakers", headers=admin)).json()
         finally:
             redis_server.start()
         logged = ""
@@ -121,6 +123,8 @@ async def test_redis_down_falls_back_to_memory_and_back(
     # In memory the window starts afresh: 5 served, then this process alone limits.
     assert [r.status_code for r in during] == [200] * 5 + [429]
     assert [r.headers["ratelimit-remaining"] for r in during[:5]] == ["4", "3", "2", "1", "0"]
+    redis = next(b for b in breakers["items"] if b["name"] == "redis")
+    assert redis["state"] == "open"  # five failures opened it: Redis is no longer tried
     # Back on the restarted (empty) Redis: a fresh shared window.
     assert after.status_code == 200
     assert after.headers["ratelimit-remaining"] == "4"
@@ -136,7 +140,7 @@ async def test_the_fallback_is_logged_once_per_transition(
 ) -> None:
     settings = shared_settings(make_settings, redis_server, breakers__redis__reset_timeout_s="0.05")
     token = bearer(hs256(claims(["search"])))
-    async with app_client(settings, twin_adapters()) as http:
+    async with app_client(settings, twin_adapters(settings)) as http:
         await http.get(SEARCH, headers=token)
         redis_server.stop()
         try:
@@ -152,7 +156,7 @@ async def test_the_fallback_is_logged_once_per_transition(
 
 async def from_address(settings: Settings, peer: str, xff: list[str]) -> list[int]:
     """Statuses of GET /api/v1/collections sent from ``peer`` with each X-Forwarded-For."""
-    async with app_client(settings, twin_adapters()) as started:
+    async with app_client(settings, twin_adapters(settings)) as started:
         transport = httpx.ASGITransport(app=started.app, client=(peer, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://edge.test") as http:
             responses = [
