@@ -104,3 +104,18 @@ async def test_a_junk_key_set_is_503(jwks: JwksServer) -> None:
     jwks.keys = []
     with pytest.raises(DependencyUnavailable):
         await verifier(jwks).verify(RSA_KEY.sign(claims()))
+
+
+async def test_a_withdrawn_key_stops_working_once_the_token_cache_lapses(
+    jwks: JwksServer,
+) -> None:
+    now = [1000.0]
+    keys = JwksKeys(HttpJwksSource(jwks.url), cache_s=0, min_refresh_s=0)  # keys always fresh
+    check = JwtVerifier(keys=keys, cache_s=60, clock=lambda: now[0])
+    token = RSA_KEY.sign(claims())
+    await check.verify(token)
+    jwks.keys = [EC_KEY]  # the IdP withdraws the RSA key
+    assert (await check.verify(token)).kind == "jwt"  # remembered for up to 60 s
+    now[0] += 61
+    with pytest.raises(Unauthorized, match="not in the key set"):
+        await check.verify(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -156,3 +157,14 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+async def test_a_remembered_token_still_expires_on_time() -> None:
+    check = verifier(leeway_s=0)
+    exp = int(time.time()) + 1
+    token = hs256(claims(exp=exp))
+    assert (await check.verify(token)).subject == "jwt:alice"
+    assert (await check.verify(token)).subject == "jwt:alice"  # from the cache
+    await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
+    with pytest.raises(Unauthorized, match="expired"):
+        await check.verify(token)
