@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,12 +15,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.api.edge import (
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
     cors_config,
     document_problem_responses,
 )
+from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
@@ -33,6 +36,7 @@ from ragmono.lifespan import (
 )
 from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
+from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -44,6 +48,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
     """
     edge = build_edge(settings)
+    metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -57,6 +62,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             )
             await stack.enter_async_context(share_rate_limits(settings, edge, opened))
             app.state.services = build_services(settings, opened)
+            if isinstance(app.asgi_handler, HttpMetricsMiddleware):
+                app.asgi_handler.bind(app.state.services.telemetry)
             yield
 
     def provide(name: str) -> Provide:
@@ -67,13 +74,19 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name) for name in ("collections", "health", "breakers")
+        # Every service is injectable by its field name (``collections: NamedDependency[...]``).
+        f.name: provide(f.name)
+        for f in dataclasses.fields(Services)
     }
     app = Litestar(
-        route_handlers=[HealthController, build_v1_router()],
+        route_handlers=[
+            HealthController,
+            build_v1_router(),
+            *([MetricsController] if metrics_on else []),
+        ],
         lifespan=[lifespan],
         dependencies=dependencies,
-        middleware=[RequestContextMiddleware, DefineMiddleware(EdgeMiddleware, edge=edge)],
+        middleware=[DefineMiddleware(EdgeMiddleware, edge=edge)],
         before_send=[edge.add_headers],
         cors_config=cors_config(settings.cors),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -90,4 +103,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     for _ in scoped_routes(app):  # a scope outside the vocabulary is a bug: fail at build
         pass
     document_problem_responses(app)
+    # Both wrap Litestar's router rather than the routes, so unmatched paths (404/405) get a
+    # request id, an access-log line and their metrics too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    if metrics_on:
+        app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, NoopTelemetry())
     return app

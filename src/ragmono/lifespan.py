@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.api.edge import Edge, security_headers
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.auth import ALL_SCOPES, build_authenticator
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.metrics import MetricsService
 from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
-from ragmono.ports import Embedder, Generator, JwksSource, SparseEncoder, VectorStore
+from ragmono.ports import Embedder, Generator, JwksSource, SparseEncoder, Telemetry, VectorStore
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 
@@ -45,6 +48,8 @@ class Adapters:
     """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
     breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
+    telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
+    """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,8 @@ class Services:
     collections: CollectionService
     health: HealthService
     breakers: BreakerService
+    telemetry: Telemetry
+    metrics: MetricsService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -112,13 +119,32 @@ def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator
     )
 
 
+def _build_telemetry(settings: Settings) -> Telemetry:
+    from ragmono.adapters.telemetry_events import EventLoggingTelemetry
+
+    if not settings.metrics.enabled:
+        return EventLoggingTelemetry(NoopTelemetry())
+    from ragmono.adapters.prometheus import PrometheusTelemetry
+
+    return EventLoggingTelemetry(
+        PrometheusTelemetry(
+            version=__version__,
+            vector_store=settings.vector_store.mode,
+            embedder=settings.embedder.provider,
+            generator=settings.generator.provider,
+        )
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     """Build every adapter the settings ask for; close them in reverse order on exit."""
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(settings.breakers)
+        breakers.add_listener(telemetry.record_breaker_transition)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
@@ -134,12 +160,15 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
+        for snapshot in breakers.snapshots():
+            telemetry.set_breaker_state(snapshot.name, snapshot.state)
         yield Adapters(
             vector_store=vector_store,
             embedder=embedder,
             sparse_encoder=Bm25Encoder(),
             generator=generator,
             breakers=breakers,
+            telemetry=telemetry,
         )
 
 
@@ -158,12 +187,15 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     if adapters.generator is not None:
         health.add(adapters.generator.health)
+    metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
     return Services(
         settings=settings,
         adapters=adapters,
         collections=collections,
         health=health,
         breakers=BreakerService(adapters.breakers),
+        telemetry=adapters.telemetry,
+        metrics=metrics,
     )
 
 

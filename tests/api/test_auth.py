@@ -10,7 +10,7 @@ from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
 from ragmono.app import create_app
-from ragmono.modules.auth import metrics_token_guard, routes_without_scope, scoped_routes
+from ragmono.modules.auth import routes_without_scope, scoped_routes
 from ragmono.settings import SettingsError
 from tests.conftest import SettingsFactory, app_client
 from tests.support.apps import twin_adapters
@@ -152,15 +152,3 @@ async def test_an_unreachable_key_set_is_503_with_retry_after(
     assert response.status_code == 503
     assert response.json()["dependency"] == "jwks"
     assert int(response.headers["retry-after"]) >= 1
-
-
-async def test_metrics_token_guard(make_settings: SettingsFactory) -> None:
-    @get("/metrics-probe", guards=[metrics_token_guard("m" * 40)], sync_to_thread=False)
-    def probe() -> str:
-        return "ok"
-
-    async with app_client(make_settings(), twin_adapters()) as http:
-        http.app.register(probe)
-        assert (await http.get("/metrics-probe")).status_code == 401
-        assert (await http.get("/metrics-probe", headers=bearer("m" * 39))).status_code == 401
-        assert (await http.get("/metrics-probe", headers=bearer("m" * 40))).status_code == 200

@@ -6,17 +6,33 @@ from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.jwks import JwksSource
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
+from ragmono.ports.telemetry import (
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+    Telemetry,
+)
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
+    "BreakerState",
+    "CacheResult",
     "ChatMessage",
     "Embedder",
+    "Exposition",
     "Generator",
+    "JobState",
     "JwksSource",
+    "QueryStage",
     "RateLimitStore",
+    "SearchMode",
     "SparseEncoder",
     "StoredChunk",
+    "Telemetry",
     "VectorStore",
     "WindowHit",
 ]

@@ -11,7 +11,6 @@ from .guards import (
     auth_configured,
     authorize,
     build_authenticator,
-    metrics_token_guard,
     routes_without_scope,
     scoped_routes,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "authorize",
     "build_authenticator",
     "issue_token",
-    "metrics_token_guard",
     "new_secret",
     "parse_duration",
     "routes_without_scope",

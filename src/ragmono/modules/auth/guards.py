@@ -9,16 +9,12 @@ pool, no extra framework layer).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
 from typing import Any
 
 from litestar import Litestar
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
+from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
-from litestar.types import Guard
 
 from ragmono.errors import Forbidden, Unauthorized
 from ragmono.ports import JwksSource
@@ -35,7 +31,6 @@ __all__ = [
     "auth_configured",
     "authorize",
     "build_authenticator",
-    "metrics_token_guard",
     "routes_without_scope",
     "scoped_routes",
 ]
@@ -159,18 +154,3 @@ def routes_without_scope(app: Litestar) -> list[str]:
 def _declared_scope(handler: HTTPRouteHandler) -> str | None:
     value: Any = handler.opt.get(ROUTE_SCOPE_KEY)
     return value if isinstance(value, str) else None
-
-
-def metrics_token_guard(token: str) -> Guard:
-    """An async guard for GET /metrics: ``Authorization: Bearer <token>`` when a token is set."""
-    expected = hashlib.sha256(token.encode()).digest()
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not token:
-            return
-        scheme, _sep, presented = connection.headers.get("authorization", "").partition(" ")
-        digest = hashlib.sha256(presented.strip().encode()).digest()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(digest, expected):
-            raise Unauthorized("GET /metrics needs Authorization: Bearer <auth.metrics_token>")
-
-    return guard
