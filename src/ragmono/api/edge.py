@@ -139,8 +139,8 @@ class EdgeMiddleware:
         try:
             await self._admit(scope)
         except RagmonoError as exc:
-            # Answered here, through the one problem map, so the request-id middleware outside
-            # still sees (and logs) the response it wraps.
+            # Answered here through the one problem map rather than raised past the route's
+            # middleware stack: cheaper, and the response leaves through this route's send.
             request: Request[Any, Any, Any] = Request(scope, receive)
             response = problem_for(request, exc).to_asgi_response(app=None, request=request)
             await response(scope, receive, send)
@@ -148,8 +148,9 @@ class EdgeMiddleware:
         await self.app(scope, receive, send)
 
     async def _options(self, scope: HTTPScope, send: Send) -> None:
-        # Litestar's own OPTIONS answer lists only the methods of the first handler registered
-        # for a path (its Allow closure keeps a stale route), so answer from the route table.
+        # Litestar 2.25's own OPTIONS answer lists only the methods of the first handler
+        # registered for a path (its Allow closure keeps a stale route): answer from the route
+        # table. (CORS preflights never get here: the CORS middleware answers them first.)
         if self._allow is None:
             self._allow = {
                 _TYPED_PARAM.sub(r"{\1}", path): ", ".join(sorted(methods))
