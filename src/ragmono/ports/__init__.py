@@ -3,6 +3,8 @@
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.idempotency_store import IdempotencyStore
+from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
@@ -25,7 +27,9 @@ __all__ = [
     "Embedder",
     "Exposition",
     "Generator",
+    "IdempotencyStore",
     "JobState",
+    "JobStore",
     "JwksSource",
     "QueryStage",
     "RateLimitStore",
