@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
 from ragmono.domain import ChunkingConfig
+from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
-from ragmono.settings import Settings
+from ragmono.ports import Embedder, Generator, SparseEncoder, VectorStore
+from ragmono.resilience import BreakerRegistry
+from ragmono.settings import BreakerSettings, Settings
 
 __all__ = ["Adapters", "Services", "build_services", "open_adapters"]
 
@@ -29,6 +31,10 @@ class Adapters:
     vector_store: VectorStore
     embedder: Embedder
     sparse_encoder: SparseEncoder
+    generator: Generator | None = None
+    """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    breakers: BreakerService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -50,13 +57,49 @@ def _build_vector_store(settings: Settings) -> VectorStore:
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-def _build_embedder(settings: Settings) -> Embedder:
+async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
         from ragmono.adapters.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+    if provider == "ollama":
+        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+        return await OllamaEmbedder.open(
+            url=settings.ollama.url,
+            model=settings.embedder.model,
+            dimensions=settings.embedder.dimensions,
+            batch_size=settings.embedder.batch_size,
+            timeout_s=settings.ollama.timeout_s,
+            breaker=breakers.get(
+                "ollama_embed",
+                is_failure=is_ollama_failure,
+                default_timeout_s=settings.ollama.timeout_s,
+            ),
+        )
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
+
+
+def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
+    gen = settings.generator
+    if gen.provider != "ollama":
+        return None  # extractive: the query module supplies the passage-based answerer
+    from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
+
+    return OllamaGenerator(
+        url=settings.ollama.url,
+        model=gen.model,
+        timeout_s=settings.ollama.timeout_s,
+        breaker=breakers.get(
+            "ollama_generate",
+            is_failure=is_ollama_failure,
+            default_timeout_s=settings.ollama.timeout_s,
+        ),
+        keep_alive=gen.keep_alive,
+        temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -65,19 +108,29 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        breakers = BreakerRegistry(settings.breakers)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
-        embedder = _build_embedder(settings)
+        embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        generator = _build_generator(settings, breakers)
+        if generator is not None:
+            stack.push_async_callback(generator.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
             vector_store=settings.vector_store.mode,
             embedder=f"{embedder.ref.provider}/{embedder.ref.model}",
-            generator=settings.generator.provider,
+            generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
-        yield Adapters(vector_store=vector_store, embedder=embedder, sparse_encoder=Bm25Encoder())
+        yield Adapters(
+            vector_store=vector_store,
+            embedder=embedder,
+            sparse_encoder=Bm25Encoder(),
+            generator=generator,
+            breakers=breakers,
+        )
 
 
 def build_services(settings: Settings, adapters: Adapters) -> Services:
@@ -89,5 +142,16 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
         ),
     )
-    health = HealthService([adapters.vector_store.health, adapters.embedder.health])
-    return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+    health = HealthService(
+        [adapters.vector_store.health, adapters.embedder.health],
+        breakers=adapters.breakers.snapshots,
+    )
+    if adapters.generator is not None:
+        health.add(adapters.generator.health)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        breakers=BreakerService(adapters.breakers),
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from litestar import Router
 
+from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
 
 
 def build_v1_router() -> Router:
     """Router("/api/v1") with every module's controller."""
-    return Router(path="/api/v1", route_handlers=[CollectionController])
+    return Router(path="/api/v1", route_handlers=[CollectionController, BreakerController])
