@@ -45,6 +45,7 @@ from litestar.response import Response
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.memory import HashingEmbedder
 from ragmono.app import create_app
+from ragmono.asgi import freeze_startup_objects
 from ragmono.domain import Chunk, ChunkPoint, SparseVector, VectorQuery
 from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
@@ -146,6 +147,7 @@ def bench_app() -> Litestar:
     app = create_app(settings, adapters=adapters)
     for handler in (upsert, optimize, stats, search, cached):
         app.register(handler)
+    app.on_startup.append(freeze_startup_objects)  # as ragmono.asgi:app does, for every design
     app.on_shutdown.append(store.close)
     return app
 

@@ -53,7 +53,11 @@ def _build_vector_store(settings: Settings) -> VectorStore:
     if mode == "embedded":
         from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 
-        return EmbeddedVectorStore(settings.data_path / "vectors")
+        return EmbeddedVectorStore(
+            settings.data_path / "vectors",
+            log_level=settings.logging.level,
+            log_format=settings.logging.format,
+        )
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 

@@ -89,6 +89,7 @@ class EmbeddedVectorStore:
         self._indexing_threshold_kb = indexing_threshold_kb
         self._timeout_s = call_timeout_s
         self._optimize_tasks: dict[str, asyncio.Task[None]] = {}
+        self._status = EngineStatus(pid=0, collections={}, writes_paused=False)
         self._closed = False
 
     def _known(self, name: str) -> None:
@@ -216,10 +217,10 @@ class EmbeddedVectorStore:
         try:
             yield self._root
         finally:
-            restarted = self.engine.generation != generation
-            if not restarted:
+            if self.engine.generation == generation:
                 await self.engine.call(ResumeWrites(), type(None), timeout_s=self._timeout_s)
-        if restarted:
+        # Checked after the resume: it may have waited for, and reached, a restarted worker.
+        if self.engine.generation != generation:
             raise DependencyUnavailable("qdrant", "the engine restarted while writes were paused")
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -227,17 +228,17 @@ class EmbeddedVectorStore:
     async def health(self) -> DependencyHealth:
         """Reachable while the worker runs; ``extra`` shows index builds and pending points."""
         started = time.perf_counter()
-        extra: dict[str, Any] = {}
-        reachable, detail = not self._closed, str(self._root)
+        reachable, detail, busy = not self._closed, str(self._root), False
         if reachable:
             try:
-                status = await self.engine.call(Status(), EngineStatus, timeout_s=STATUS_TIMEOUT_S)
-                extra = _status_extra(status)
+                op = Status()
+                self._status = await self.engine.call(op, EngineStatus, timeout_s=STATUS_TIMEOUT_S)
             except DependencyUnavailable as exc:
-                # Alive but in a long call (a swap, a big flush): reachable, just busy.
-                reachable, detail = self.engine.pid is not None, exc.detail
-                extra["busy"] = reachable
-        extra.update(self.engine.status_extra())
+                # Alive but inside one long engine call (a swap, a big flush): reachable, busy;
+                # the state shown is then the last one seen.
+                reachable, detail, busy = self.engine.pid is not None, exc.detail, True
+        extra = _status_extra(self._status)
+        extra.update(self.engine.status_extra(), busy=busy)
         return DependencyHealth(
             name="qdrant",
             mode=self.mode,

@@ -17,7 +17,6 @@ from typing import Any
 import qdrant_edge as qe
 import structlog
 
-from ragmono.domain import Filter
 from ragmono.errors import Conflict, NotFound
 
 from . import shards
@@ -25,6 +24,7 @@ from .index_builds import (
     BUILDS_DIR,
     IndexBuild,
     WriteOp,
+    apply_write,
     finish_swap,
     recover,
     start_build,
@@ -138,11 +138,8 @@ class Engine:
                 if start:
                     self._serve_reads()
                 shards.upsert(shard, op.points[start : start + UPSERT_SLICE])
-        elif isinstance(op, Delete):
-            shards.delete(shard, _required(filter_from_wire(op.filter)))
-            self._deleted_since_build.add(op.collection)
         else:
-            shards.delete_points(shard, op.ids)
+            apply_write(shard, op)
             self._deleted_since_build.add(op.collection)
         build = self._builds.get(op.collection)
         if build is not None:
@@ -244,16 +241,19 @@ class Engine:
         if not result.built:
             build.discard()
             return result
-        started = time.perf_counter()
+        clock = _Stopwatch()
         shard = self._shards.pop(name)
         shard.flush()
         shard.close()
         live = self._shards_dir / name
         old = swap_in(build, live)
+        close_s = clock.lap()
         try:
             new = qe.EdgeShard.load(str(live))
-            for op in build.logged():
-                self._apply_logged(new, op)
+            load_s = clock.lap()
+            tail = build.logged(result.replayed_to)
+            for op in tail:
+                apply_write(new, op)
             new.flush()
         except BaseException:
             shutil.rmtree(live, ignore_errors=True)
@@ -262,18 +262,17 @@ class Engine:
         self._shards[name] = new
         finish_swap(build, old)
         seconds = round(time.perf_counter() - build.started, 3)
-        swap_s = round(time.perf_counter() - started, 3)
-        log.info("index_swapped", collection=name, seconds=seconds, swap_s=swap_s)
+        log.info(
+            "index_swapped",
+            collection=name,
+            seconds=seconds,
+            close_s=close_s,
+            load_s=load_s,
+            replay_s=clock.lap(),
+            logged_writes=build.logged_writes,
+            tail_writes=len(tail),
+        )
         return BuildResult(built=True, seconds=seconds, points=result.points)
-
-    @staticmethod
-    def _apply_logged(shard: qe.EdgeShard, op: WriteOp) -> None:
-        if isinstance(op, Upsert):
-            shards.upsert(shard, op.points)
-        elif isinstance(op, Delete):
-            shards.delete(shard, _required(filter_from_wire(op.filter)))
-        else:
-            shards.delete_points(shard, op.ids)
 
     def _answer(self, call_ids: list[int], outcome: Any) -> None:
         for call_id in call_ids:
@@ -296,7 +295,13 @@ class Engine:
         return waiting
 
 
-def _required(flt: Filter | None) -> Filter:
-    if flt is None:
-        raise ValueError("a delete needs a filter")
-    return flt
+class _Stopwatch:
+    """Seconds between successive laps, for the swap's log line."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        return round(elapsed, 3)

@@ -5,11 +5,12 @@ directory can be open in only one process. So the worker builds on a copy:
 
 1. flush the live shard and copy its directory to ``.index-builds/<name>.new`` (reads are served
    during the copy; writes wait, so the copy is consistent);
-2. a short-lived, low-priority builder process (``builder.py``) opens the copy, optimizes it and
-   closes it, while the live shard keeps serving searches (exact on its unindexed segment) and
-   taking writes, each write also appended to ``.index-builds/<name>.replay``;
+2. a short-lived, low-priority builder process (``builder.py``) opens the copy and optimizes it,
+   while the live shard keeps serving searches (exact on its unindexed segment) and taking
+   writes, each write also appended to ``.index-builds/<name>.replay``; the builder then applies
+   that log to the copy until it has caught up, and closes it;
 3. swap: close the live shard, move it to ``<name>.old``, move the copy into its place, open it,
-   replay the logged writes, flush, delete ``<name>.old``.
+   apply the few writes logged after the builder's last read, flush, delete ``<name>.old``.
 
 A crash at any step loses nothing: until the replay is flushed, ``<name>.old`` (the shard that
 took every write, WAL included) is moved back by :func:`recover` on the next start.
@@ -22,15 +23,25 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
+import qdrant_edge as qe
 import structlog
 
-from .protocol import HEADER, BuildResult, Delete, DeletePoints, Upsert, encoder
+from . import shards
+from .protocol import (
+    HEADER,
+    BuildResult,
+    Delete,
+    DeletePoints,
+    Upsert,
+    encoder,
+    filter_from_wire,
+)
 
 log = structlog.get_logger("ragmono.engine")
 
@@ -56,22 +67,16 @@ class IndexBuild:
     _log: BinaryIO | None = None
 
     def record(self, op: WriteOp) -> None:
-        """Append a write applied to the live shard since the copy (replayed at the swap)."""
+        """Append a write applied to the live shard since the copy (replayed by the builder)."""
         if self._log is None:
-            self._log = self.log_path.open("ab")
+            self._log = self.log_path.open("ab", buffering=0)
         body = encoder.encode(op)
-        self._log.write(HEADER.pack(len(body)) + body)
+        self._log.write(HEADER.pack(len(body)) + body)  # one write: the builder reads frames
         self.logged_writes += 1
 
-    def logged(self) -> Iterator[WriteOp]:
-        """The recorded writes, in order."""
-        if self._log is None:
-            return
-        self._log.flush()
-        with self.log_path.open("rb") as fh:
-            while header := fh.read(HEADER.size):
-                (size,) = HEADER.unpack(header)
-                yield _write_decoder.decode(fh.read(size))
+    def logged(self, offset: int) -> list[WriteOp]:
+        """The recorded writes from byte ``offset`` on, in order."""
+        return read_log(self.log_path, offset)[0]
 
     def exit_code(self) -> int | None:
         """The builder's exit code, or None while it runs."""
@@ -108,6 +113,7 @@ def start_build(
     log_path = builds_dir / f"{collection}.replay"
     shutil.rmtree(copy_dir, ignore_errors=True)
     log_path.unlink(missing_ok=True)
+    log_path.touch()
     # cp keeps the engine's sparse preallocated files sparse; it runs while reads are served.
     copier = subprocess.Popen(["cp", "-a", str(shard_dir), str(copy_dir)])  # noqa: S603, S607
     while copier.poll() is None:
@@ -116,12 +122,41 @@ def start_build(
     if copier.returncode != 0:
         shutil.rmtree(copy_dir, ignore_errors=True)
         raise RuntimeError(f"copying {shard_dir} for an index build failed ({copier.returncode})")
+    builder_args = [str(copy_dir), str(log_path), str(os.getpid())]
     proc = subprocess.Popen(  # noqa: S603  # our own module, paths we made
-        [sys.executable, "-m", "ragmono.adapters.qdrant.builder", str(copy_dir), str(os.getpid())],
+        [sys.executable, "-m", "ragmono.adapters.qdrant.builder", *builder_args],
         stdout=subprocess.PIPE,
     )
     log.info("index_build_started", collection=collection, builder_pid=proc.pid)
     return IndexBuild(collection, copy_dir, log_path, proc, time.perf_counter())
+
+
+def read_log(path: Path, offset: int) -> tuple[list[WriteOp], int]:
+    """Whole frames from ``offset`` to the end (a frame still being written is left for later)."""
+    ops: list[WriteOp] = []
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        while len(header := fh.read(HEADER.size)) == HEADER.size:
+            (size,) = HEADER.unpack(header)
+            body = fh.read(size)
+            if len(body) < size:
+                break
+            ops.append(_write_decoder.decode(body))
+            offset += HEADER.size + size
+    return ops, offset
+
+
+def apply_write(shard: qe.EdgeShard, op: WriteOp) -> None:
+    """Apply one logged write to a shard."""
+    if isinstance(op, Upsert):
+        shards.upsert(shard, op.points)
+    elif isinstance(op, Delete):
+        flt = filter_from_wire(op.filter)
+        if flt is None:
+            raise ValueError("a delete needs a filter")
+        shards.delete(shard, flt)
+    else:
+        shards.delete_points(shard, op.ids)
 
 
 def swap_in(build: IndexBuild, shard_dir: Path) -> Path:

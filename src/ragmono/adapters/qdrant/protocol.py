@@ -180,6 +180,8 @@ class BuildResult(msgspec.Struct, frozen=True):
     built: bool
     seconds: float
     points: int = 0
+    replayed_to: int = 0
+    """Bytes of the replay log the builder applied to the new shard; the worker does the rest."""
 
 
 class CollectionState(msgspec.Struct, frozen=True):
