@@ -4,13 +4,14 @@ from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.sparse_encoder import SparseEncoder
-from ragmono.ports.vector_store import StoredChunk, VectorStore
+from ragmono.ports.vector_store import PausableVectorStore, StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
     "ChatMessage",
     "Embedder",
     "Generator",
+    "PausableVectorStore",
     "SparseEncoder",
     "StoredChunk",
     "VectorStore",

@@ -4,6 +4,7 @@ writes held for a backup, and a swap interrupted by a crash."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ from ragmono.domain import (
 )
 from ragmono.domain import Filter as DomainFilter
 from ragmono.errors import DependencyUnavailable
+from ragmono.ports import PausableVectorStore
 from tests.support.engine import DIM, point_id, points, unit_vectors
 
 SPEC = CollectionSpec(name="docs", embedder=EmbedderRef(provider="t", model="t", dimensions=DIM))
@@ -39,6 +41,16 @@ async def store(data_dir: Path):  # type: ignore[no-untyped-def]
     await s.create_collection(SPEC)
     yield s
     await s.close()
+
+
+def builder_pid(worker: int) -> int | None:
+    """The index builder among the worker's children (Linux /proc), if one runs."""
+    children = Path(f"/proc/{worker}/task/{worker}/children").read_text().split()
+    for child in children:
+        with contextlib.suppress(FileNotFoundError):
+            if b"qdrant.builder" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    return None
 
 
 def worker_pid(store: EmbeddedVectorStore) -> int:
@@ -117,6 +129,7 @@ async def test_searches_answer_while_the_index_is_built_and_writes_meanwhile_are
 async def test_paused_writes_flushes_holds_writes_and_keeps_answering_searches(
     store: EmbeddedVectorStore,
 ) -> None:
+    assert isinstance(store, PausableVectorStore)  # what the backup module looks for
     vectors = unit_vectors(20)
     await store.upsert("docs", points(vectors, 0, 10))
     async with store.paused_writes() as data_dir:
@@ -150,3 +163,31 @@ def test_recover_puts_back_a_shard_that_a_crashed_swap_moved_aside(tmp_path: Pat
 
     assert (shards / "docs" / "marker").read_text() == "the shard that took every write"
     assert not builds.exists()
+
+
+async def test_a_failed_index_build_leaves_the_live_shard_serving_and_can_be_retried(
+    store: EmbeddedVectorStore,
+) -> None:
+    vectors = unit_vectors(1_000)
+    await store.upsert("docs", points(vectors, 0, 1_000))
+    await store.optimize("docs")
+    for _ in range(500):  # the builder starts once the shard is copied
+        builder = builder_pid(worker_pid(store))
+        if builder is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert builder is not None
+    os.kill(builder, signal.SIGKILL)
+    await store._optimize_tasks["docs"]  # logged as index_build_failed, not raised
+
+    state = (await store.health()).extra
+    assert state["indexing"] is False
+    assert state["points_pending_index"] == 1_000
+    assert await store.count("docs") == 1_000
+    assert await top_hit(store, vectors[500]) == point_id(500)
+    assert not (store.catalog.path.parent / BUILDS_DIR / "docs.new").exists()
+
+    await store.optimize("docs")
+    await store._optimize_tasks["docs"]
+    assert (await store.health()).extra["points_pending_index"] == 0
+    assert await top_hit(store, vectors[500]) == point_id(500)

@@ -196,7 +196,7 @@ class EmbeddedVectorStore:
         await asyncio.sleep(self._optimize_delay_s)
         try:
             result = await self.engine.call(BuildIndex(collection), BuildResult, timeout_s=None)
-        except (NotFound, DependencyUnavailable) as exc:
+        except Exception as exc:  # a background task: log, never leak; searches stay exact
             log.warning("index_build_failed", collection=collection, error=str(exc))
             return
         if result.built:

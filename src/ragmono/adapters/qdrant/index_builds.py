@@ -164,7 +164,11 @@ def swap_in(build: IndexBuild, shard_dir: Path) -> Path:
     old = build.copy_dir.with_name(f"{build.collection}.old")
     shutil.rmtree(old, ignore_errors=True)
     shard_dir.rename(old)
-    build.copy_dir.rename(shard_dir)
+    try:
+        build.copy_dir.rename(shard_dir)
+    except BaseException:
+        old.rename(shard_dir)
+        raise
     return old
 
 
