@@ -228,15 +228,18 @@ class EmbeddedVectorStore:
     async def health(self) -> DependencyHealth:
         """Reachable while the worker runs; ``extra`` shows index builds and pending points."""
         started = time.perf_counter()
-        reachable, detail, busy = not self._closed, str(self._root), False
-        if reachable:
+        # Reachable while the worker serves or (re)starts (calls then wait for it), unless it
+        # keeps failing to start; a worker inside one long engine call (a swap, a big flush)
+        # is reachable but busy, and the state shown is the last one seen.
+        reachable, detail, busy = self.engine.healthy, str(self._root), False
+        if self.engine.state == "ready":
             try:
                 op = Status()
                 self._status = await self.engine.call(op, EngineStatus, timeout_s=STATUS_TIMEOUT_S)
             except DependencyUnavailable as exc:
-                # Alive but inside one long engine call (a swap, a big flush): reachable, busy;
-                # the state shown is then the last one seen.
-                reachable, detail, busy = self.engine.pid is not None, exc.detail, True
+                detail, busy = exc.detail, True
+        elif reachable:
+            detail = f"the embedded engine worker is {self.engine.state}"
         extra = _status_extra(self._status)
         extra.update(self.engine.status_extra(), busy=busy)
         return DependencyHealth(
