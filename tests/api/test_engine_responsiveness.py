@@ -42,7 +42,7 @@ class Probes:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
         self.phase = "idle"
-        self.health_ms: dict[str, list[float]] = {"idle": [], "busy": []}
+        self.health_ms: dict[str, list[float]] = {"idle": [], "busy": [], "after": []}
         self.failures: list[str] = []
         self.ready: list[dict[str, Any]] = []
         self.searches: list[tuple[bool, bool]] = []
@@ -119,17 +119,22 @@ async def test_health_and_searches_answer_during_ingest_and_index_build(
             if not state["indexing"] and state["points_pending_index"] == 0:
                 break
             await asyncio.sleep(0.2)
-        await asyncio.sleep(0.5)
+        probes.phase = "after"
+        await asyncio.sleep(3)  # idle again: the machine's noise may have changed meanwhile
         probes.stop.set()
         await running
 
     assert state["points_pending_index"] == 0, f"the index was not built: {state}"
     assert probes.failures == []
     assert len(probes.health_ms["busy"]) >= 30
-    busy, idle = (float(np.percentile(probes.health_ms[p], 99)) for p in ("busy", "idle"))
+    busy, before, after = (
+        float(np.percentile(probes.health_ms[p], 99)) for p in ("busy", "idle", "after")
+    )
+    idle = max(before, after)
     # The contract is p99 < 100 ms. The machine is shared, though, and when it alone is slower
     # than that (idle p99 up to 600 ms was seen under load 15), the bound is twice its own idle
-    # p99: still far below the multi-second freezes of an engine holding the API's GIL.
+    # p99 just before and after: still far below the multi-second freezes of an engine that
+    # holds the API's GIL (p99 9.3 s here with the old in-process design).
     bound = max(100.0, 2 * idle)
     assert busy < bound, f"/health p99 {busy:.1f} ms busy, {idle:.1f} ms idle"
     assert all(correct for correct, _ in probes.searches), "a search answered wrong or failed"

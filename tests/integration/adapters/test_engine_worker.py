@@ -86,6 +86,7 @@ async def test_a_killed_worker_fails_calls_in_flight_then_restarts_with_every_wr
     assert health.extra["worker_pid"] not in (None, first_pid)
 
 
+@pytest.mark.slow
 async def test_searches_answer_while_the_index_is_built_and_writes_meanwhile_are_kept(
     store: EmbeddedVectorStore,
 ) -> None:
@@ -165,6 +166,7 @@ def test_recover_puts_back_a_shard_that_a_crashed_swap_moved_aside(tmp_path: Pat
     assert not builds.exists()
 
 
+@pytest.mark.slow
 async def test_a_failed_index_build_leaves_the_live_shard_serving_and_can_be_retried(
     store: EmbeddedVectorStore,
 ) -> None:
