@@ -17,7 +17,7 @@ from ragmono.ports.telemetry import (
     SearchMode,
     Telemetry,
 )
-from ragmono.ports.vector_store import StoredChunk, VectorStore
+from ragmono.ports.vector_store import PausableVectorStore, StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
@@ -31,6 +31,7 @@ __all__ = [
     "JobState",
     "JobStore",
     "JwksSource",
+    "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
     "SearchMode",
