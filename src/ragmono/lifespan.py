@@ -14,6 +14,7 @@ import structlog
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.query import SearchService
 from ragmono.ports import Embedder, SparseEncoder, VectorStore
 from ragmono.settings import Settings
 
@@ -39,6 +40,7 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    search: SearchService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -90,4 +92,11 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ),
     )
     health = HealthService([adapters.vector_store.health, adapters.embedder.health])
-    return Services(settings=settings, adapters=adapters, collections=collections, health=health)
+    search = SearchService(adapters.vector_store, adapters.embedder, adapters.sparse_encoder)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        search=search,
+    )

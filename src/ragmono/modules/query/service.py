@@ -1,0 +1,186 @@
+"""Search: dense, keyword or hybrid retrieval, degrading to keyword when the embedder is down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import msgspec
+import structlog
+
+from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, SearchMode, VectorQuery
+from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from ragmono.ports import Embedder, SparseEncoder, VectorStore
+
+from .schemas import SearchHit, SearchOut, SearchTimings
+
+__all__ = ["EMBEDDER_UNAVAILABLE", "Retrieval", "SearchParams", "SearchService"]
+
+log = structlog.get_logger(__name__)
+
+EMBEDDER_UNAVAILABLE = "embedder_unavailable"
+
+
+class SearchParams(msgspec.Struct, frozen=True, kw_only=True):
+    """One search as the service sees it (already validated by the schema)."""
+
+    query: str
+    collection: str
+    top_k: int = 10
+    filter: Filter | None = None
+    score_threshold: float | None = None
+    mode: SearchMode = "hybrid"
+
+
+class Retrieval(msgspec.Struct, frozen=True, kw_only=True):
+    """The chunks found, the mode that actually ran and where the time went."""
+
+    spec: CollectionSpec
+    hits: list[ScoredChunk]
+    mode: SearchMode
+    degraded_reason: str | None = None
+    embed_ms: float = 0.0
+    search_ms: float = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """True when the requested mode could not run."""
+        return self.degraded_reason is not None
+
+
+class SearchService:
+    """Finds chunks in a collection.
+
+    Dense and hybrid need the collection's embedder to be the configured one (else 409).
+    When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
+    is flagged ``degraded``; a keyword query made only of stop words finds nothing.
+    """
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._sparse = sparse
+        self._clock = clock
+        self._embedder_down = False
+
+    async def collection(self, name: str) -> CollectionSpec:
+        """The catalog entry of ``name``; NotFound when missing."""
+        spec = await self._store.get_collection(name)
+        if spec is None:
+            raise NotFound(f"collection {name!r} does not exist", field="collection")
+        return spec
+
+    async def search(self, params: SearchParams) -> SearchOut:
+        """Search and shape the results for the API."""
+        started = self._clock()
+        found = await self.retrieve(params)
+        return SearchOut(
+            results=[to_hit(h) for h in found.hits],
+            collection=params.collection,
+            mode=found.mode,
+            degraded=found.degraded,
+            degraded_reason=found.degraded_reason,
+            timings=SearchTimings(
+                embed_ms=found.embed_ms,
+                search_ms=found.search_ms,
+                total_ms=_ms(self._clock() - started),
+            ),
+        )
+
+    async def retrieve(self, params: SearchParams, spec: CollectionSpec | None = None) -> Retrieval:
+        """The best ``top_k`` chunks for ``params``, with the mode that ran and timings."""
+        query = params.query.strip()
+        if not query:
+            raise InvalidInput("query is empty", field="body.query")
+        spec = spec or await self.collection(params.collection)
+        mode: SearchMode = params.mode
+        reason: str | None = None
+        dense: list[float] | None = None
+        embed_ms = 0.0
+        if mode != "keyword":
+            self._check_embedder(spec)
+            started = self._clock()
+            try:
+                dense = await self._embedder.embed_query(query)
+            except DependencyUnavailable as exc:
+                self._note_embedder(down=True, detail=exc.detail)
+                mode, reason = "keyword", EMBEDDER_UNAVAILABLE
+            else:
+                self._note_embedder(down=False)
+            embed_ms = _ms(self._clock() - started)
+        sparse = self._sparse.encode_query(query) if mode != "dense" else None
+        if sparse is not None and not sparse.indices:
+            sparse = None  # only stop words: no keyword can match
+            if mode == "hybrid":
+                mode = "dense"
+        if mode == "keyword" and sparse is None:
+            return Retrieval(
+                spec=spec, hits=[], mode=mode, degraded_reason=reason, embed_ms=embed_ms
+            )
+        started = self._clock()
+        hits = await self._store.search(
+            spec.name,
+            VectorQuery(
+                mode=mode,
+                limit=params.top_k,
+                dense=dense if mode != "keyword" else None,
+                sparse=sparse,
+                filter=params.filter,
+                score_threshold=params.score_threshold,
+            ),
+        )
+        return Retrieval(
+            spec=spec,
+            hits=hits,
+            mode=mode,
+            degraded_reason=reason,
+            embed_ms=embed_ms,
+            search_ms=_ms(self._clock() - started),
+        )
+
+    def _check_embedder(self, spec: CollectionSpec) -> None:
+        configured = self._embedder.ref
+        if spec.embedder != configured:
+            raise Conflict(
+                f"collection {spec.name!r} was built with embedder "
+                f"{_describe(spec.embedder)} but the configured embedder is "
+                f"{_describe(configured)}; use mode=keyword or the matching embedder",
+                field="collection",
+            )
+
+    def _note_embedder(self, *, down: bool, detail: str = "") -> None:
+        # One log line per transition, not one per request during an outage.
+        if down and not self._embedder_down:
+            log.warning("search_degraded_to_keyword", reason=EMBEDDER_UNAVAILABLE, detail=detail)
+        elif not down and self._embedder_down:
+            log.info("search_dense_restored")
+        self._embedder_down = down
+
+
+def to_hit(hit: ScoredChunk) -> SearchHit:
+    """The API shape of one scored chunk."""
+    chunk = hit.chunk
+    return SearchHit(
+        id=hit.id,
+        score=hit.score,
+        text=chunk.text,
+        source=chunk.source,
+        document_id=chunk.document_id,
+        chunk_index=chunk.chunk_index,
+        metadata=chunk.metadata,
+    )
+
+
+def _describe(ref: EmbedderRef) -> str:
+    return f"{ref.provider}/{ref.model} ({ref.dimensions} dimensions)"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
