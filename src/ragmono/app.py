@@ -45,7 +45,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name) for name in ("collections", "health", "search")
+        name: provide(name)
+        for name in ("collections", "health", "search", "answers", "cache_admin")
     }
     return Litestar(
         route_handlers=[HealthController, build_v1_router()],

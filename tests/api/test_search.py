@@ -15,22 +15,9 @@ from ragmono.domain import CollectionSpec, EmbedderRef
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings
 from tests.conftest import app_client
-from tests.support.corpus import seed
 from tests.support.embedders import UnavailableEmbedder
 
 SEARCH = "/api/v1/search"
-
-
-@pytest.fixture
-async def handbook_store(
-    settings: Settings, local_embedder: OnnxEmbedder
-) -> AsyncIterator[EmbeddedVectorStore]:
-    """The embedded engine with the handbook corpus in collection ``handbook``."""
-    store = EmbeddedVectorStore(settings.data_path / "vectors")
-    await store.create_collection(CollectionSpec(name="handbook", embedder=local_embedder.ref))
-    await seed(store, local_embedder, Bm25Encoder(), "handbook")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -5,9 +5,17 @@ from __future__ import annotations
 from litestar import Router
 
 from ragmono.modules.collections import CollectionController
-from ragmono.modules.query import SearchController
+from ragmono.modules.query import CacheAdminController, QueryController, SearchController
 
 
 def build_v1_router() -> Router:
     """Router("/api/v1") with every module's controller."""
-    return Router(path="/api/v1", route_handlers=[CollectionController, SearchController])
+    return Router(
+        path="/api/v1",
+        route_handlers=[
+            CollectionController,
+            SearchController,
+            QueryController,
+            CacheAdminController,
+        ],
+    )

@@ -1,8 +1,18 @@
 """Ports: the Protocols services depend on. Adapters implement them; the lifespan picks one."""
 
+from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
-__all__ = ["ChatMessage", "Embedder", "Generator", "SparseEncoder", "StoredChunk", "VectorStore"]
+__all__ = [
+    "Cache",
+    "CacheStats",
+    "ChatMessage",
+    "Embedder",
+    "Generator",
+    "SparseEncoder",
+    "StoredChunk",
+    "VectorStore",
+]

@@ -31,6 +31,7 @@ class SearchController(Controller):
 
     path = "/search"
     tags = ["search"]
+    opt = {"scope": "search"}
 
     @post("/", status_code=200, summary="Search a collection")
     async def search_post(

@@ -116,3 +116,84 @@ class SearchOut(msgspec.Struct, frozen=True, kw_only=True):
     degraded_reason: str | None = None
     cached: bool = False
     timings: SearchTimings
+
+
+class QueryIn(_Body, frozen=True):
+    """POST /api/v1/query."""
+
+    query: QueryText
+    collection: CollectionName
+    top_k: Annotated[int, Meta(ge=1, le=20, description="Passages given to the generator.")] = 5
+    filter: FilterIn | None = None
+    score_threshold: float | None = None
+    """Passages scoring below this are not given to the generator (scores as in search)."""
+    mode: Mode = "hybrid"
+    stream: bool = False
+    """Answer as Server-Sent Events (also chosen by ``Accept: text/event-stream``)."""
+
+
+class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A passage given to the generator; ``n`` is the number the answer cites as ``[n]``."""
+
+    n: int
+    id: str
+    document_id: str
+    source: str
+    chunk_index: int
+    score: float
+    text: str
+
+
+class QueryTimings(msgspec.Struct, frozen=True, kw_only=True):
+    """Milliseconds per stage."""
+
+    embed_ms: float
+    search_ms: float
+    generate_ms: float
+    total_ms: float
+
+
+class QueryOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An answer with its sources; every ``[n]`` in ``answer`` is ``sources[n-1]``."""
+
+    answer: str
+    sources: list[SourceOut]
+    citations: list[int]
+    """The passage numbers the answer cites, in order of first appearance."""
+    collection: str
+    mode: Mode
+    degraded: bool = False
+    degraded_reason: str | None = None
+    """``embedder_unavailable`` (keyword search), ``generator_unavailable`` (extractive answer)
+    or both, comma-separated."""
+    generator: str
+    """``extractive``, ``ollama``, or ``none`` when nothing relevant was found."""
+    model: str
+    cached: bool = False
+    timings: QueryTimings
+
+
+class SourcesEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """SSE ``sources``: the passages and which of them the streamed answer cited."""
+
+    sources: list[SourceOut]
+    citations: list[int]
+
+
+class DoneEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """SSE ``done``: how the answer was made."""
+
+    collection: str
+    mode: Mode
+    degraded: bool
+    degraded_reason: str | None
+    generator: str
+    model: str
+    cached: bool
+    timings: QueryTimings
+
+
+class TokenEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """SSE ``token``: the next piece of the answer."""
+
+    text: str

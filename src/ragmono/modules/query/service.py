@@ -10,15 +10,25 @@ import structlog
 
 from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, SearchMode, VectorQuery
 from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from ragmono.ports import Embedder, SparseEncoder, VectorStore
+from ragmono.ports import Cache, Embedder, SparseEncoder, VectorStore
 
+from .cache import cache_key
 from .schemas import SearchHit, SearchOut, SearchTimings
 
-__all__ = ["EMBEDDER_UNAVAILABLE", "Retrieval", "SearchParams", "SearchService"]
+__all__ = [
+    "EMBEDDER_UNAVAILABLE",
+    "Retrieval",
+    "SearchParams",
+    "SearchService",
+    "checked_query",
+    "to_hit",
+]
 
 log = structlog.get_logger(__name__)
 
 EMBEDDER_UNAVAILABLE = "embedder_unavailable"
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(SearchOut).decode
 
 
 class SearchParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,7 +63,9 @@ class SearchService:
 
     Dense and hybrid need the collection's embedder to be the configured one (else 409).
     When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
-    is flagged ``degraded``; a keyword query made only of stop words finds nothing.
+    is flagged ``degraded``; a keyword query made only of stop words finds nothing. With a
+    ``cache`` and ``ttl_s`` > 0, results (never degraded ones) are cached per collection
+    content version.
     """
 
     def __init__(
@@ -62,13 +74,22 @@ class SearchService:
         embedder: Embedder,
         sparse: SparseEncoder,
         *,
+        cache: Cache | None = None,
+        ttl_s: float = 0,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._sparse = sparse
+        self._cache = cache if ttl_s > 0 else None
+        self._ttl_s = ttl_s
         self._clock = clock
         self._embedder_down = False
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder (its ref keys cached answers too)."""
+        return self._embedder
 
     async def collection(self, name: str) -> CollectionSpec:
         """The catalog entry of ``name``; NotFound when missing."""
@@ -78,10 +99,31 @@ class SearchService:
         return spec
 
     async def search(self, params: SearchParams) -> SearchOut:
-        """Search and shape the results for the API."""
+        """Search and shape the results for the API, from the cache when possible."""
         started = self._clock()
-        found = await self.retrieve(params)
-        return SearchOut(
+        checked_query(params.query)
+        spec = await self.collection(params.collection)
+        key = None
+        if self._cache is not None:
+            key = cache_key(
+                "search",
+                spec.name,
+                spec.version,
+                params.query,
+                params.top_k,
+                params.mode,
+                params.filter,
+                params.score_threshold,
+            )
+            raw = await self._cache.get(spec.name, key)
+            if raw is not None:
+                hit = _decode(raw)
+                timings = SearchTimings(
+                    embed_ms=0.0, search_ms=0.0, total_ms=_ms(self._clock() - started)
+                )
+                return msgspec.structs.replace(hit, cached=True, timings=timings)
+        found = await self.retrieve(params, spec)
+        out = SearchOut(
             results=[to_hit(h) for h in found.hits],
             collection=params.collection,
             mode=found.mode,
@@ -93,12 +135,13 @@ class SearchService:
                 total_ms=_ms(self._clock() - started),
             ),
         )
+        if self._cache is not None and key is not None and not out.degraded:
+            await self._cache.set(spec.name, key, _encode(out), self._ttl_s)
+        return out
 
     async def retrieve(self, params: SearchParams, spec: CollectionSpec | None = None) -> Retrieval:
         """The best ``top_k`` chunks for ``params``, with the mode that ran and timings."""
-        query = params.query.strip()
-        if not query:
-            raise InvalidInput("query is empty", field="body.query")
+        query = checked_query(params.query)
         spec = spec or await self.collection(params.collection)
         mode: SearchMode = params.mode
         reason: str | None = None
@@ -162,6 +205,14 @@ class SearchService:
         elif not down and self._embedder_down:
             log.info("search_dense_restored")
         self._embedder_down = down
+
+
+def checked_query(query: str) -> str:
+    """The query without surrounding blanks; InvalidInput when nothing is left."""
+    stripped = query.strip()
+    if not stripped:
+        raise InvalidInput("query is empty", field="body.query")
+    return stripped
 
 
 def to_hit(hit: ScoredChunk) -> SearchHit:
