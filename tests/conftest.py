@@ -1,9 +1,11 @@
-"""Fixtures shared by every test: settings, a real redis-server, the app over HTTP."""
+"""Fixtures shared by every test: settings, a real redis-server, the Ollama double, the app."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from ragmono.app import create_app
 from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
 from ragmono.settings import LoggingSettings, Settings, load_settings
+from tests.support.ollama_server import CHAT_MODEL, EMBED_MODEL, OllamaDouble
 from tests.support.redis_server import RedisServer
 
 SettingsFactory = Callable[..., Settings]
@@ -78,3 +81,51 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[object]]:
 def app_client(settings: Settings, adapters: Adapters | None = None) -> AsyncTestClient[object]:
     """A test client for an app built from ``settings`` (and optional adapter twins)."""
     return AsyncTestClient(app=create_app(settings, adapters=adapters))  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def _ollama_double() -> Iterator[OllamaDouble]:
+    double = OllamaDouble()
+    double.start()
+    yield double
+    double.close()
+
+
+@pytest.fixture
+def ollama_server(_ollama_double: OllamaDouble) -> Iterator[OllamaDouble]:
+    """The Ollama test double: listening, healthy, counters at zero; restored after the test."""
+    _ollama_double.reset()
+    _ollama_double.start()
+    yield _ollama_double
+    _ollama_double.reset()
+    _ollama_double.start()
+
+
+@dataclass(frozen=True)
+class OllamaTarget:
+    """An Ollama to run adapter contract tests against: the double, or a real server."""
+
+    url: str
+    embed_model: str
+    chat_model: str
+    double: OllamaDouble | None
+    """The double (switches, counters), or None for a real Ollama."""
+
+
+@pytest.fixture(params=["double", "real"])
+def ollama_target(request: pytest.FixtureRequest, ollama_server: OllamaDouble) -> OllamaTarget:
+    """The Ollama double, and a real Ollama when ``RAGMONO_TEST_OLLAMA_URL`` is set.
+
+    Real models come from ``RAGMONO_TEST_OLLAMA_EMBED_MODEL`` / ``RAGMONO_TEST_OLLAMA_CHAT_MODEL``.
+    """
+    if request.param == "double":
+        return OllamaTarget(ollama_server.url, EMBED_MODEL, CHAT_MODEL, ollama_server)
+    url = os.environ.get("RAGMONO_TEST_OLLAMA_URL", "")
+    if not url:
+        pytest.skip("RAGMONO_TEST_OLLAMA_URL is not set: no real Ollama to check the contract on")
+    return OllamaTarget(
+        url,
+        os.environ.get("RAGMONO_TEST_OLLAMA_EMBED_MODEL", EMBED_MODEL),
+        os.environ.get("RAGMONO_TEST_OLLAMA_CHAT_MODEL", CHAT_MODEL),
+        None,
+    )

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
 from ragmono.domain import ChunkingConfig
+from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.query import CacheAdmin, QueryService, SearchService
 from ragmono.ports import Cache, Embedder, Generator, SparseEncoder, VectorStore
-from ragmono.settings import Settings
+from ragmono.resilience import BreakerRegistry
+from ragmono.settings import BreakerSettings, Settings
 
 __all__ = ["Adapters", "Services", "build_services", "open_adapters"]
 
@@ -31,9 +33,11 @@ class Adapters:
     embedder: Embedder
     sparse_encoder: SparseEncoder
     generator: Generator | None = None
-    """None: the extractive answerer."""
+    """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
     cache: Cache | None = None
-    """None: an in-process LRU sized by ``cache.max_entries``."""
+    """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class Services:
     adapters: Adapters
     collections: CollectionService
     health: HealthService
+    breakers: BreakerService
     search: SearchService
     answers: QueryService
     cache_admin: CacheAdmin
@@ -58,27 +63,54 @@ def _build_vector_store(settings: Settings) -> VectorStore:
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-def _build_embedder(settings: Settings) -> Embedder:
+async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
         from ragmono.adapters.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+    if provider == "ollama":
+        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+        return await OllamaEmbedder.open(
+            url=settings.ollama.url,
+            model=settings.embedder.model,
+            dimensions=settings.embedder.dimensions,
+            batch_size=settings.embedder.batch_size,
+            timeout_s=settings.ollama.timeout_s,
+            breaker=breakers.get(
+                "ollama_embed",
+                is_failure=is_ollama_failure,
+                default_timeout_s=settings.ollama.timeout_s,
+            ),
+        )
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
 
 
-def _build_generator(settings: Settings) -> Generator:
-    provider = settings.generator.provider
-    if provider == "extractive":
-        from ragmono.adapters.extractive import ExtractiveGenerator
+def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
+    gen = settings.generator
+    if gen.provider != "ollama":
+        return None  # extractive: the query module supplies the passage-based answerer
+    from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
 
-        return ExtractiveGenerator()
-    raise NotImplementedError(f"generator.provider={provider!r} is not available yet")
+    return OllamaGenerator(
+        url=settings.ollama.url,
+        model=gen.model,
+        timeout_s=settings.ollama.timeout_s,
+        breaker=breakers.get(
+            "ollama_generate",
+            is_failure=is_ollama_failure,
+            default_timeout_s=settings.ollama.timeout_s,
+        ),
+        keep_alive=gen.keep_alive,
+        temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+    )
 
 
-def _build_cache(settings: Settings) -> Cache:
+def _build_cache(settings: Settings, breakers: BreakerRegistry) -> Cache:
     if settings.redis.url:
-        from ragmono.adapters.redis_cache import RedisCache
+        from ragmono.adapters.redis_cache import RedisCache, is_redis_failure
 
         return RedisCache(
             settings.redis.url,
@@ -86,6 +118,9 @@ def _build_cache(settings: Settings) -> Cache:
             timeout_s=settings.redis.timeout_s,
             local_entries=settings.cache.max_entries,
             local_ttl_s=settings.cache.local_ttl_s,
+            breaker=breakers.get(
+                "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+            ),
         )
     from ragmono.adapters.cache_memory import MemoryCache
 
@@ -98,20 +133,22 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        breakers = BreakerRegistry(settings.breakers)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
-        embedder = _build_embedder(settings)
+        embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
-        generator = _build_generator(settings)
-        stack.push_async_callback(generator.close)
-        cache = _build_cache(settings)
+        generator = _build_generator(settings, breakers)
+        if generator is not None:
+            stack.push_async_callback(generator.close)
+        cache = _build_cache(settings, breakers)
         stack.push_async_callback(cache.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
             vector_store=settings.vector_store.mode,
             embedder=f"{embedder.ref.provider}/{embedder.ref.model}",
-            generator=settings.generator.provider,
+            generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
         yield Adapters(
@@ -119,6 +156,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             embedder=embedder,
             sparse_encoder=Bm25Encoder(),
             generator=generator,
+            breakers=breakers,
             cache=cache,
         )
 
@@ -132,7 +170,12 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
         ),
     )
-    health = HealthService([adapters.vector_store.health, adapters.embedder.health])
+    health = HealthService(
+        [adapters.vector_store.health, adapters.embedder.health],
+        breakers=adapters.breakers.snapshots,
+    )
+    if adapters.generator is not None:
+        health.add(adapters.generator.health)
     from ragmono.adapters.cache_memory import MemoryCache
     from ragmono.adapters.extractive import ExtractiveGenerator
 
@@ -147,7 +190,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         cache=cache,
         ttl_s=ttl_s,
     )
-    extractive = ExtractiveGenerator()
+    extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     answers = QueryService(
         search, adapters.generator or extractive, extractive, cache=cache, ttl_s=ttl_s
     )
@@ -156,6 +199,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         adapters=adapters,
         collections=collections,
         health=health,
+        breakers=BreakerService(adapters.breakers),
         search=search,
         answers=answers,
         cache_admin=CacheAdmin(cache, ttl_s=ttl_s),

@@ -4,7 +4,7 @@ Reads try the in-process LRU first (no network), then Redis: at most one round t
 request path. Writes land in the local tier at once and go to Redis in a background task, so a
 miss does not pay a second round trip either. When Redis fails the cache is bypassed (misses,
 dropped writes) and the change is logged once per transition, not once per request. Every
-command has a socket timeout; a breaker, when given, fast-fails while Redis is known down.
+command has a socket timeout, and the ``redis`` breaker fast-fails while Redis is known down.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -21,22 +21,20 @@ from redis.exceptions import RedisError
 from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import CacheStats
+from ragmono.resilience import DependencyBreaker
 
 from .cache_memory import LruTtl
 
-__all__ = ["CallGuard", "RedisCache"]
+__all__ = ["RedisCache", "is_redis_failure"]
 
 log = structlog.get_logger("ragmono.cache")
 
 _FAILURES = (RedisError, OSError, TimeoutError, DependencyUnavailable)
 
 
-class CallGuard(Protocol):
-    """What a circuit breaker offers: run ``fn`` or fast-fail with DependencyUnavailable."""
-
-    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn(*args, **kwargs)`` under the guard."""
-        ...
+def is_redis_failure(exc: BaseException) -> bool:
+    """Connection errors, timeouts and server errors count against the ``redis`` breaker."""
+    return isinstance(exc, RedisError | OSError | TimeoutError)
 
 
 class RedisCache:
@@ -54,7 +52,7 @@ class RedisCache:
         local_ttl_s: float,
         max_connections: int = 32,
         max_pending_writes: int = 1000,
-        guard: CallGuard | None = None,
+        breaker: DependencyBreaker | None = None,
     ) -> None:
         # Blocking: a burst waits (up to the timeout) for a free connection instead of failing.
         self._pool = BlockingConnectionPool.from_url(
@@ -69,7 +67,7 @@ class RedisCache:
         self._prefix = f"{key_prefix}cache:"
         self._local = LruTtl(local_entries)
         self._local_ttl_s = local_ttl_s
-        self._guard = guard
+        self._breaker = breaker
         self._pending: set[asyncio.Task[None]] = set()
         self._max_pending = max_pending_writes
         self._available = True
@@ -79,8 +77,8 @@ class RedisCache:
         return f"{self._prefix}{collection}:{key}"
 
     async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        if self._guard is not None:
-            return await self._guard.call(fn, *args, **kwargs)
+        if self._breaker is not None:
+            return await self._breaker.call(fn, *args, **kwargs)
         return await fn(*args, **kwargs)
 
     def _failed(self, operation: str, exc: BaseException) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.query import CacheAdminController, QueryController, SearchController
 
@@ -14,6 +15,7 @@ def build_v1_router() -> Router:
         path="/api/v1",
         route_handlers=[
             CollectionController,
+            BreakerController,
             SearchController,
             QueryController,
             CacheAdminController,

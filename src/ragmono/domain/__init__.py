@@ -1,5 +1,6 @@
 """Domain types: frozen Structs with no I/O, shared by services, ports and adapters."""
 
+from ragmono.domain.breakers import BreakerSnapshot, BreakerState
 from ragmono.domain.chunks import (
     Chunk,
     ChunkPoint,
@@ -14,6 +15,8 @@ from ragmono.domain.health import DependencyHealth
 
 __all__ = [
     "AnyOf",
+    "BreakerSnapshot",
+    "BreakerState",
     "Chunk",
     "ChunkPoint",
     "ChunkingConfig",

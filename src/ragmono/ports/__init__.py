@@ -1,5 +1,6 @@
 """Ports: the Protocols services depend on. Adapters implement them; the lifespan picks one."""
 
+from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
@@ -7,6 +8,7 @@ from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
 __all__ = [
+    "BreakerControl",
     "Cache",
     "CacheStats",
     "ChatMessage",

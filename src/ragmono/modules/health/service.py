@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
-from ragmono.domain import DependencyHealth
+from ragmono.domain import BreakerSnapshot, DependencyHealth
 
 HealthCheck = Callable[[], Awaitable[DependencyHealth]]
+BreakerStates = Callable[[], Sequence[BreakerSnapshot]]
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -17,14 +18,23 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
 
     ready: bool
     dependencies: list[DependencyHealth]
+    breakers: list[BreakerSnapshot] = msgspec.field(default_factory=list)
+    """Every dependency circuit breaker: state, failures, opened_at, retry_after_s."""
 
 
 class HealthService:
     """Runs every registered health check concurrently with a deadline."""
 
-    def __init__(self, checks: Sequence[HealthCheck], *, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        checks: Sequence[HealthCheck],
+        *,
+        timeout_s: float = 2.0,
+        breakers: BreakerStates | None = None,
+    ) -> None:
         self._checks = list(checks)
         self._timeout_s = timeout_s
+        self._breakers = breakers
 
     def add(self, check: HealthCheck) -> None:
         """Register one more dependency check."""
@@ -34,7 +44,9 @@ class HealthService:
         """Each dependency's state; a check that times out or raises counts as unreachable."""
         results = await asyncio.gather(*(self._run(c) for c in self._checks))
         return Readiness(
-            ready=all(r.reachable for r in results if r.required), dependencies=list(results)
+            ready=all(r.reachable for r in results if r.required),
+            dependencies=list(results),
+            breakers=list(self._breakers()) if self._breakers is not None else [],
         )
 
     async def _run(self, check: HealthCheck) -> DependencyHealth:

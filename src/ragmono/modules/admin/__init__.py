@@ -1,0 +1,6 @@
+"""Admin module: operator controls (circuit breakers; cache and backups join here)."""
+
+from .breakers_controller import BreakerController
+from .breakers_service import BreakerService
+
+__all__ = ["BreakerController", "BreakerService"]
