@@ -20,7 +20,7 @@ __all__ = ["NO_PASSAGES_ANSWER", "ExtractiveGenerator"]
 
 NO_PASSAGES_ANSWER = "I found no passages to answer this question from."
 
-_PASSAGE = re.compile(r"^\[(\d+)\] source: [^\n]*\n(.*?)(?=\n\n\[\d+\] source: |\Z)", re.S | re.M)
+_PASSAGE = re.compile(r"^\[(\d+)\] (.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _SUFFIXES = ("ements", "ement", "ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s")

@@ -2,11 +2,9 @@
 
 The user message lists the passages, numbered from 1, then the question::
 
-    [1] source: handbook/leave.md
-    Every employee receives 25 days of paid annual leave ...
+    [1] Every employee receives 25 days of paid annual leave ...
 
-    [2] source: it/password.md
-    ...
+    [2] Open Settings, choose Security and click Forgot password ...
 
     Question: how many vacation days do I get?
 
@@ -38,10 +36,8 @@ _OPEN_TAIL = re.compile(r"\s*(?:\[[\d,\s]{0,30})?\Z")
 
 def build_messages(question: str, passages: Sequence[ScoredChunk]) -> list[ChatMessage]:
     """System instructions, then the numbered passages and the question."""
-    blocks = [
-        f"[{n}] source: {p.chunk.source or p.chunk.document_id}\n{p.chunk.text.strip()}"
-        for n, p in enumerate(passages, start=1)
-    ]
+    # Sources stay out of the prompt: the model cites numbers, the response maps them.
+    blocks = [f"[{n}] {p.chunk.text.strip()}" for n, p in enumerate(passages, start=1)]
     user = "\n\n".join([*blocks, f"Question: {question.strip()}"])
     return [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", user)]
 
