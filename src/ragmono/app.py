@@ -46,7 +46,15 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
         name: provide(name)
-        for name in ("collections", "health", "breakers", "search", "answers", "cache_admin")
+        for name in (
+            "collections",
+            "health",
+            "breakers",
+            "search",
+            "answers",
+            "cache_admin",
+            "models",
+        )
     }
     return Litestar(
         route_handlers=[HealthController, build_v1_router()],

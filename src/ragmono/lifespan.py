@@ -15,8 +15,16 @@ from ragmono.domain import ChunkingConfig
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.models import ModelsService
 from ragmono.modules.query import CacheAdmin, QueryService, SearchService
-from ragmono.ports import Cache, Embedder, Generator, SparseEncoder, VectorStore
+from ragmono.ports import (
+    Cache,
+    Embedder,
+    Generator,
+    ModelCatalog,
+    SparseEncoder,
+    VectorStore,
+)
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 
@@ -38,6 +46,8 @@ class Adapters:
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
     cache: Cache | None = None
     """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
+    model_catalog: ModelCatalog | None = None
+    """Ollama's model list, when a provider is ``ollama``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,7 @@ class Services:
     search: SearchService
     answers: QueryService
     cache_admin: CacheAdmin
+    models: ModelsService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -143,6 +154,12 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             stack.push_async_callback(generator.close)
         cache = _build_cache(settings, breakers)
         stack.push_async_callback(cache.close)
+        catalog = None
+        if "ollama" in (settings.embedder.provider, settings.generator.provider):
+            from ragmono.adapters.ollama_catalog import OllamaCatalog
+
+            catalog = OllamaCatalog(settings.ollama.url)
+            stack.push_async_callback(catalog.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
@@ -158,6 +175,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             generator=generator,
             breakers=breakers,
             cache=cache,
+            model_catalog=catalog,
         )
 
 
@@ -191,9 +209,8 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ttl_s=ttl_s,
     )
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
-    answers = QueryService(
-        search, adapters.generator or extractive, extractive, cache=cache, ttl_s=ttl_s
-    )
+    generator = adapters.generator or extractive
+    answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
     return Services(
         settings=settings,
         adapters=adapters,
@@ -203,4 +220,5 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         search=search,
         answers=answers,
         cache_admin=CacheAdmin(cache, ttl_s=ttl_s),
+        models=ModelsService(adapters.embedder, generator, adapters.model_catalog),
     )

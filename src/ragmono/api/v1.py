@@ -6,6 +6,7 @@ from litestar import Router
 
 from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
+from ragmono.modules.models import ModelsController
 from ragmono.modules.query import CacheAdminController, QueryController, SearchController
 
 
@@ -19,5 +20,6 @@ def build_v1_router() -> Router:
             SearchController,
             QueryController,
             CacheAdminController,
+            ModelsController,
         ],
     )

@@ -4,6 +4,7 @@ from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
@@ -14,6 +15,8 @@ __all__ = [
     "ChatMessage",
     "Embedder",
     "Generator",
+    "ModelCatalog",
+    "ModelInfo",
     "SparseEncoder",
     "StoredChunk",
     "VectorStore",
