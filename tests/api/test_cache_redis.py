@@ -53,8 +53,8 @@ async def test_repeat_is_served_from_redis(settings: Settings, redis_adapters: A
         first = (await api.post(SEARCH, json=QUESTION)).json()
         cache = redis_adapters.cache
         assert isinstance(cache, RedisCache)
-        while cache._pending:  # the SET goes out in the background; let it land
-            await asyncio.sleep(0.01)
+        # The SET goes out in the background; let it land.
+        await asyncio.gather(*cache._pending)
         again = (await api.post(SEARCH, json=QUESTION)).json()
         answer = (await api.post("/api/v1/query", json=QUESTION)).json()
         stats = (await api.get("/api/v1/admin/cache")).json()
