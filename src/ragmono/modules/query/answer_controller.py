@@ -9,11 +9,13 @@ import msgspec
 import structlog
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
+from litestar.middleware import DefineMiddleware
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from .answers import PreparedQuery, QueryEvent, QueryParams, QueryService
 from .controller import degraded_headers
+from .fast_path import CachedHitFastPath
 from .filters import to_domain_filter
 from .schemas import QueryIn, QueryOut, SourcesEvent, TokenEvent
 
@@ -35,6 +37,7 @@ class QueryController(Controller):
         "/",
         status_code=200,
         summary="Answer a question with citations",
+        middleware=[DefineMiddleware(CachedHitFastPath, kind="query")],
         description=(
             "With `stream: true` or `Accept: text/event-stream` the answer comes as Server-Sent "
             'Events: `token` events (`{"text"}`), one `sources` event (`{sources, citations}`) '

@@ -18,7 +18,7 @@ from ragmono.domain import CollectionSpec, Filter, ScoredChunk, SearchMode
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import Cache, ChatMessage, Generator
 
-from .cache import cache_key
+from .cache import ResultCache
 from .prompts import CitationFilter, build_messages, clean_citations
 from .schemas import DoneEvent, QueryOut, QueryTimings, SourceOut, SourcesEvent, TokenEvent
 from .service import Retrieval, SearchParams, SearchService, checked_query
@@ -36,7 +36,6 @@ log = structlog.get_logger(__name__)
 
 GENERATOR_UNAVAILABLE = "generator_unavailable"
 NOTHING_FOUND = "No relevant passages were found for this question, so there is no answer."
-_encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(QueryOut).decode
 
 QueryEvent = TokenEvent | SourcesEvent | DoneEvent
@@ -87,8 +86,7 @@ class QueryService:
         self._search = search
         self._generator = generator
         self._fallback = fallback
-        self._cache = cache if ttl_s > 0 else None
-        self._ttl_s = ttl_s
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="query")
         self._clock = clock
         self._generator_down = False
 
@@ -101,11 +99,11 @@ class QueryService:
         checked_query(params.query)
         spec = await self._search.collection(params.collection)
         prepared = PreparedQuery(params=params, started=started, spec=spec)
-        if self._cache is not None:
+        if self._results.enabled:
             prepared.key = self._key(params, spec)
-            raw = await self._cache.get(spec.name, prepared.key)
-            if raw is not None:
-                prepared.cached = _decode(raw)
+            stored = await self._results.lookup(spec.name, prepared.key)
+            if stored is not None:
+                prepared.cached = _decode(ResultCache.body(stored, self._hit_timings(started)))
                 return prepared
         prepared.retrieval = await self._search.retrieve(
             SearchParams(
@@ -122,11 +120,24 @@ class QueryService:
             prepared.messages = build_messages(params.query, prepared.passages)
         return prepared
 
+    async def cached_body(self, params: QueryParams) -> bytes | None:
+        """The ready-to-send JSON body of a cached answer, or None (see SearchService's)."""
+        if not self._results.enabled or not params.query.strip():
+            return None
+        started = self._clock()
+        spec = await self._search.collection_or_none(params.collection)
+        if spec is None:
+            return None
+        stored = await self._results.lookup(spec.name, self._key(params, spec))
+        if stored is None:
+            return None
+        return ResultCache.body(stored, self._hit_timings(started))
+
     async def answer(self, params: QueryParams) -> QueryOut:
         """The whole answer with its sources."""
         prepared = await self.prepare(params)
         if prepared.cached is not None:
-            return self._from_cache(prepared)
+            return prepared.cached
         generated = self._clock()
         generator: Generator | None = None
         degraded: str | None = None
@@ -153,7 +164,7 @@ class QueryService:
         which cancels the model call.
         """
         if prepared.cached is not None:
-            out = self._from_cache(prepared)
+            out = prepared.cached
             for token in _words(out.answer):
                 yield TokenEvent(text=token)
             yield SourcesEvent(sources=out.sources, citations=out.citations)
@@ -215,10 +226,8 @@ class QueryService:
 
     def _key(self, params: QueryParams, spec: CollectionSpec) -> str:
         ref = self._search.embedder.ref
-        return cache_key(
-            "query",
-            spec.name,
-            spec.version,
+        return self._results.key(
+            spec,
             params.query,
             params.top_k,
             params.mode,
@@ -260,15 +269,13 @@ class QueryService:
             ),
         )
 
-    def _from_cache(self, prepared: PreparedQuery) -> QueryOut:
-        assert prepared.cached is not None
-        total = _ms(self._clock() - prepared.started)
-        timings = QueryTimings(embed_ms=0.0, search_ms=0.0, generate_ms=0.0, total_ms=total)
-        return msgspec.structs.replace(prepared.cached, cached=True, timings=timings)
+    def _hit_timings(self, started: float) -> QueryTimings:
+        total = _ms(self._clock() - started)
+        return QueryTimings(embed_ms=0.0, search_ms=0.0, generate_ms=0.0, total_ms=total)
 
     async def _remember(self, prepared: PreparedQuery, out: QueryOut) -> None:
-        if self._cache is not None and prepared.key is not None and not out.degraded:
-            await self._cache.set(prepared.spec.name, prepared.key, _encode(out), self._ttl_s)
+        if prepared.key is not None and not out.degraded:
+            await self._results.store(prepared.spec.name, prepared.key, out)
 
     def _note_generator(self, *, down: bool, detail: str = "") -> None:
         if down and not self._generator_down:

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.middleware import DefineMiddleware
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from .fast_path import CachedHitFastPath
 from .filters import to_domain_filter
 from .schemas import Mode, SearchIn, SearchOut
 from .service import SearchParams, SearchService
@@ -33,7 +35,12 @@ class SearchController(Controller):
     tags = ["search"]
     opt = {"scope": "search"}
 
-    @post("/", status_code=200, summary="Search a collection")
+    @post(
+        "/",
+        status_code=200,
+        summary="Search a collection",
+        middleware=[DefineMiddleware(CachedHitFastPath, kind="search")],
+    )
     async def search_post(
         self, data: JSONBody[SearchIn], search: NamedDependency[SearchService]
     ) -> Response[SearchOut]:

@@ -12,7 +12,7 @@ from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, Sea
 from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
 from ragmono.ports import Cache, Embedder, SparseEncoder, VectorStore
 
-from .cache import cache_key
+from .cache import ResultCache
 from .schemas import SearchHit, SearchOut, SearchTimings
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 EMBEDDER_UNAVAILABLE = "embedder_unavailable"
-_encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(SearchOut).decode
 
 
@@ -81,8 +80,7 @@ class SearchService:
         self._store = store
         self._embedder = embedder
         self._sparse = sparse
-        self._cache = cache if ttl_s > 0 else None
-        self._ttl_s = ttl_s
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="search")
         self._clock = clock
         self._embedder_down = False
 
@@ -98,30 +96,21 @@ class SearchService:
             raise NotFound(f"collection {name!r} does not exist", field="collection")
         return spec
 
+    async def collection_or_none(self, name: str) -> CollectionSpec | None:
+        """The catalog entry of ``name``, or None."""
+        return await self._store.get_collection(name)
+
     async def search(self, params: SearchParams) -> SearchOut:
         """Search and shape the results for the API, from the cache when possible."""
         started = self._clock()
         checked_query(params.query)
         spec = await self.collection(params.collection)
         key = None
-        if self._cache is not None:
-            key = cache_key(
-                "search",
-                spec.name,
-                spec.version,
-                params.query,
-                params.top_k,
-                params.mode,
-                params.filter,
-                params.score_threshold,
-            )
-            raw = await self._cache.get(spec.name, key)
-            if raw is not None:
-                hit = _decode(raw)
-                timings = SearchTimings(
-                    embed_ms=0.0, search_ms=0.0, total_ms=_ms(self._clock() - started)
-                )
-                return msgspec.structs.replace(hit, cached=True, timings=timings)
+        if self._results.enabled:
+            key = self._key(spec, params)
+            stored = await self._results.lookup(spec.name, key)
+            if stored is not None:
+                return _decode(ResultCache.body(stored, self._hit_timings(started)))
         found = await self.retrieve(params, spec)
         out = SearchOut(
             results=[to_hit(h) for h in found.hits],
@@ -135,9 +124,34 @@ class SearchService:
                 total_ms=_ms(self._clock() - started),
             ),
         )
-        if self._cache is not None and key is not None and not out.degraded:
-            await self._cache.set(spec.name, key, _encode(out), self._ttl_s)
+        if key is not None and not out.degraded:
+            await self._results.store(spec.name, key, out)
         return out
+
+    async def cached_body(self, params: SearchParams) -> bytes | None:
+        """The ready-to-send JSON body of a cached result, or None.
+
+        None for a miss, a disabled cache, an unknown collection or a blank query: the
+        regular path then answers (and raises what it must). Never raises itself.
+        """
+        if not self._results.enabled or not params.query.strip():
+            return None
+        started = self._clock()
+        spec = await self.collection_or_none(params.collection)
+        if spec is None:
+            return None
+        stored = await self._results.lookup(spec.name, self._key(spec, params))
+        if stored is None:
+            return None
+        return ResultCache.body(stored, self._hit_timings(started))
+
+    def _key(self, spec: CollectionSpec, params: SearchParams) -> str:
+        return self._results.key(
+            spec, params.query, params.top_k, params.mode, params.filter, params.score_threshold
+        )
+
+    def _hit_timings(self, started: float) -> SearchTimings:
+        return SearchTimings(embed_ms=0.0, search_ms=0.0, total_ms=_ms(self._clock() - started))
 
     async def retrieve(self, params: SearchParams, spec: CollectionSpec | None = None) -> Retrieval:
         """The best ``top_k`` chunks for ``params``, with the mode that ran and timings."""
