@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,11 +14,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
 from ragmono.lifespan import Adapters, Services, build_services, open_adapters
 from ragmono.modules.health import HealthController
+from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -25,6 +29,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Litestar:
     """Build the ASGI app. Adapters are opened in the lifespan unless given (tests)."""
+    metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -35,6 +40,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             app.state.services = build_services(settings, opened)
+            if isinstance(app.asgi_handler, HttpMetricsMiddleware):
+                app.asgi_handler.bind(app.state.services.telemetry)
             yield
 
     def provide(name: str) -> Provide:
@@ -45,22 +52,18 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         return Provide(getter, sync_to_thread=False)
 
     dependencies: dict[str, Provide | Callable[..., Any]] = {
-        name: provide(name)
-        for name in (
-            "collections",
-            "health",
-            "breakers",
-            "search",
-            "answers",
-            "cache_admin",
-            "models",
-        )
+        # Every service is injectable by its field name (``collections: NamedDependency[...]``).
+        f.name: provide(f.name)
+        for f in dataclasses.fields(Services)
     }
-    return Litestar(
-        route_handlers=[HealthController, build_v1_router()],
+    app = Litestar(
+        route_handlers=[
+            HealthController,
+            build_v1_router(),
+            *([MetricsController] if metrics_on else []),
+        ],
         lifespan=[lifespan],
         dependencies=dependencies,
-        middleware=[RequestContextMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -71,3 +74,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         ),
         debug=False,
     )
+    # Both wrap Litestar's router rather than the routes, so unmatched paths (404/405) get a
+    # request id, an access-log line and their metrics too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    if metrics_on:
+        app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, NoopTelemetry())
+    return app

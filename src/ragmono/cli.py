@@ -47,6 +47,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, config: str 
     }
     settings = _load(config, overrides)
     from granian.constants import Interfaces
+    from granian.log import LogLevels
     from granian.server import Server
 
     # granian imports the app in its worker; the factory re-reads the same settings there.
@@ -60,4 +61,5 @@ def serve(host: str | None, port: int | None, data_dir: str | None, config: str 
         interface=Interfaces.ASGI,
         workers=settings.server.workers,
         factory=True,
+        log_level=LogLevels(settings.logging.level),  # granian's own lines follow ours
     ).serve()

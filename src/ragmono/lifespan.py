@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from ragmono import __version__
+from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
 from ragmono.modules.query import CacheAdmin, QueryService, SearchService
 from ragmono.ports import (
@@ -23,6 +26,7 @@ from ragmono.ports import (
     Generator,
     ModelCatalog,
     SparseEncoder,
+    Telemetry,
     VectorStore,
 )
 from ragmono.resilience import BreakerRegistry
@@ -48,6 +52,8 @@ class Adapters:
     """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
     model_catalog: ModelCatalog | None = None
     """Ollama's model list, when a provider is ``ollama``."""
+    telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
+    """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,8 @@ class Services:
     answers: QueryService
     cache_admin: CacheAdmin
     models: ModelsService
+    telemetry: Telemetry
+    metrics: MetricsService
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -138,13 +146,32 @@ def _build_cache(settings: Settings, breakers: BreakerRegistry) -> Cache:
     return MemoryCache(settings.cache.max_entries)
 
 
+def _build_telemetry(settings: Settings) -> Telemetry:
+    from ragmono.adapters.telemetry_events import EventLoggingTelemetry
+
+    if not settings.metrics.enabled:
+        return EventLoggingTelemetry(NoopTelemetry())
+    from ragmono.adapters.prometheus import PrometheusTelemetry
+
+    return EventLoggingTelemetry(
+        PrometheusTelemetry(
+            version=__version__,
+            vector_store=settings.vector_store.mode,
+            embedder=settings.embedder.provider,
+            generator=settings.generator.provider,
+        )
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     """Build every adapter the settings ask for; close them in reverse order on exit."""
     from ragmono.adapters.bm25 import Bm25Encoder
 
     async with contextlib.AsyncExitStack() as stack:
+        telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(settings.breakers)
+        breakers.add_listener(telemetry.record_breaker_transition)
         vector_store = _build_vector_store(settings)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
@@ -168,6 +195,8 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             generator=f"{settings.generator.provider}/{settings.generator.model}",
             redis=bool(settings.redis.url),
         )
+        for snapshot in breakers.snapshots():
+            telemetry.set_breaker_state(snapshot.name, snapshot.state)
         yield Adapters(
             vector_store=vector_store,
             embedder=embedder,
@@ -176,6 +205,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             breakers=breakers,
             cache=cache,
             model_catalog=catalog,
+            telemetry=telemetry,
         )
 
 
@@ -194,6 +224,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     if adapters.generator is not None:
         health.add(adapters.generator.health)
+    metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
     from ragmono.adapters.cache_memory import MemoryCache
     from ragmono.adapters.extractive import ExtractiveGenerator
 
@@ -221,4 +252,6 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         answers=answers,
         cache_admin=CacheAdmin(cache, ttl_s=ttl_s),
         models=ModelsService(adapters.embedder, generator, adapters.model_catalog),
+        telemetry=adapters.telemetry,
+        metrics=metrics,
     )

@@ -27,6 +27,7 @@ __all__ = [
     "GeneratorSettings",
     "IngestSettings",
     "LoggingSettings",
+    "MetricsSettings",
     "OllamaSettings",
     "RateLimitSettings",
     "RedisSettings",
@@ -222,6 +223,11 @@ class LoggingSettings(_Section, frozen=True):
     """auto: console on a TTY, JSON otherwise."""
 
 
+class MetricsSettings(_Section, frozen=True):
+    enabled: bool = True
+    """Time every request and serve GET /metrics (Prometheus); false removes both."""
+
+
 class IngestSettings(_Section, frozen=True):
     chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 512
     """Default chunk size in tokens for new collections."""
@@ -260,6 +266,7 @@ class Settings(_Section, frozen=True):
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
 
     @property
     def data_path(self) -> Path:

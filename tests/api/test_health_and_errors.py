@@ -34,10 +34,12 @@ async def test_ready_lists_every_dependency(client: Any) -> None:
     assert names["embedder"]["mode"] == "local"
 
 
-async def test_unknown_route_is_404_problem(client: Any) -> None:
-    response = await client.get("/api/v1/nothing-here")
+async def test_unknown_route_is_404_problem_with_request_id(client: Any) -> None:
+    response = await client.get("/api/v1/nothing-here", headers={"X-Request-ID": "r-404"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["x-request-id"] == "r-404"
+    assert response.json()["request_id"] == "r-404"
 
 
 async def test_unexpected_error_is_500_with_request_id_and_no_trace(

@@ -6,18 +6,34 @@ from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.sparse_encoder import SparseEncoder
+from ragmono.ports.telemetry import (
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+    Telemetry,
+)
 from ragmono.ports.vector_store import StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
+    "BreakerState",
     "Cache",
+    "CacheResult",
     "CacheStats",
     "ChatMessage",
     "Embedder",
+    "Exposition",
     "Generator",
+    "JobState",
     "ModelCatalog",
     "ModelInfo",
+    "QueryStage",
+    "SearchMode",
     "SparseEncoder",
     "StoredChunk",
+    "Telemetry",
     "VectorStore",
 ]

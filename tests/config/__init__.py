@@ -1,0 +1,1 @@
+"""Checks of the shipped monitoring configuration against what the app exports."""
