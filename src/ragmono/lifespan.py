@@ -238,6 +238,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         adapters.sparse_encoder,
         cache=cache,
         ttl_s=ttl_s,
+        telemetry=adapters.telemetry,
     )
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     generator = adapters.generator or extractive

@@ -14,6 +14,7 @@ import pytest
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.app import create_app
 from ragmono.domain import CollectionSpec
 from ragmono.lifespan import Adapters
@@ -300,3 +301,31 @@ async def test_unknown_collection_is_404_even_when_streaming(api: Any) -> None:
     response = await api.post(QUERY, json={"query": "q", "collection": "nope", "stream": True})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_stages_cache_lookups_and_degradations_are_reported(
+    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+) -> None:
+    telemetry = RecordingTelemetry()
+    down = ScriptedGenerator("unused", fail_after=0)
+    adapters = Adapters(
+        vector_store=handbook_store,
+        embedder=local_embedder,
+        sparse_encoder=Bm25Encoder(),
+        generator=down,
+        telemetry=telemetry,
+    )
+    async with app_client(settings, adapters) as api:
+        await api.post("/api/v1/search", json={"collection": "handbook", "query": "fridge"})
+        await api.post("/api/v1/search", json={"collection": "handbook", "query": "fridge"})
+        await ask(api, query="When is the fridge emptied?")
+    stages = [(c["stage"], c["mode"]) for c in telemetry.of("observe_query_stage")]
+    assert stages == [
+        ("embed", "hybrid"), ("search", "hybrid"), ("total", "hybrid"),  # search, computed
+        ("total", "hybrid"),  # search, cache hit
+        ("embed", "hybrid"), ("search", "hybrid"), ("generate", "hybrid"), ("total", "hybrid"),
+    ]  # fmt: skip
+    assert [(c["cache"], c["result"]) for c in telemetry.of("count_cache")] == [
+        ("search", "miss"), ("search", "hit"), ("query", "miss"),
+    ]  # fmt: skip
+    assert telemetry.of("count_degraded") == [{"reason": "generator_unavailable"}]

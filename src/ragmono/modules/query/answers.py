@@ -86,7 +86,7 @@ class QueryService:
         self._search = search
         self._generator = generator
         self._fallback = fallback
-        self._results = ResultCache(cache, ttl_s=ttl_s, kind="query")
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="query", telemetry=search.telemetry)
         self._clock = clock
         self._generator_down = False
 
@@ -104,6 +104,7 @@ class QueryService:
             stored = await self._results.lookup(spec.name, prepared.key)
             if stored is not None:
                 prepared.cached = _decode(ResultCache.body(stored, self._hit_timings(started)))
+                self._search.observe("total", params.mode, self._clock() - started)
                 return prepared
         prepared.retrieval = await self._search.retrieve(
             SearchParams(
@@ -131,6 +132,7 @@ class QueryService:
         stored = await self._results.lookup(spec.name, self._key(params, spec))
         if stored is None:
             return None
+        self._search.observe("total", params.mode, self._clock() - started)
         return ResultCache.body(stored, self._hit_timings(started))
 
     async def answer(self, params: QueryParams) -> QueryOut:
@@ -154,7 +156,7 @@ class QueryService:
         cited: list[int] = []
         text = clean_citations(text, len(prepared.passages), cited).strip()
         out = self._result(prepared, text, cited, generator, degraded, generated)
-        await self._remember(prepared, out)
+        await self._finish(prepared, out)
         return out
 
     async def stream(self, prepared: PreparedQuery) -> AsyncGenerator[QueryEvent, None]:
@@ -198,7 +200,7 @@ class QueryService:
             degraded[0] if degraded else None,
             generated,
         )
-        await self._remember(prepared, out)  # before the last events: the client may leave
+        await self._finish(prepared, out)  # before the last events: the client may leave
         yield SourcesEvent(sources=out.sources, citations=out.citations)
         yield _done(out)
 
@@ -273,7 +275,13 @@ class QueryService:
         total = _ms(self._clock() - started)
         return QueryTimings(embed_ms=0.0, search_ms=0.0, generate_ms=0.0, total_ms=total)
 
-    async def _remember(self, prepared: PreparedQuery, out: QueryOut) -> None:
+    async def _finish(self, prepared: PreparedQuery, out: QueryOut) -> None:
+        """Report the stages, then cache the answer unless it was degraded."""
+        if out.generator != "none":
+            self._search.observe("generate", out.mode, out.timings.generate_ms / 1000)
+        if out.generator == self._fallback.name and self._generator is not self._fallback:
+            self._search.count_degraded(GENERATOR_UNAVAILABLE)
+        self._search.observe("total", out.mode, out.timings.total_ms / 1000)
         if prepared.key is not None and not out.degraded:
             await self._results.store(prepared.spec.name, prepared.key, out)
 

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from ragmono.domain import CollectionSpec
-from ragmono.ports import Cache, CacheStats
+from ragmono.ports import Cache, CacheStats, Telemetry
 
 __all__ = [
     "KEY_FORMAT",
@@ -74,10 +74,18 @@ def cache_key(kind: str, collection: str, version: int, query: str, *params: obj
 class ResultCache:
     """One kind of cached result (``search`` or ``query``) in a :class:`Cache`."""
 
-    def __init__(self, cache: Cache | None, *, ttl_s: float, kind: str) -> None:
+    def __init__(
+        self,
+        cache: Cache | None,
+        *,
+        ttl_s: float,
+        kind: str,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._cache = cache if ttl_s > 0 else None
         self._ttl_s = ttl_s
         self._kind = kind
+        self._telemetry = telemetry
 
     @property
     def enabled(self) -> bool:
@@ -96,6 +104,8 @@ class ResultCache:
         found = await self._cache.get(collection, key)
         if found is None and missed is not None:
             missed.add(key)
+        if self._telemetry is not None:
+            self._telemetry.count_cache(self._kind, "miss" if found is None else "hit")
         return found
 
     async def store(self, collection: str, key: str, result: Any) -> None:

@@ -10,7 +10,7 @@ import structlog
 
 from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, SearchMode, VectorQuery
 from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from ragmono.ports import Cache, Embedder, SparseEncoder, VectorStore
+from ragmono.ports import Cache, Embedder, QueryStage, SparseEncoder, Telemetry, VectorStore
 
 from .cache import ResultCache
 from .schemas import SearchHit, SearchOut, SearchTimings
@@ -75,14 +75,21 @@ class SearchService:
         *,
         cache: Cache | None = None,
         ttl_s: float = 0,
+        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._sparse = sparse
-        self._results = ResultCache(cache, ttl_s=ttl_s, kind="search")
+        self._telemetry = telemetry
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="search", telemetry=telemetry)
         self._clock = clock
         self._embedder_down = False
+
+    @property
+    def telemetry(self) -> Telemetry | None:
+        """Where stage timings, cache lookups and degradations are reported."""
+        return self._telemetry
 
     @property
     def embedder(self) -> Embedder:
@@ -110,6 +117,7 @@ class SearchService:
             key = self._key(spec, params)
             stored = await self._results.lookup(spec.name, key)
             if stored is not None:
+                self.observe("total", params.mode, self._clock() - started)
                 return _decode(ResultCache.body(stored, self._hit_timings(started)))
         found = await self.retrieve(params, spec)
         out = SearchOut(
@@ -126,6 +134,7 @@ class SearchService:
         )
         if key is not None and not out.degraded:
             await self._results.store(spec.name, key, out)
+        self.observe("total", found.mode, self._clock() - started)
         return out
 
     async def cached_body(self, params: SearchParams) -> bytes | None:
@@ -143,7 +152,18 @@ class SearchService:
         stored = await self._results.lookup(spec.name, self._key(spec, params))
         if stored is None:
             return None
+        self.observe("total", params.mode, self._clock() - started)
         return ResultCache.body(stored, self._hit_timings(started))
+
+    def observe(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
+        """Report one stage's duration (search and query requests share these metrics)."""
+        if self._telemetry is not None:
+            self._telemetry.observe_query_stage(stage, mode, seconds)
+
+    def count_degraded(self, reason: str) -> None:
+        """Report an answer served in a degraded way."""
+        if self._telemetry is not None:
+            self._telemetry.count_degraded(reason)
 
     def _key(self, spec: CollectionSpec, params: SearchParams) -> str:
         return self._results.key(
@@ -169,8 +189,10 @@ class SearchService:
             except DependencyUnavailable as exc:
                 self._note_embedder(down=True, detail=exc.detail)
                 mode, reason = "keyword", EMBEDDER_UNAVAILABLE
+                self.count_degraded(reason)
             else:
                 self._note_embedder(down=False)
+                self.observe("embed", mode, self._clock() - started)
             embed_ms = _ms(self._clock() - started)
         sparse = self._sparse.encode_query(query) if mode != "dense" else None
         if sparse is not None and not sparse.indices:
@@ -193,13 +215,15 @@ class SearchService:
                 score_threshold=params.score_threshold,
             ),
         )
+        searched = self._clock() - started
+        self.observe("search", mode, searched)
         return Retrieval(
             spec=spec,
             hits=hits,
             mode=mode,
             degraded_reason=reason,
             embed_ms=embed_ms,
-            search_ms=_ms(self._clock() - started),
+            search_ms=_ms(searched),
         )
 
     def _check_embedder(self, spec: CollectionSpec) -> None:
