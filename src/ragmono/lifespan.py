@@ -12,11 +12,23 @@ from dataclasses import dataclass, field
 import structlog
 
 from ragmono import __version__
+from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.ingest import (
+    Chunker,
+    DocumentWriter,
+    IngestJobs,
+    IngestLimits,
+    IngestService,
+    JobFiles,
+    JobRunner,
+    ParseLimits,
+)
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
 from ragmono.modules.query import CacheAdmin, QueryService, SearchService
@@ -24,6 +36,8 @@ from ragmono.ports import (
     Cache,
     Embedder,
     Generator,
+    IdempotencyStore,
+    JobStore,
     ModelCatalog,
     SparseEncoder,
     Telemetry,
@@ -52,6 +66,10 @@ class Adapters:
     """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
     model_catalog: ModelCatalog | None = None
     """Ollama's model list, when a provider is ``ollama``."""
+    job_store: JobStore = field(default_factory=MemoryJobStore)
+    """Ingest job records (in-process by default; Redis when replicas share jobs)."""
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """First results of POSTs with an Idempotency-Key."""
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
@@ -71,6 +89,8 @@ class Services:
     models: ModelsService
     telemetry: Telemetry
     metrics: MetricsService
+    ingest: IngestService
+    jobs: JobRunner
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -243,6 +263,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     generator = adapters.generator or extractive
     answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
+    ingest, jobs = _build_ingest(settings, adapters)
     return Services(
         settings=settings,
         adapters=adapters,
@@ -255,4 +276,44 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         models=ModelsService(adapters.embedder, generator, adapters.model_catalog),
         telemetry=adapters.telemetry,
         metrics=metrics,
+        ingest=ingest,
+        jobs=jobs,
     )
+
+
+def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:
+    cfg = settings.ingest
+    writer = DocumentWriter(
+        adapters.vector_store,
+        adapters.embedder,
+        adapters.sparse_encoder,
+        Chunker(load_chunking_tokenizer),
+        batch_chunks=cfg.batch_chunks,
+        telemetry=adapters.telemetry,
+    )
+    parse = ParseLimits(
+        max_pdf_pages=cfg.max_pdf_pages,
+        max_decoded_bytes=cfg.max_decoded_bytes,
+        timeout_s=cfg.parse_timeout_s,
+    )
+    work = IngestJobs(
+        writer,
+        parse,
+        allowed_roots=cfg.allowed_roots,
+        max_file_bytes=settings.server.max_upload_bytes,
+    )
+    jobs = JobRunner(
+        adapters.job_store,
+        JobFiles(settings.data_path / "jobs"),
+        work,
+        workers=cfg.job_workers,
+        retention_s=cfg.job_retention_s,
+        telemetry=adapters.telemetry,
+    )
+    limits = IngestLimits(
+        async_threshold_bytes=cfg.async_threshold_bytes,
+        allowed_roots=tuple(cfg.allowed_roots),
+        idempotency_ttl_s=cfg.idempotency_ttl_s,
+        parse=parse,
+    )
+    return IngestService(writer, jobs, adapters.idempotency, limits), jobs

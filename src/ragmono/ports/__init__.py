@@ -4,6 +4,8 @@ from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.idempotency_store import IdempotencyStore
+from ragmono.ports.job_store import JobStore
 from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
@@ -27,7 +29,9 @@ __all__ = [
     "Embedder",
     "Exposition",
     "Generator",
+    "IdempotencyStore",
     "JobState",
+    "JobStore",
     "ModelCatalog",
     "ModelInfo",
     "QueryStage",
