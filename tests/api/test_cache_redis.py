@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.adapters.redis_cache import RedisCache, is_redis_failure
 from ragmono.app import create_app
@@ -16,6 +15,7 @@ from ragmono.lifespan import Adapters
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 from tests.support.asgi import asgi_client
+from tests.support.embedders import MemoEmbedder
 from tests.support.redis_server import RedisServer
 
 SEARCH = "/api/v1/search"
@@ -25,7 +25,7 @@ QUESTION = {"collection": "handbook", "query": "When is the fridge emptied?", "t
 @pytest.fixture
 async def redis_adapters(
     handbook_store: EmbeddedVectorStore,
-    local_embedder: OnnxEmbedder,
+    cached_embedder: MemoEmbedder,
     redis_server: RedisServer,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Adapters]:
@@ -40,7 +40,7 @@ async def redis_adapters(
     )
     yield Adapters(
         vector_store=handbook_store,
-        embedder=local_embedder,
+        embedder=cached_embedder,
         sparse_encoder=Bm25Encoder(),
         breakers=breakers,
         cache=cache,

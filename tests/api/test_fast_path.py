@@ -9,21 +9,21 @@ from typing import Any
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings
 from tests.conftest import app_client
+from tests.support.embedders import MemoEmbedder
 
 BODY = {"collection": "handbook", "query": "When is the fridge emptied?", "top_k": 3}
 
 
 @pytest.fixture
 async def api(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> AsyncIterator[Any]:
     adapters = Adapters(
-        vector_store=handbook_store, embedder=local_embedder, sparse_encoder=Bm25Encoder()
+        vector_store=handbook_store, embedder=cached_embedder, sparse_encoder=Bm25Encoder()
     )
     async with app_client(settings, adapters) as http:
         yield http

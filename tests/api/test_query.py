@@ -8,7 +8,6 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import msgspec
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
@@ -22,8 +21,8 @@ from ragmono.modules.query import NOTHING_FOUND
 from ragmono.ports import Generator
 from ragmono.settings import Settings
 from tests.conftest import app_client
-from tests.support.asgi import AsgiLifespan, post_then_hang_up
-from tests.support.corpus import Doc, seed
+from tests.support.asgi import AsgiLifespan, asgi_client, post_then_hang_up
+from tests.support.embedders import MemoEmbedder
 from tests.support.generators import ScriptedGenerator
 
 QUERY = "/api/v1/query"
@@ -39,10 +38,10 @@ def adapters_with(
 
 @pytest.fixture
 async def api(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> AsyncIterator[Any]:
     """The app with the default (extractive) generator on the seeded handbook."""
-    async with app_client(settings, adapters_with(handbook_store, local_embedder)) as http:
+    async with app_client(settings, adapters_with(handbook_store, cached_embedder)) as http:
         yield http
 
 
@@ -96,13 +95,13 @@ async def test_the_answer_cites_the_passage_that_holds_the_fact(
 
 
 async def test_nothing_found_says_so_without_calling_the_generator(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     await handbook_store.create_collection(
-        CollectionSpec(name="empty", embedder=local_embedder.ref)
+        CollectionSpec(name="empty", embedder=cached_embedder.ref)
     )
     llm = ScriptedGenerator("should never be asked")
-    async with app_client(settings, adapters_with(handbook_store, local_embedder, llm)) as api:
+    async with app_client(settings, adapters_with(handbook_store, cached_embedder, llm)) as api:
         empty = await ask(api, query="How many vacation days?", collection="empty")
         strict = await ask(api, query="How many vacation days?", mode="dense", score_threshold=0.99)
     for body in (empty, strict):
@@ -114,10 +113,10 @@ async def test_nothing_found_says_so_without_calling_the_generator(
 
 
 async def test_citations_to_passages_not_given_are_dropped(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     llm = ScriptedGenerator("You get 25 days [1]. Ask HR [9]. See also [2, 12].", model="m-7")
-    async with app_client(settings, adapters_with(handbook_store, local_embedder, llm)) as api:
+    async with app_client(settings, adapters_with(handbook_store, cached_embedder, llm)) as api:
         body = await ask(api, query="paid annual leave days", top_k=2)
     assert body["answer"] == "You get 25 days [1]. Ask HR. See also [2]."
     assert body["citations"] == [1, 2]
@@ -131,10 +130,10 @@ async def test_citations_to_passages_not_given_are_dropped(
 
 
 async def test_generator_down_answers_extractively_flagged_degraded(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     llm = ScriptedGenerator("unused", fail_after=0)
-    async with app_client(settings, adapters_with(handbook_store, local_embedder, llm)) as api:
+    async with app_client(settings, adapters_with(handbook_store, cached_embedder, llm)) as api:
         response = await api.post(
             QUERY, json={"collection": "handbook", "query": "When is the fridge emptied?"}
         )
@@ -175,10 +174,10 @@ async def test_streaming_sends_tokens_then_sources_then_done(api: Any) -> None:
 
 
 async def test_a_stream_that_breaks_midway_finishes_extractively(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     llm = ScriptedGenerator("The fridge is emptied on Thursdays [1].", fail_after=3)
-    async with app_client(settings, adapters_with(handbook_store, local_embedder, llm)) as api:
+    async with app_client(settings, adapters_with(handbook_store, cached_embedder, llm)) as api:
         response = await api.post(
             QUERY,
             json={"collection": "handbook", "query": "When is the fridge emptied?", "stream": True},
@@ -193,10 +192,10 @@ async def test_a_stream_that_breaks_midway_finishes_extractively(
 
 
 async def test_a_client_disconnect_cancels_the_generator(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     llm = ScriptedGenerator(" ".join(f"word{i}" for i in range(200)), delay_s=0.02)
-    app = create_app(settings, adapters=adapters_with(handbook_store, local_embedder, llm))
+    app = create_app(settings, adapters=adapters_with(handbook_store, cached_embedder, llm))
     body = json.dumps({"collection": "handbook", "query": "fridge", "stream": True}).encode()
     async with AsgiLifespan(app):
         # 200 words x 20 ms would take 4 s: returning within 3 means the stream stopped.
@@ -210,11 +209,14 @@ async def test_a_client_disconnect_cancels_the_generator(
 
 
 async def test_repeat_is_a_cache_hit_and_a_write_to_the_collection_is_a_miss(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     llm = ScriptedGenerator("Annual leave is 25 days [1].")
     question = {"query": "How much annual leave?", "top_k": 3}
-    async with app_client(settings, adapters_with(handbook_store, local_embedder, llm)) as api:
+    # One event loop: the ingest below leaves an index-build task to the store.
+    async with asgi_client(
+        create_app(settings, adapters=adapters_with(handbook_store, cached_embedder, llm))
+    ) as api:
         first = await ask(api, **question)
         second = await ask(api, **{**question, "query": "  how much ANNUAL leave? "})
         streamed = sse_events((await api.post(
@@ -226,20 +228,14 @@ async def test_repeat_is_a_cache_hit_and_a_write_to_the_collection_is_a_miss(
         search_again = (
             await api.post("/api/v1/search", json={"collection": "handbook", **question})
         ).json()
-        # What ingest does on every write: new chunks, then the collection's version goes up.
-        await seed(
-            handbook_store,
-            local_embedder,
-            Bm25Encoder(),
-            "handbook",
-            [Doc(id="leave-2025", source="handbook/leave-2025.md", metadata={},
-                 chunks=["From 2025 annual leave rises to 28 days for every employee."])],
-        )  # fmt: skip
-        spec = handbook_store.catalog.get("handbook")
-        assert spec is not None
-        await handbook_store.update_collection(
-            msgspec.structs.replace(spec, version=spec.version + 1)
+        version = (await api.get("/api/v1/collections/handbook")).json()["version"]
+        new = "From 2025 annual leave rises to 28 days for every employee."
+        written = await api.post(
+            "/api/v1/collections/handbook/documents",
+            json={"documents": [{"id": "leave-2025", "source": "leave-2025.md", "text": new}]},
         )
+        assert written.status_code == 200
+        assert (await api.get("/api/v1/collections/handbook")).json()["version"] > version
         after_write = await ask(api, **question)
         search_after = (
             await api.post("/api/v1/search", json={"collection": "handbook", **question})
@@ -290,9 +286,9 @@ async def test_admin_cache_invalidation(api: Any) -> None:
     ],
 )
 async def test_bad_questions_are_422_naming_the_field(
-    api: Any, body: dict[str, Any], field: str
+    twin_api: Any, body: dict[str, Any], field: str
 ) -> None:
-    response = await api.post(QUERY, json={"query": "q", "collection": "handbook", **body})
+    response = await twin_api.post(QUERY, json={"query": "q", "collection": "handbook", **body})
     assert response.status_code == 422
     assert response.json()["field"].startswith(field)
 
@@ -304,13 +300,13 @@ async def test_unknown_collection_is_404_even_when_streaming(api: Any) -> None:
 
 
 async def test_stages_cache_lookups_and_degradations_are_reported(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> None:
     telemetry = RecordingTelemetry()
     down = ScriptedGenerator("unused", fail_after=0)
     adapters = Adapters(
         vector_store=handbook_store,
-        embedder=local_embedder,
+        embedder=cached_embedder,
         sparse_encoder=Bm25Encoder(),
         generator=down,
         telemetry=telemetry,

@@ -11,7 +11,6 @@ import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
-from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
@@ -19,6 +18,7 @@ from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 from tests.conftest import OllamaTarget
 from tests.support.asgi import AsgiLifespan, asgi_client, post_then_hang_up
+from tests.support.embedders import MemoEmbedder
 from tests.support.ollama_server import OllamaDouble
 
 QUERY = "/api/v1/query"
@@ -27,7 +27,7 @@ FRIDGE = {"collection": "handbook", "query": "When is the fridge emptied?", "top
 
 @pytest.fixture
 async def ollama_adapters(
-    handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder, ollama_target: OllamaTarget
+    handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder, ollama_target: OllamaTarget
 ) -> AsyncIterator[Adapters]:
     """The handbook with an Ollama generator behind its ``ollama_generate`` breaker."""
     breakers = BreakerRegistry(BreakerSettings(fail_max=2, reset_timeout_s=60))
@@ -39,7 +39,7 @@ async def ollama_adapters(
     )
     yield Adapters(
         vector_store=handbook_store,
-        embedder=local_embedder,
+        embedder=cached_embedder,
         sparse_encoder=Bm25Encoder(),
         generator=generator,
         breakers=breakers,

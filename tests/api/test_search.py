@@ -9,24 +9,23 @@ from typing import Any
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.domain import CollectionSpec, EmbedderRef
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings
 from tests.conftest import app_client
-from tests.support.embedders import UnavailableEmbedder
+from tests.support.embedders import MemoEmbedder, UnavailableEmbedder
 
 SEARCH = "/api/v1/search"
 
 
 @pytest.fixture
 async def api(
-    settings: Settings, handbook_store: EmbeddedVectorStore, local_embedder: OnnxEmbedder
+    settings: Settings, handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder
 ) -> AsyncIterator[Any]:
     """The app over HTTP on the seeded store with the real local embedder."""
     adapters = Adapters(
-        vector_store=handbook_store, embedder=local_embedder, sparse_encoder=Bm25Encoder()
+        vector_store=handbook_store, embedder=cached_embedder, sparse_encoder=Bm25Encoder()
     )
     async with app_client(settings, adapters) as http:
         yield http
@@ -144,9 +143,22 @@ async def test_filters_restrict_every_mode(
 
 
 async def test_chunk_index_filter_picks_one_chunk(api: Any) -> None:
-    flt = {"must": [{"key": "document_id", "match": "remote"}, {"key": "chunk_index", "match": 1}]}
-    result = await search(api, query="work from home", mode="keyword", filter=flt)
-    assert [(h["document_id"], h["chunk_index"]) for h in result["results"]] == [("remote", 1)]
+    everything = await search(api, query="record class", mode="keyword", top_k=100)
+    chunks = sorted(
+        h["chunk_index"] for h in everything["results"] if h["document_id"] == "retention"
+    )
+    assert len(chunks) >= 3  # the long document was split
+    flt = {
+        "must": [
+            {"key": "document_id", "match": "retention"},
+            {"key": "chunk_index", "match": 1},
+        ]
+    }
+    result = await search(api, query="record class", mode="keyword", filter=flt)
+    assert [(h["document_id"], h["chunk_index"]) for h in result["results"]] == [("retention", 1)]
+    ranged = {"must": [{"key": "chunk_index", "range": {"gte": 1}}]}
+    later = await search(api, query="record class", mode="keyword", filter=ranged, top_k=100)
+    assert {h["chunk_index"] for h in later["results"]} == set(chunks) - {0}
 
 
 @pytest.mark.parametrize(
@@ -182,9 +194,11 @@ async def test_chunk_index_filter_picks_one_chunk(api: Any) -> None:
     ],
 )
 async def test_bad_requests_are_422_naming_the_field(
-    api: Any, body: dict[str, Any], field: str
+    twin_api: Any, body: dict[str, Any], field: str
 ) -> None:
-    response = await api.post(SEARCH, json={"query": "leave", "collection": "handbook", **body})
+    response = await twin_api.post(
+        SEARCH, json={"query": "leave", "collection": "handbook", **body}
+    )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["field"].startswith(field)

@@ -1,7 +1,9 @@
-"""A small company-handbook corpus with known facts, and a way to store it through the ports.
+"""A small company-handbook corpus with known facts, and ways to store it.
 
-Each document is one chunk except ``remote``, which has two (for chunk_index filters).
-``published`` metadata is epoch seconds, the form date range filters compare against.
+API tests ingest it over HTTP (:func:`documents_body`); unit tests store it through the ports
+(:func:`seed`). ``retention`` is long enough to be split into several chunks at the default
+chunk size (for chunk_index filters). ``published`` metadata is epoch seconds, the form date
+range filters compare against.
 """
 
 from __future__ import annotations
@@ -126,6 +128,55 @@ HANDBOOK: list[Doc] = [
 
 # Embeddings are deterministic: compute each text once per test session.
 _VECTORS: dict[tuple[EmbedderRef, str], list[float]] = {}
+
+
+_RETENTION = [
+    f"Record class R-{i:02d}: {kind} are archived for {years} accounting periods after the "
+    f"fiscal close, stored in the {place} archive, and destroyed by shredding once the "
+    f"period ends unless a legal hold applies; the {owner} department audits this class "
+    f"every {review} months and reports exceptions to the compliance officer."
+    for i, (kind, years, place, owner, review) in enumerate(
+        [
+            ("supplier invoices", 10, "basement", "finance", 12),
+            ("payroll slips", 7, "north", "people", 6),
+            ("signed contracts", 12, "vault", "legal", 24),
+            ("customer complaints", 3, "digital", "support", 6),
+            ("safety inspection reports", 15, "plant", "operations", 12),
+            ("board minutes", 30, "vault", "legal", 36),
+            ("expense claims", 6, "digital", "finance", 12),
+            ("job applications", 1, "digital", "people", 3),
+            ("delivery notes", 5, "warehouse", "logistics", 12),
+            ("tax filings", 10, "vault", "finance", 12),
+            ("training records", 8, "digital", "people", 12),
+            ("vehicle logbooks", 4, "garage", "operations", 6),
+        ]
+        * 3,
+        start=1,
+    )
+]
+
+RETENTION = Doc(
+    id="retention",
+    source="legal/retention.md",
+    chunks=[" ".join(_RETENTION)],
+    metadata={"team": "legal", "year": 2019, "published": _epoch("2019-02-01")},
+)
+"""One long document (about 2,500 words): several chunks at the default chunk size."""
+
+
+def documents_body(docs: list[Doc] = HANDBOOK) -> dict[str, Any]:
+    """The body of ``POST /api/v1/collections/{name}/documents`` for ``docs``."""
+    return {
+        "documents": [
+            {
+                "id": d.id,
+                "source": d.source,
+                "text": "\n\n".join(d.chunks),
+                "metadata": d.metadata,
+            }
+            for d in docs
+        ]
+    }
 
 
 def point_id(collection: str, document_id: str, chunk_index: int) -> str:

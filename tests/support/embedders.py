@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import DependencyUnavailable
+from ragmono.ports import Embedder
 
 
 class UnavailableEmbedder:
@@ -35,3 +36,42 @@ class UnavailableEmbedder:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+class MemoEmbedder:
+    """A real embedder whose vectors are remembered per text (they are deterministic).
+
+    Tests that ingest the same corpus again and again pay for each distinct text once.
+    """
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self._vectors: dict[str, list[float]] = {}
+        self.computed = 0
+
+    @property
+    def ref(self) -> EmbedderRef:
+        """The real embedder's."""
+        return self._inner.ref
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Remembered vectors; the rest from the real embedder in one batch."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(
+                missing, await self._inner.embed_documents(missing), strict=True
+            ):
+                self._vectors[text] = vector
+            self.computed += len(missing)
+        return [self._vectors[t] for t in texts]
+
+    async def embed_query(self, text: str) -> list[float]:
+        """As a one-text batch."""
+        return (await self.embed_documents([text]))[0]
+
+    async def health(self) -> DependencyHealth:
+        """The real embedder's."""
+        return await self._inner.health()
+
+    async def close(self) -> None:
+        """The real embedder is closed by its own fixture."""
