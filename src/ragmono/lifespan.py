@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -147,23 +148,36 @@ def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator
     )
 
 
-def _build_cache(settings: Settings, breakers: BreakerRegistry) -> Cache:
-    if settings.redis.url:
-        from ragmono.adapters.redis_cache import RedisCache, is_redis_failure
+def _open_shared_state(
+    settings: Settings, breakers: BreakerRegistry, stack: contextlib.AsyncExitStack
+) -> tuple[Cache, dict[str, Any]]:
+    """The cache, and with ``redis.url`` the Redis job and idempotency stores (one client)."""
+    if not settings.redis.url:
+        from ragmono.adapters.cache_memory import MemoryCache
 
-        return RedisCache(
-            settings.redis.url,
-            key_prefix=settings.redis.key_prefix,
-            timeout_s=settings.redis.timeout_s,
-            local_entries=settings.cache.max_entries,
-            local_ttl_s=settings.cache.local_ttl_s,
-            breaker=breakers.get(
-                "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
-            ),
-        )
-    from ragmono.adapters.cache_memory import MemoryCache
+        return MemoryCache(settings.cache.max_entries), {}
+    from ragmono.adapters.redis_cache import RedisCache
+    from ragmono.adapters.redis_client import is_redis_failure, open_redis
+    from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
 
-    return MemoryCache(settings.cache.max_entries)
+    client = open_redis(settings.redis.url, timeout_s=settings.redis.timeout_s)
+    stack.push_async_callback(client.aclose)
+    breaker = breakers.get(
+        "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+    )
+    prefix = settings.redis.key_prefix
+    cache = RedisCache(
+        client,
+        key_prefix=prefix,
+        local_entries=settings.cache.max_entries,
+        local_ttl_s=settings.cache.local_ttl_s,
+        breaker=breaker,
+    )
+    stack.push_async_callback(cache.close)  # runs before the client closes
+    return cache, {
+        "job_store": RedisJobStore(client, key_prefix=prefix, breaker=breaker),
+        "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
+    }
 
 
 def _build_telemetry(settings: Settings) -> Telemetry:
@@ -199,8 +213,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)
-        cache = _build_cache(settings, breakers)
-        stack.push_async_callback(cache.close)
+        cache, shared_stores = _open_shared_state(settings, breakers, stack)
         catalog = None
         if "ollama" in (settings.embedder.provider, settings.generator.provider):
             from ragmono.adapters.ollama_catalog import OllamaCatalog
@@ -225,6 +238,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             breakers=breakers,
             cache=cache,
             model_catalog=catalog,
+            **shared_stores,
             telemetry=telemetry,
         )
 

@@ -9,7 +9,8 @@ import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
-from ragmono.adapters.redis_cache import RedisCache, is_redis_failure
+from ragmono.adapters.redis_cache import RedisCache
+from ragmono.adapters.redis_client import is_redis_failure, open_redis
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
 from ragmono.resilience import BreakerRegistry
@@ -30,10 +31,10 @@ async def redis_adapters(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Adapters]:
     breakers = BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=0.5))
+    client = open_redis(redis_server.url, timeout_s=0.5)
     cache = RedisCache(
-        redis_server.url,
+        client,
         key_prefix=f"api-{request.node.name}:",
-        timeout_s=0.5,
         local_entries=100,
         local_ttl_s=0,  # every read goes to Redis, so the test sees Redis itself
         breaker=breakers.get("redis", is_failure=is_redis_failure),
@@ -46,6 +47,7 @@ async def redis_adapters(
         cache=cache,
     )
     await cache.close()
+    await client.aclose()
 
 
 async def test_repeat_is_served_from_redis(settings: Settings, redis_adapters: Adapters) -> None:

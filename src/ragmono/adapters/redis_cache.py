@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ragmono.domain import DependencyHealth
@@ -25,45 +25,29 @@ from ragmono.resilience import DependencyBreaker
 
 from .cache_memory import LruTtl
 
-__all__ = ["RedisCache", "is_redis_failure"]
+__all__ = ["RedisCache"]
 
 log = structlog.get_logger("ragmono.cache")
 
 _FAILURES = (RedisError, OSError, TimeoutError, DependencyUnavailable)
 
 
-def is_redis_failure(exc: BaseException) -> bool:
-    """Connection errors, timeouts and server errors count against the ``redis`` breaker."""
-    return isinstance(exc, RedisError | OSError | TimeoutError)
-
-
 class RedisCache:
-    """:class:`~ragmono.ports.Cache` on ``redis.asyncio`` with a connection pool."""
+    """:class:`~ragmono.ports.Cache` on a shared ``redis.asyncio`` client (see redis_client)."""
 
     backend = "redis"
 
     def __init__(
         self,
-        url: str,
+        redis: Redis,
         *,
         key_prefix: str,
-        timeout_s: float,
         local_entries: int,
         local_ttl_s: float,
-        max_connections: int = 32,
         max_pending_writes: int = 1000,
         breaker: DependencyBreaker | None = None,
     ) -> None:
-        # Blocking: a burst waits (up to the timeout) for a free connection instead of failing.
-        self._pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=timeout_s,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            health_check_interval=30,
-        )
-        self._redis = Redis(connection_pool=self._pool)
+        self._redis = redis
         self._prefix = f"{key_prefix}cache:"
         self._local = LruTtl(local_entries)
         self._local_ttl_s = local_ttl_s
@@ -193,8 +177,6 @@ class RedisCache:
         )
 
     async def close(self) -> None:
-        """Wait for background writes, then close the pool."""
+        """Wait for background writes (the shared client is closed by its owner)."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
-        await self._redis.aclose()
-        await self._pool.disconnect()

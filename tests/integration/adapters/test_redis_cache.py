@@ -10,14 +10,25 @@ import pytest
 import redis.asyncio as aioredis
 
 from ragmono.adapters.redis_cache import RedisCache
+from ragmono.adapters.redis_client import open_redis
 from ragmono.errors import DependencyUnavailable
 from tests.support.redis_server import RedisServer
 
 
-def make_cache(server: RedisServer, prefix: str, *, local_ttl_s: float = 60.0) -> RedisCache:
-    return RedisCache(
-        server.url, key_prefix=prefix, timeout_s=0.5, local_entries=100, local_ttl_s=local_ttl_s
-    )
+class OwnedCache(RedisCache):
+    """A RedisCache with its own client, closed with it (the app shares one instead)."""
+
+    def __init__(self, server: RedisServer, prefix: str, local_ttl_s: float) -> None:
+        self.client = open_redis(server.url, timeout_s=0.5)
+        super().__init__(self.client, key_prefix=prefix, local_entries=100, local_ttl_s=local_ttl_s)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.client.aclose()
+
+
+def make_cache(server: RedisServer, prefix: str, *, local_ttl_s: float = 60.0) -> OwnedCache:
+    return OwnedCache(server, prefix, local_ttl_s)
 
 
 @pytest.fixture
