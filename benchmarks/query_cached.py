@@ -18,8 +18,9 @@ rounds so machine noise hits them alike:
   framework's generic path (the POST routes answer hits before the framework parses), so the
   run also shows what the fast path saves.
 
-Reports req/s and p50/p95/p99 latency per target and the cached/bare throughput ratio
-(target: query >= 0.5). The load generator shares the 2-core machine with the server, and
+Reports req/s, p50/p95/p99 latency and server CPU per request (granian process tree, from
+/proc) per target, and the cached/bare ratios of throughput and of CPU per request (target:
+query >= 0.5). The load generator shares the 2-core machine with the server, and
 other work runs on it too, so numbers are provisional.
 """
 
@@ -133,20 +134,49 @@ async def one_connection(
         writer.close()
 
 
-async def load(port: int, request: bytes, connections: int, duration_s: float) -> dict[str, Any]:
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants (granian's workers)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in family]
+        family.update(children)
+        frontier.extend(children)
+    return sum(times.get(p, 0.0) for p in family)
+
+
+async def load(
+    port: int, request: bytes, connections: int, duration_s: float, server_pid: int
+) -> dict[str, Any]:
     """Bounded closed-loop load: ``connections`` clients for ``duration_s`` seconds."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    cpu_before = tree_cpu_s(server_pid)
     started = time.perf_counter()
     deadline = started + duration_s
     await asyncio.gather(
         *(one_connection(port, request, deadline, latencies, statuses) for _ in range(connections))
     )
     elapsed = time.perf_counter() - started
+    cpu_s = tree_cpu_s(server_pid) - cpu_before
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
         "requests": len(latencies),
         "rps": round(len(latencies) / elapsed, 1),
+        # Server CPU per request: steadier than throughput on a busy shared machine.
+        "server_cpu_us": round(cpu_s / len(latencies) * 1e6, 1),
         "p50_ms": round(cuts[49], 3),
         "p95_ms": round(cuts[94], 3),
         "p99_ms": round(cuts[98], 3),
@@ -220,7 +250,9 @@ async def main() -> None:
                 runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                 for round_no in range(args.rounds):
                     for name, request in targets.items():
-                        result = await load(args.port, request, args.connections, args.duration)
+                        result = await load(
+                            args.port, request, args.connections, args.duration, server.pid
+                        )
                         runs[name].append(result)
                         print(f"round {round_no + 1} {name:<7} {json.dumps(result)}", flush=True)
                 stats = (await http.get("/api/v1/admin/cache")).json()
@@ -239,20 +271,27 @@ async def main() -> None:
         "answer": warm["query"]["answer"],
         "summary": summary,
         "ratio_vs_bare": {n: round(summary[n]["rps"] / bare, 3) for n in summary if n != "bare"},
+        # Throughput ratio a dedicated core would give: bare CPU per request / target's.
+        "cpu_ratio_vs_bare": {
+            n: round(summary["bare"]["server_cpu_us"] / summary[n]["server_cpu_us"], 3)
+            for n in summary
+            if n != "bare"
+        },
         "cache_stats": stats,
         "runs": runs,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "query_cached.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({"summary": summary, "ratio_vs_bare": report["ratio_vs_bare"]}, indent=2))
+    keys = ("summary", "ratio_vs_bare", "cpu_ratio_vs_bare")
+    print(json.dumps({k: report[k] for k in keys}, indent=2))
 
 
 def _merge(results: list[dict[str, Any]]) -> dict[str, float]:
     """Median of the rounds' throughput and percentiles."""
     return {
         key: round(statistics.median(r[key] for r in results), 3)
-        for key in ("rps", "p50_ms", "p95_ms", "p99_ms")
+        for key in ("rps", "server_cpu_us", "p50_ms", "p95_ms", "p99_ms")
     }
 
 
