@@ -176,7 +176,8 @@ def summary(samples_ms: list[float], busy_s: float) -> dict[str, float]:
 async def interleaved(
     layers: dict[str, list[Callable[[], Awaitable[Any]]]], warmup: int = 50
 ) -> dict[str, dict[str, float]]:
-    """Time each layer's i-th call back to back, so machine noise hits every layer alike."""
+    """Time each layer's i-th call back to back (in rotating order), so machine noise and
+    cache warmth hit every layer alike."""
     names = list(layers)
     count = len(layers[names[0]])
     for i in range(min(warmup, count)):  # page in the index, warm the worker thread
@@ -184,7 +185,9 @@ async def interleaved(
             await layers[name][i]()
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(count):
-        for name in names:
+        # Rotate who goes first: the same query right after another layer's finds the
+        # index pages warm in the CPU caches.
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             started = time.perf_counter()
             await layers[name][i]()
             samples[name].append((time.perf_counter() - started) * 1000)
