@@ -153,6 +153,12 @@ class AuthSettings(_Section, frozen=True):
     """Clock skew tolerated on exp/nbf/iat."""
     metrics_token: str = ""
     """If set, GET /metrics requires ``Authorization: Bearer <token>``."""
+    jwks_cache_s: PositiveFloat = 300.0
+    """How long keys fetched from ``jwks_url`` are used before they are fetched again."""
+    jwks_min_refresh_s: Annotated[float, Meta(ge=0)] = 10.0
+    """Least time between two JWKS fetches caused by an unknown ``kid`` (bounds abuse)."""
+    jwks_timeout_s: PositiveFloat = 5.0
+    """Timeout of one JWKS fetch."""
 
 
 class RateLimitSettings(_Section, frozen=True):
@@ -164,6 +170,9 @@ class RateLimitSettings(_Section, frozen=True):
     """Per route-group overrides, e.g. ``{"ingest" = "10/minute"}``."""
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """Networks whose X-Forwarded-For / Forwarded headers are believed."""
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    """The one header the trusted proxies write the client address to (the other is ignored,
+    since a proxy passes a client-written header through untouched)."""
 
 
 class CorsSettings(_Section, frozen=True):
@@ -229,9 +238,10 @@ class MetricsSettings(_Section, frozen=True):
 
 
 class IngestSettings(_Section, frozen=True):
-    chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 512
-    """Default chunk size in tokens for new collections."""
-    chunk_overlap: Annotated[int, Meta(ge=0, le=4096)] = 64
+    chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 250
+    """Default chunk size in word-piece tokens for new collections. all-MiniLM-L6-v2 reads 256
+    word pieces including [CLS] and [SEP]; a longer chunk's tail would never be embedded."""
+    chunk_overlap: Annotated[int, Meta(ge=0, le=4096)] = 32
     """Default overlap between chunks in tokens."""
     async_threshold_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024
     """Requests with more text than this become a background job (202)."""

@@ -6,7 +6,9 @@ from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
+from ragmono.ports.jwks import JwksSource
 from ragmono.ports.models import ModelCatalog, ModelInfo
+from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
     BreakerState,
@@ -32,12 +34,15 @@ __all__ = [
     "IdempotencyStore",
     "JobState",
     "JobStore",
+    "JwksSource",
     "ModelCatalog",
     "ModelInfo",
     "QueryStage",
+    "RateLimitStore",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",
     "Telemetry",
     "VectorStore",
+    "WindowHit",
 ]

@@ -6,8 +6,6 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from ragmono.domain import ChunkingConfig
-
 from .schemas import (
     ChunkingIn,
     CollectionCreate,
@@ -16,17 +14,17 @@ from .schemas import (
     CollectionOut,
     CollectionPatch,
 )
-from .service import CollectionService
+from .service import ChunkingChange, CollectionService
 
 NamePath = Parameter(
     pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Collection name.", title="name"
 )
 
 
-def _chunking(value: ChunkingIn | None) -> ChunkingConfig | None:
+def _chunking(value: ChunkingIn | None) -> ChunkingChange | None:
     if value is None:
         return None
-    return ChunkingConfig(chunk_size=value.chunk_size, chunk_overlap=value.chunk_overlap)
+    return ChunkingChange(chunk_size=value.chunk_size, chunk_overlap=value.chunk_overlap)
 
 
 class CollectionController(Controller):
@@ -35,7 +33,7 @@ class CollectionController(Controller):
     path = "/collections"
     tags = ["collections"]
 
-    @post("/", status_code=201, summary="Create a collection")
+    @post("/", status_code=201, summary="Create a collection", opt={"scope": "ingest"})
     async def create(
         self, data: JSONBody[CollectionCreate], collections: NamedDependency[CollectionService]
     ) -> CollectionOut:
@@ -48,20 +46,20 @@ class CollectionController(Controller):
         )
         return CollectionOut.build(spec, None)
 
-    @get("/", summary="List collections with stats")
+    @get("/", summary="List collections with stats", opt={"scope": "search"})
     async def list_all(self, collections: NamedDependency[CollectionService]) -> CollectionList:
         return CollectionList(
             items=[CollectionOut.build(s, st) for s, st in await collections.list_with_stats()]
         )
 
-    @get("/{name:str}", summary="Describe a collection")
+    @get("/{name:str}", summary="Describe a collection", opt={"scope": "search"})
     async def get_one(
         self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
     ) -> CollectionOut:
         spec, stats = await collections.get_with_stats(name)
         return CollectionOut.build(spec, stats)
 
-    @patch("/{name:str}", summary="Change description or chunking")
+    @patch("/{name:str}", summary="Change description or chunking", opt={"scope": "ingest"})
     async def update(
         self,
         data: JSONBody[CollectionPatch],
@@ -73,7 +71,9 @@ class CollectionController(Controller):
         )
         return CollectionOut.build(spec, None)
 
-    @delete("/{name:str}", summary="Drop a collection and all of its documents")
+    @delete(
+        "/{name:str}", summary="Drop a collection and all of its documents", opt={"scope": "admin"}
+    )
     async def remove(
         self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
     ) -> None:

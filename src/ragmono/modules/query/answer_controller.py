@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
@@ -10,6 +11,7 @@ import structlog
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.middleware import DefineMiddleware
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -26,6 +28,21 @@ _encode = msgspec.json.Encoder().encode
 EVENT_STREAM = "text/event-stream"
 
 
+@dataclass
+class _AnswerOperation(Operation):
+    """The documented operation: a 200 is JSON, or an event stream when one is asked for."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content[EVENT_STREAM] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.STRING,
+                    description="Server-Sent Events: token..., sources, done (JSON data).",
+                )
+            )
+
+
 class QueryController(Controller):
     """Answer a question from a collection, citing the passages used as [n]."""
 
@@ -38,6 +55,7 @@ class QueryController(Controller):
         status_code=200,
         summary="Answer a question with citations",
         middleware=[DefineMiddleware(CachedHitFastPath, kind="query")],
+        operation_class=_AnswerOperation,
         description=(
             "With `stream: true` or `Accept: text/event-stream` the answer comes as Server-Sent "
             'Events: `token` events (`{"text"}`), one `sources` event (`{sources, citations}`) '
