@@ -268,6 +268,8 @@ class CacheSettings(_Section, frozen=True):
     """Lifetime of cached search and query results; 0 disables the cache."""
     max_entries: Annotated[int, Meta(ge=1)] = 10_000
     """Size of the in-process LRU tier."""
+    local_ttl_s: Annotated[float, Meta(ge=0)] = 60.0
+    """With Redis: how long a result stays in the in-process hot tier (0: always ask Redis)."""
 
 
 class Settings(_Section, frozen=True):

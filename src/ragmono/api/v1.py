@@ -8,6 +8,8 @@ from ragmono.api.edge import API_SECURITY
 from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
+from ragmono.modules.models import ModelsController
+from ragmono.modules.query import CacheAdminController, QueryController, SearchController
 from ragmono.settings import Settings
 
 
@@ -20,6 +22,14 @@ def build_v1_router(settings: Settings | None = None) -> Router:
     upload_limit = (settings or Settings()).server.max_upload_bytes
     return Router(
         path="/api/v1",
-        route_handlers=[CollectionController, BreakerController, *ingest_handlers(upload_limit)],
+        route_handlers=[
+            CollectionController,
+            BreakerController,
+            *ingest_handlers(upload_limit),
+            SearchController,
+            QueryController,
+            CacheAdminController,
+            ModelsController,
+        ],
         security=API_SECURITY,
     )
