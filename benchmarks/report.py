@@ -177,8 +177,9 @@ def markdown(report: dict[str, Any]) -> str:
     for r in rows:
         t = r["latency"]
         # Only closed-loop runs go as fast as they can; staged ones are paced by think time.
-        closed = r["closed_loop"] and base and base["rps"]
-        ratio = f"{r['rps'] / base['rps']:.2f}x" if closed else "-"
+        ratio = "-"
+        if r["closed_loop"] and base is not None and base["rps"]:
+            ratio = f"{r['rps'] / base['rps']:.2f}x"
         lines.append(
             f"| {r['name']} | {r['load']} | {r['requests']} | {r['rps']} | {_ms(t, 'p50_ms')} "
             f"| {_ms(t, 'p95_ms')} | {_ms(t, 'p99_ms')} | {r['errors']} | {r['status_5xx']} "

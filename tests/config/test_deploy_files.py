@@ -113,7 +113,8 @@ def test_runtime_runs_as_a_created_non_root_user() -> None:
     user = _last(RUNTIME, "USER").args[0].split(":")[0]
     assert user not in ("root", "0")
     created = " ".join(ins.text for ins in _all(RUNTIME, "RUN"))
-    assert "useradd" in created and user in created.split()
+    assert "useradd" in created
+    assert user in created.split()
 
 
 @contextlib.contextmanager
@@ -144,7 +145,8 @@ def _answering(status: int) -> Iterator[tuple[int, list[str]]]:
 
 def test_healthcheck_asks_health_on_the_served_port() -> None:
     check = _last(RUNTIME, "HEALTHCHECK")
-    assert check.args[0] == "CMD" and check.exec_form
+    assert check.args[0] == "CMD"
+    assert check.exec_form
     assert check.args[1] in ("python", "python3"), "the slim image has no curl or wget"
     port = load_settings(None, env_of(RUNTIME)).server.port
     assert str(port) in _last(RUNTIME, "EXPOSE").args
@@ -171,7 +173,8 @@ def test_entrypoint_is_the_installed_console_script_with_a_shipped_config() -> N
     assert command in cli_main.commands  # type: ignore[attr-defined]
     config = options[options.index("--config") + 1]
     on_disk = _image_path_to_repo(config)
-    assert on_disk is not None and on_disk.is_file(), f"{config} is not copied into the image"
+    assert on_disk is not None, f"{config} is not copied into the image"
+    assert on_disk.is_file(), on_disk
     load_settings(on_disk, env_of(RUNTIME))
 
 
@@ -232,7 +235,8 @@ def _compose_files() -> list[Path]:
 
 def _load_compose(path: Path) -> dict[str, Any]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(doc, dict) and isinstance(doc.get("services"), dict), path
+    assert isinstance(doc, dict), path
+    assert isinstance(doc.get("services"), dict), path
     return dict(interpolate(doc, OPERATOR_ENV))
 
 
@@ -294,7 +298,8 @@ def test_stack_has_the_whole_production_stack_with_health_checks() -> None:
 
 def test_stack_points_ragmono_at_the_stack_services() -> None:
     settings = load_settings(None, RAGMONO_ENV)
-    assert settings.profile == "prod" and settings.auth.service_tokens, "prod needs auth"
+    assert settings.profile == "prod"
+    assert settings.auth.service_tokens, "prod needs auth"
     assert settings.vector_store.mode == "cluster"
     hosts = {urlsplit(u).hostname for u in settings.vector_store.urls}
     assert hosts == {"qdrant-1", "qdrant-2", "qdrant-3"}
@@ -362,8 +367,10 @@ def test_grafana_gets_the_datasource_and_the_dashboard() -> None:
     provisioning = mounts["/etc/grafana/provisioning"]
     datasource = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text("utf-8"))
     url = urlsplit(datasource["datasources"][0]["url"])
-    assert url.hostname in STACK_SERVICES and url.port == 9090
+    assert url.hostname in STACK_SERVICES
+    assert url.port == 9090
     provider = yaml.safe_load((provisioning / "dashboards/ragmono.yml").read_text("utf-8"))
     folder = provider["providers"][0]["options"]["path"]
     dashboards = [dest for dest in mounts if dest.startswith(folder + "/")]
-    assert dashboards and all(mounts[d].is_file() for d in dashboards)
+    assert dashboards
+    assert all(mounts[d].is_file() for d in dashboards)
