@@ -42,6 +42,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             app.state.services = build_services(settings, opened)
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
+            await stack.enter_async_context(app.state.services.jobs.running())
             yield
 
     def provide(name: str) -> Provide:
@@ -59,7 +60,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     app = Litestar(
         route_handlers=[
             HealthController,
-            build_v1_router(),
+            build_v1_router(settings),
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],

@@ -4,7 +4,8 @@
 
     RagmonoError                     500  something we did not expect
     ├── InvalidInput                 422  a value is wrong; ``field`` names it
-    │   └── PayloadTooLarge          413  a body, file or upload is over its limit
+    │   ├── PayloadTooLarge          413  a body, file or upload is over its limit
+    │   └── UnsupportedMediaType     415  a file type that cannot be read
     ├── Unauthorized                 401  no or bad credentials
     ├── Forbidden                    403  credentials lack the scope
     ├── NotFound                     404  a named thing does not exist
@@ -25,6 +26,7 @@ __all__ = [
     "RagmonoError",
     "RateLimited",
     "Unauthorized",
+    "UnsupportedMediaType",
 ]
 
 
@@ -52,6 +54,13 @@ class PayloadTooLarge(InvalidInput):
 
     status_code = 413
     title = "Payload too large"
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A file's type is not one that can be read."""
+
+    status_code = 415
+    title = "Unsupported media type"
 
 
 class Unauthorized(RagmonoError):

@@ -12,13 +12,33 @@ from dataclasses import dataclass, field
 import structlog
 
 from ragmono import __version__
+from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.domain import ChunkingConfig
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
+from ragmono.modules.ingest import (
+    Chunker,
+    DocumentWriter,
+    IngestJobs,
+    IngestLimits,
+    IngestService,
+    JobFiles,
+    JobRunner,
+    ParseLimits,
+)
 from ragmono.modules.metrics import MetricsService
-from ragmono.ports import Embedder, Generator, SparseEncoder, Telemetry, VectorStore
+from ragmono.ports import (
+    Embedder,
+    Generator,
+    IdempotencyStore,
+    JobStore,
+    SparseEncoder,
+    Telemetry,
+    VectorStore,
+)
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 
@@ -38,6 +58,10 @@ class Adapters:
     """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
     breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
+    job_store: JobStore = field(default_factory=MemoryJobStore)
+    """Ingest job records (in-process by default; Redis when replicas share jobs)."""
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    """First results of POSTs with an Idempotency-Key."""
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
 
@@ -53,6 +77,8 @@ class Services:
     breakers: BreakerService
     telemetry: Telemetry
     metrics: MetricsService
+    ingest: IngestService
+    jobs: JobRunner
 
 
 def _build_vector_store(settings: Settings) -> VectorStore:
@@ -178,6 +204,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     if adapters.generator is not None:
         health.add(adapters.generator.health)
     metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
+    ingest, jobs = _build_ingest(settings, adapters)
     return Services(
         settings=settings,
         adapters=adapters,
@@ -186,4 +213,44 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         breakers=BreakerService(adapters.breakers),
         telemetry=adapters.telemetry,
         metrics=metrics,
+        ingest=ingest,
+        jobs=jobs,
     )
+
+
+def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:
+    cfg = settings.ingest
+    writer = DocumentWriter(
+        adapters.vector_store,
+        adapters.embedder,
+        adapters.sparse_encoder,
+        Chunker(load_chunking_tokenizer),
+        batch_chunks=cfg.batch_chunks,
+        telemetry=adapters.telemetry,
+    )
+    parse = ParseLimits(
+        max_pdf_pages=cfg.max_pdf_pages,
+        max_decoded_bytes=cfg.max_decoded_bytes,
+        timeout_s=cfg.parse_timeout_s,
+    )
+    work = IngestJobs(
+        writer,
+        parse,
+        allowed_roots=cfg.allowed_roots,
+        max_file_bytes=settings.server.max_upload_bytes,
+    )
+    jobs = JobRunner(
+        adapters.job_store,
+        JobFiles(settings.data_path / "jobs"),
+        work,
+        workers=cfg.job_workers,
+        retention_s=cfg.job_retention_s,
+        telemetry=adapters.telemetry,
+    )
+    limits = IngestLimits(
+        async_threshold_bytes=cfg.async_threshold_bytes,
+        allowed_roots=tuple(cfg.allowed_roots),
+        idempotency_ttl_s=cfg.idempotency_ttl_s,
+        parse=parse,
+    )
+    return IngestService(writer, jobs, adapters.idempotency, limits), jobs

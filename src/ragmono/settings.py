@@ -239,6 +239,20 @@ class IngestSettings(_Section, frozen=True):
     """Requests with more text than this become a background job (202)."""
     allowed_roots: list[str] = msgspec.field(default_factory=list)
     """Server directories that POST .../sync may read; empty disables sync."""
+    batch_chunks: Annotated[int, Meta(ge=1, le=4096)] = 128
+    """Chunks embedded and written together; jobs report progress and stop between batches."""
+    job_workers: Annotated[int, Meta(ge=1, le=16)] = 1
+    """Background ingest jobs run at the same time."""
+    job_retention_s: Annotated[int, Meta(ge=0)] = 7 * 86400
+    """Finished jobs (and their saved inputs) are forgotten after this long."""
+    idempotency_ttl_s: Annotated[int, Meta(ge=1)] = 86400
+    """How long a POST's first result is replayed for a retry with the same Idempotency-Key."""
+    max_pdf_pages: Annotated[int, Meta(ge=1)] = 2000
+    """PDFs with more pages are refused (422)."""
+    max_decoded_bytes: Annotated[int, Meta(ge=1024)] = 64 * 1024 * 1024
+    """Most bytes a file may decompress or extract to (PDF streams, DOCX parts): zip-bomb guard."""
+    parse_timeout_s: PositiveFloat = 60.0
+    """Most seconds spent extracting one file's text; slower files are refused (422)."""
 
 
 class CacheSettings(_Section, frozen=True):

@@ -6,8 +6,14 @@ from litestar import Router
 
 from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
+from ragmono.modules.ingest import ingest_handlers
+from ragmono.settings import Settings
 
 
-def build_v1_router() -> Router:
+def build_v1_router(settings: Settings | None = None) -> Router:
     """Router("/api/v1") with every module's controller."""
-    return Router(path="/api/v1", route_handlers=[CollectionController, BreakerController])
+    upload_limit = (settings or Settings()).server.max_upload_bytes
+    return Router(
+        path="/api/v1",
+        route_handlers=[CollectionController, BreakerController, *ingest_handlers(upload_limit)],
+    )

@@ -12,8 +12,18 @@ from ragmono.domain.chunks import (
 from ragmono.domain.collections import ChunkingConfig, CollectionSpec, CollectionStats, EmbedderRef
 from ragmono.domain.filters import AnyOf, Condition, Filter, Match, Range
 from ragmono.domain.health import DependencyHealth
+from ragmono.domain.jobs import (
+    TERMINAL_STATES,
+    Job,
+    JobCounts,
+    JobError,
+    JobKind,
+    JobProgress,
+    JobState,
+)
 
 __all__ = [
+    "TERMINAL_STATES",
     "AnyOf",
     "BreakerSnapshot",
     "BreakerState",
@@ -26,6 +36,12 @@ __all__ = [
     "DependencyHealth",
     "EmbedderRef",
     "Filter",
+    "Job",
+    "JobCounts",
+    "JobError",
+    "JobKind",
+    "JobProgress",
+    "JobState",
     "Match",
     "Range",
     "ScoredChunk",

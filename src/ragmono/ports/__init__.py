@@ -3,6 +3,8 @@
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.idempotency_store import IdempotencyStore
+from ragmono.ports.job_store import JobStore
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
     BreakerState,
@@ -23,7 +25,9 @@ __all__ = [
     "Embedder",
     "Exposition",
     "Generator",
+    "IdempotencyStore",
     "JobState",
+    "JobStore",
     "QueryStage",
     "SearchMode",
     "SparseEncoder",

@@ -1,0 +1,93 @@
+"""PDF text extraction with pypdf, bounded in pages, decompressed bytes and time."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import pypdf
+from pypdf.errors import LimitReachedError, PyPdfError
+
+from ragmono.errors import InvalidInput, PayloadTooLarge
+
+from ._parsed import ParsedFile, ParseLimits, tidy
+
+PAGE_BREAK = "\f"
+"""Separates pages in the extracted text; chunking turns it into each chunk's ``page``."""
+
+
+def _limits(limits: ParseLimits) -> dict[str, int]:
+    cap = limits.max_decoded_bytes
+    return {
+        "zlib_maximum_output_length": cap,
+        "lzw_maximum_output_length": cap,
+        "run_length_maximum_output_length": cap,
+        "jbig2_maximum_output_length": cap,
+        "brotli_maximum_output_length": cap,
+        "array_based_stream_maximum_output_length": cap,
+        "maximum_declared_stream_length": cap,
+        "image_maximum_buffer_size": cap,
+        "stream_decoding_work_maximum_length": cap,
+    }
+
+
+def parse_pdf(
+    name: str, data: bytes, limits: ParseLimits, deadline: float, field: str
+) -> ParsedFile:
+    """Text of every page, pages separated by form feeds; the title from the PDF metadata."""
+    # pypdf keeps its limits in a context variable: set here, they hold for this thread only.
+    with pypdf.apply_configuration(None, **_limits(limits)):
+        try:
+            return _extract(name, data, limits, deadline, field)
+        except LimitReachedError as exc:
+            raise PayloadTooLarge(
+                f"{name}: PDF content decompresses past the limit of "
+                f"{limits.max_decoded_bytes} bytes ({exc})",
+                field=field,
+            ) from None
+        except (InvalidInput, PayloadTooLarge):
+            raise
+        except (PyPdfError, Exception) as exc:  # malformed PDFs raise anything from pypdf
+            raise InvalidInput(f"{name}: not a readable PDF ({exc})", field=field) from None
+
+
+def _extract(
+    name: str, data: bytes, limits: ParseLimits, deadline: float, field: str
+) -> ParsedFile:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise InvalidInput(f"{name}: the PDF is encrypted", field=field)
+    pages = len(reader.pages)
+    if pages > limits.max_pdf_pages:
+        raise InvalidInput(
+            f"{name}: {pages} pages is over the limit of {limits.max_pdf_pages}", field=field
+        )
+    texts: list[str] = []
+    extracted = 0
+    for number, page in enumerate(reader.pages, start=1):
+        if time.monotonic() > deadline:
+            raise InvalidInput(
+                f"{name}: text extraction took longer than {limits.timeout_s:g}s "
+                f"(stopped at page {number} of {pages})",
+                field=field,
+            )
+        contents = page.get_contents()
+        if contents is not None:
+            # Decode first: extract_text() swallows the decompression-limit error and
+            # returns "", which would hide a bomb behind a "no text" answer.
+            contents.get_data()
+        text = tidy(page.extract_text() or "").replace(PAGE_BREAK, " ")
+        extracted += len(text)
+        if extracted > limits.max_decoded_bytes:
+            raise PayloadTooLarge(
+                f"{name}: extracted text is over {limits.max_decoded_bytes} characters",
+                field=field,
+            )
+        texts.append(text)
+    meta = reader.metadata
+    title = (meta.title or "").strip() if meta is not None else ""
+    metadata: dict[str, Any] = {"pages": pages}
+    if title:
+        metadata["title"] = title
+    return ParsedFile(text=PAGE_BREAK.join(texts), markdown=False, metadata=metadata)

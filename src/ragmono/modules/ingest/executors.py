@@ -1,0 +1,150 @@
+"""What each kind of job does: write documents, parse and write files, mirror a directory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import TypeVar
+
+from ragmono.domain import Filter, Job, JobCounts, JobProgress, Match
+from ragmono.errors import RagmonoError
+
+from . import sync
+from .intake import failed_file, file_document
+from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
+from .model import DocumentInput, DocumentResult, FileInput
+from .parsing import ParseLimits
+from .pipeline import DocumentWriter
+from .progress import JobObserver
+
+__all__ = ["IngestJobs", "iterate", "parsed_stream"]
+
+T = TypeVar("T")
+
+
+async def iterate(items: Iterable[T]) -> AsyncIterator[T]:
+    """An async stream over items already in memory."""
+    for item in items:
+        yield item
+
+
+async def parsed_stream(
+    files: Iterable[FileInput], limits: ParseLimits
+) -> AsyncIterator[DocumentInput | DocumentResult]:
+    """Each file parsed as the writer reaches it; a file that cannot be read becomes a result."""
+    for i, file in enumerate(files):
+        try:
+            yield await file_document(file, limits, field=f"files[{i}]")
+        except RagmonoError as exc:
+            yield failed_file(file, exc)
+
+
+class IngestJobs:
+    """The :data:`~ragmono.modules.ingest.jobs.JobExecutor` of ingest jobs."""
+
+    def __init__(
+        self,
+        writer: DocumentWriter,
+        limits: ParseLimits,
+        *,
+        allowed_roots: Sequence[str],
+        max_file_bytes: int,
+    ) -> None:
+        self._writer = writer
+        self._limits = limits
+        self._allowed_roots = list(allowed_roots)
+        self._max_file_bytes = max_file_bytes
+
+    async def __call__(self, job: Job, payload: JobPayload, observer: JobObserver) -> None:
+        """Run ``job`` from where it stood (documents already done are skipped)."""
+        spec = await self._writer.open(job.collection)
+        done = job.progress.documents_done
+        if isinstance(payload, DocumentsPayload):
+            documents = payload.documents[done:]
+            observer.expect([len(d.text) for d in documents], documents_before=done)
+            await self._writer.write(spec, iterate(documents), observer)
+        elif isinstance(payload, FilesPayload):
+            files = payload.files[done:]
+            observer.expect([len(f.data) for f in files], documents_before=done)
+            await self._writer.write(spec, parsed_stream(files, self._limits), observer)
+        else:
+            await self._sync(job, payload, observer)
+
+    async def _sync(self, job: Job, payload: SyncPayload, observer: JobObserver) -> None:
+        # A directory may have changed meanwhile: a resumed sync scans again from the start,
+        # and content hashes make the files it already wrote cheap "unchanged" skips.
+        job.progress, job.counts, job.errors = JobProgress(), JobCounts(), []
+        target = sync.resolve(payload.path, self._allowed_roots)
+        found = await asyncio.to_thread(sync.scan, target, max_file_bytes=self._max_file_bytes)
+        job.counts.skipped = found.skipped
+        observer.expect([max(f.size, 1) for f in found.files])
+        await observer.flush(force=True)
+        spec = await self._writer.open(job.collection)
+        await self._writer.write(spec, self._sync_stream(target, found.files), observer)
+        if not observer.stopped:
+            seen = {f.source for f in found.files}
+            job.counts.deleted = await self._remove_orphans(job.collection, target, seen)
+
+    async def _sync_stream(
+        self, target: sync.SyncTarget, files: list[sync.SyncFile]
+    ) -> AsyncIterator[DocumentInput | DocumentResult]:
+        for found in files:
+            doc_id = sync.document_id_for_sync(target.root, found.source)
+            meta = {"sync_root": str(target.root)}
+            if found.problem is None:
+                try:
+                    data = await asyncio.to_thread(found.path.read_bytes)
+                except OSError as exc:
+                    found = sync.SyncFile(found.path, found.source, 0, f"cannot read: {exc}")
+            if found.problem is not None:
+                yield DocumentResult(
+                    id=doc_id,
+                    status="failed",
+                    source=found.source,
+                    file=found.source,
+                    error_status=_status_of(found.problem),
+                    error=f"{found.source}: {found.problem}",
+                )
+                continue
+            file = FileInput(
+                name=found.source, data=data, source=found.source, document_id=doc_id, metadata=meta
+            )
+            try:
+                yield await file_document(file, self._limits, field=found.source)
+            except RagmonoError as exc:
+                yield failed_file(file, exc)
+
+    async def _remove_orphans(
+        self, collection: str, target: sync.SyncTarget, seen: set[str]
+    ) -> int:
+        """Delete this root's documents under the synced folder whose files are gone."""
+        store = self._writer.store
+        heads = Filter(
+            must=[
+                Match(key="chunk_index", value=0),
+                Match(key="metadata.sync_root", value=str(target.root)),
+            ]
+        )
+        orphans: list[str] = []
+        offset: str | None = None
+        while True:
+            page, offset = await store.scroll(collection, heads, 256, offset)
+            orphans.extend(
+                c.chunk.document_id
+                for c in page
+                if c.chunk.source.startswith(target.prefix) and c.chunk.source not in seen
+            )
+            if offset is None:
+                break
+        for doc_id in orphans:
+            await store.delete(collection, Filter(must=[Match(key="document_id", value=doc_id)]))
+        if orphans:
+            await self._writer.bump_version(collection)
+            await store.optimize(collection)
+        return len(orphans)
+
+
+def _status_of(problem: str) -> int:
+    if problem.startswith("symbolic"):
+        return 403
+    return 413 if "over the limit" in problem else 422

@@ -1,0 +1,243 @@
+"""Background ingest jobs: accept, persist, run with bounded concurrency, resume after restarts.
+
+A job's inputs are on disk (:class:`JobFiles`) before its id is returned, and its state is
+saved there as it progresses; on start the runner re-queues every unfinished job it finds.
+Documents already written are skipped on resume (by position, and by content hash).
+Records are served from the :class:`~ragmono.ports.JobStore` (memory, or Redis for replicas).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import structlog
+
+from ragmono.domain import Job, JobKind
+from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
+from ragmono.ports import JobStore, Telemetry
+
+from .job_files import JobFiles, JobPayload
+from .progress import JobObserver
+
+__all__ = ["JobExecutor", "JobRunner"]
+
+log = structlog.get_logger("ragmono.ingest.jobs")
+
+
+JobExecutor = Callable[[Job, JobPayload, JobObserver], Awaitable[None]]
+"""Does a job's work, reporting through the observer; raises a RagmonoError to fail it."""
+
+
+class JobRunner:
+    """Accepts jobs, runs them on ``workers`` background tasks and answers for their state."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        files: JobFiles,
+        execute: JobExecutor,
+        *,
+        workers: int = 1,
+        retention_s: float = 7 * 86400,
+        retry_delays_s: Sequence[float] = (1, 2, 4, 8, 16),
+        telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._telemetry = telemetry
+        self._store = store
+        self._files = files
+        self._execute = execute
+        self._workers = workers
+        self._retention_s = retention_s
+        self._retry_delays_s = tuple(retry_delays_s)
+        self._clock = clock
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    async def submit(self, kind: JobKind, collection: str, payload: JobPayload) -> Job:
+        """Persist the job's input and state, then queue it; durable when this returns."""
+        now = self._clock()
+        job = Job(id=uuid.uuid4().hex, kind=kind, collection=collection, created_at=now)
+        job.updated_at = now
+        await asyncio.to_thread(self._files.create, job, payload)
+        await self._store.save(job)
+        self._enqueue(job.id)
+        log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
+        return job
+
+    async def get(self, job_id: str) -> Job:
+        """The job's record; NotFound if unknown (or forgotten after retention)."""
+        job = await self._store.get(job_id)
+        if job is None:
+            raise NotFound(f"job {job_id!r} does not exist", field="job_id")
+        return job
+
+    async def list(self, limit: int = 50) -> list[Job]:
+        """The newest jobs first."""
+        return await self._store.list(limit)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job now, or ask a running one to stop between documents."""
+        job = await self.get(job_id)
+        if job.finished:
+            raise Conflict(f"job {job_id!r} already {job.state}", field="job_id")
+        await self._store.request_cancel(job_id)
+        if job.state == "queued":
+            job.state, job.finished_at = "cancelled", self._clock()
+            await self._finish(job)
+        job.cancel_requested = True
+        log.info("ingest_job_cancel_requested", job_id=job_id, state=job.state)
+        return job
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[JobRunner]:
+        """Recover saved jobs, run the workers; cancel them cleanly on exit."""
+        await self._recover()
+        self._tasks = [
+            asyncio.create_task(self._worker(), name=f"ingest-job-worker-{i}")
+            for i in range(self._workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._prune_forever(), name="ingest-job-prune"))
+        try:
+            yield self
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+
+    async def _recover(self) -> None:
+        for job_id in await asyncio.to_thread(self._files.ids):
+            try:
+                job = await asyncio.to_thread(self._files.load_state, job_id)
+            except Exception as exc:  # an unreadable state file: nothing to resume from
+                log.warning("ingest_job_unreadable", job_id=job_id, error=str(exc))
+                await asyncio.to_thread(self._files.remove, job_id)
+                continue
+            if job.finished:
+                if self._expired(job):
+                    await asyncio.to_thread(self._files.remove, job_id)
+                else:
+                    await self._store.save(job)
+                continue
+            job.state, job.detail = "queued", "resuming after a restart"
+            await self._save(job)
+            self._enqueue(job.id)
+            log.info("ingest_job_resumed", job_id=job.id, done=job.progress.documents_done)
+
+    def _expired(self, job: Job) -> bool:
+        return self._clock() - (job.finished_at or job.updated_at) > self._retention_s
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(min(3600.0, max(self._retention_s, 1.0)))
+            for job in await self._store.list(10_000):
+                if job.finished and self._expired(job):
+                    await self._store.delete(job.id)
+                    await asyncio.to_thread(self._files.remove, job.id)
+
+    def _enqueue(self, job_id: str) -> None:
+        self._queue.put_nowait(job_id)
+        self._report_depth()
+
+    def _report_depth(self) -> None:
+        if self._telemetry is not None:
+            self._telemetry.set_job_queue_depth(self._queue.qsize())
+
+    async def _save(self, job: Job) -> None:
+        job.updated_at = self._clock()
+        await self._store.save(job)
+        await asyncio.to_thread(self._files.save_state, job)
+
+    async def _worker(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            self._report_depth()
+            try:
+                await self._run(job_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a runner bug must not kill the worker
+                log.exception("ingest_job_crashed", job_id=job_id)
+
+    async def _run(self, job_id: str) -> None:
+        job = await self._store.get(job_id)
+        if job is None or job.finished:
+            return
+        if job.cancel_requested:
+            job.state, job.finished_at = "cancelled", self._clock()
+            await self._finish(job)
+            return
+        try:
+            payload = await asyncio.to_thread(self._files.load_payload, job_id)
+        except Exception as exc:
+            job.state, job.detail = "failed", f"the job's saved input cannot be read: {exc}"
+            job.finished_at = self._clock()
+            await self._finish(job)
+            return
+        job.state, job.detail, job.attempts = "running", "", job.attempts + 1
+        job.started_at = job.started_at or self._clock()
+        await self._save(job)
+        log.info("ingest_job_started", job_id=job_id, attempt=job.attempts)
+        observer = JobObserver(job, self._store, self._save)
+        try:
+            await self._execute_with_retries(job, payload, observer)
+        except asyncio.CancelledError:
+            job.state, job.detail = "queued", "interrupted by shutdown; resumes on restart"
+            await asyncio.shield(self._save(job))
+            raise
+        except RagmonoError as exc:
+            job.state, job.detail = "failed", exc.detail
+        except Exception as exc:
+            log.exception("ingest_job_error", job_id=job_id)
+            job.state, job.detail = "failed", f"unexpected error: {type(exc).__name__}"
+        else:
+            job.state = "cancelled" if observer.stopped else "succeeded"
+        job.finished_at = self._clock()
+        await self._finish(job)
+
+    async def _execute_with_retries(
+        self, job: Job, payload: JobPayload, observer: JobObserver
+    ) -> None:
+        for delay in (*self._retry_delays_s, None):
+            try:
+                await self._execute(job, payload, observer)
+                return
+            except DependencyUnavailable as exc:
+                if delay is None:
+                    raise
+                job.detail = f"{exc.dependency} unavailable, retrying in {delay:g}s: {exc.detail}"
+                await observer.flush(force=True)
+                log.warning("ingest_job_waiting", job_id=job.id, dependency=exc.dependency)
+                await asyncio.sleep(exc.retry_after_s or delay)
+                job.detail = ""
+
+    async def _finish(self, job: Job) -> None:
+        # Shielded so a shutdown cannot leave a finished job half-recorded; the disk goes
+        # first, so the store never shows a terminal state the disk does not have.
+        await asyncio.shield(self._record_end(job))
+
+    async def _record_end(self, job: Job) -> None:
+        job.updated_at = self._clock()
+        if self._telemetry is not None and job.state in ("succeeded", "failed", "cancelled"):
+            ran = job.finished_at - job.started_at if job.finished_at and job.started_at else 0.0
+            self._telemetry.observe_job(max(ran, 0.0), job.state, job_id=job.id)
+        await asyncio.to_thread(self._files.save_state, job)
+        await asyncio.to_thread(self._files.drop_payload, job.id)
+        await self._store.save(job)
+        log.info(
+            "ingest_job_finished",
+            job_id=job.id,
+            state=job.state,
+            documents=job.progress.documents_done,
+            chunks=job.progress.chunks_done,
+            failed=job.counts.failed,
+        )

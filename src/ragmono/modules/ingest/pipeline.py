@@ -1,0 +1,345 @@
+"""Writing documents: chunk, embed in batches, upsert with chunk 0 last, then drop stale chunks.
+
+Two stages overlap: while one batch's points are written to the store, the next batch is being
+embedded (the embedder works off the event loop), so the store costs little on top of the
+embedder. Each document's chunk 0 is written only after all of its other chunks: chunk 0 holds
+the content hash, so a crash mid-document leaves a hash that does not match and the next run
+rewrites the document instead of calling it unchanged. Stale chunks (index >= the new total)
+are deleted after the new ones are in, so a document never has zero chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
+
+from ragmono.domain import (
+    Chunk,
+    ChunkPoint,
+    CollectionSpec,
+    Condition,
+    Filter,
+    Match,
+    Range,
+)
+from ragmono.errors import Conflict, NotFound
+from ragmono.ports import Embedder, SparseEncoder, Telemetry, VectorStore
+
+from .chunking import Chunker, ChunkPiece, normalize_text
+from .identity import content_hash, document_id_for, point_id
+from .model import DocumentInput, DocumentResult
+
+__all__ = ["DocumentWriter", "WriteObserver"]
+
+BIG_TEXT = 64 * 1024
+"""Texts longer than this are chunked on a worker thread."""
+
+
+class WriteObserver(Protocol):
+    """Receives progress from :meth:`DocumentWriter.write` (the job runner implements it)."""
+
+    async def planned(self, chunks: int) -> None:
+        """A document was chunked into ``chunks`` chunks to write."""
+        ...
+
+    async def written(self, chunks: int) -> None:
+        """``chunks`` more chunks are stored."""
+        ...
+
+    async def document_done(self, position: int, result: DocumentResult) -> None:
+        """The item at ``position`` of the input stream is finished."""
+        ...
+
+    async def should_stop(self) -> bool:
+        """Whether to stop after the documents already started (a cancel)."""
+        ...
+
+
+@dataclass(slots=True, eq=False)
+class _Plan:
+    position: int
+    result: DocumentResult
+    hash: str = ""
+    pieces: list[ChunkPiece] = field(default_factory=list)
+    chunk_base: dict[str, Any] = field(default_factory=dict)
+    cleanup: bool = False
+    embedded: int = 0
+    head: ChunkPoint | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= len(self.pieces)
+
+
+@dataclass(slots=True)
+class _Batch:
+    points: list[ChunkPoint]
+    finished: list[_Plan]
+
+
+class DocumentWriter:
+    """Writes :class:`DocumentInput` streams into a collection through the ports."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        chunker: Chunker,
+        *,
+        batch_chunks: int = 128,
+        telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._telemetry = telemetry
+        self._embedder = embedder
+        self._sparse = sparse
+        self._chunker = chunker
+        self._batch_chunks = batch_chunks
+        self._clock = clock
+        self._version_lock = asyncio.Lock()
+
+    @property
+    def store(self) -> VectorStore:
+        """The vector store written to."""
+        return self._store
+
+    async def open(self, name: str) -> CollectionSpec:
+        """The collection's spec; 404 if missing, 409 if it was built by another embedder."""
+        spec = await self._store.get_collection(name)
+        if spec is None:
+            raise NotFound(f"collection {name!r} does not exist", field="name")
+        mine, theirs = self._embedder.ref, spec.embedder
+        if mine != theirs:
+            raise Conflict(
+                f"collection {name!r} was built with embedder {theirs.provider}/{theirs.model} "
+                f"({theirs.dimensions} dimensions) but the configured embedder is "
+                f"{mine.provider}/{mine.model} ({mine.dimensions} dimensions)",
+                field="name",
+            )
+        return spec
+
+    async def bump_version(self, name: str) -> None:
+        """Advance the collection's content version so caches drop what they hold for it."""
+        async with self._version_lock:
+            spec = await self._store.get_collection(name)
+            if spec is not None:
+                await self._store.update_collection(
+                    msgspec.structs.replace(
+                        spec, version=spec.version + 1, updated_at=self._clock()
+                    )
+                )
+
+    async def write(
+        self,
+        spec: CollectionSpec,
+        items: AsyncIterable[DocumentInput | DocumentResult],
+        observer: WriteObserver | None = None,
+    ) -> list[DocumentResult]:
+        """Write every document of ``items`` (results pass through in order) and report each.
+
+        Stops early, between documents, when the observer asks to.
+        """
+        queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
+        results: list[DocumentResult] = []
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._produce(spec, items, observer, queue))
+                writer = group.create_task(self._consume(spec, queue, observer, results))
+        except BaseExceptionGroup as failed:  # surface the domain error, not a group of one
+            raise failed.exceptions[0] from None
+        if writer.result():
+            await self._store.optimize(spec.name)
+        return results
+
+    # -- stage 1: plan, chunk, embed ------------------------------------------------------------
+
+    async def _produce(
+        self,
+        spec: CollectionSpec,
+        items: AsyncIterable[DocumentInput | DocumentResult],
+        observer: WriteObserver | None,
+        queue: asyncio.Queue[_Batch | None],
+    ) -> None:
+        plans: list[_Plan] = []
+        waiting: list[tuple[_Plan, int]] = []
+        position = 0
+        check = True  # ask the observer before the first document and after each batch
+        async for item in items:
+            if observer is not None and check:
+                if await observer.should_stop():
+                    break
+                check = False
+            plan = (
+                _Plan(position=position, result=item)
+                if isinstance(item, DocumentResult)
+                else await self._plan(spec, position, item)
+            )
+            position += 1
+            plans.append(plan)
+            if observer is not None and plan.pieces:
+                await observer.planned(len(plan.pieces))
+            waiting.extend((plan, i) for i in range(len(plan.pieces)))
+            while len(waiting) >= self._batch_chunks:
+                batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]
+                await queue.put(await self._embed(spec, batch, plans))
+                check = True
+            if not waiting and plans:  # only skipped or failed items pending: report them now
+                await queue.put(await self._embed(spec, [], plans))
+                check = True
+        if waiting or plans:
+            await queue.put(await self._embed(spec, waiting, plans))
+        await queue.put(None)
+
+    async def _plan(self, spec: CollectionSpec, position: int, doc: DocumentInput) -> _Plan:
+        text = normalize_text(doc.text)
+        source = doc.source
+        doc_id = doc.id or document_id_for(source, text)
+        digest = content_hash(
+            text, spec.chunking, markdown=doc.markdown, source=source, metadata=doc.metadata
+        )
+        head, stored = await self._existing(spec.name, doc_id)
+        if head is not None and head.content_hash == digest and stored == head.chunk_total:
+            result = DocumentResult(
+                id=doc_id, status="unchanged", chunks=head.chunk_total, source=source
+            )
+            return _Plan(position=position, result=result)
+        split = functools.partial(
+            self._chunker.split,
+            text,
+            spec.chunking,
+            markdown=doc.markdown,
+            paged=doc.metadata.get("format") == "pdf",
+        )
+        pieces = await asyncio.to_thread(split) if len(text) > BIG_TEXT else split()
+        complete_before = head is not None and stored == head.chunk_total
+        return _Plan(
+            position=position,
+            result=DocumentResult(
+                id=doc_id,
+                status="updated" if head is not None else "created",
+                chunks=len(pieces),
+                source=source,
+            ),
+            hash=digest,
+            pieces=pieces,
+            chunk_base={"document_id": doc_id, "source": source, "metadata": doc.metadata},
+            # Old chunks past the new end exist unless the old version was complete and no longer.
+            cleanup=stored > 0
+            and not (complete_before and head is not None and head.chunk_total <= len(pieces)),
+        )
+
+    async def _existing(self, collection: str, doc_id: str) -> tuple[Chunk | None, int]:
+        by_doc: list[Condition] = [Match(key="document_id", value=doc_id)]
+        heads, _ = await self._store.scroll(
+            collection, Filter(must=[*by_doc, Match(key="chunk_index", value=0)]), 1
+        )
+        stored = await self._store.count(collection, Filter(must=by_doc))
+        return (heads[0].chunk if heads else None), stored
+
+    async def _embed(
+        self, spec: CollectionSpec, batch: list[tuple[_Plan, int]], plans: list[_Plan]
+    ) -> _Batch:
+        texts = [plan.pieces[i].text for plan, i in batch]
+        if not texts:
+            return _Batch(points=[], finished=_pop_finished(plans))
+        dense_task = asyncio.ensure_future(self._embedder.embed_documents(texts))
+        try:
+            sparse = [self._sparse.encode_document(t) for t in texts]  # while the embedder works
+            dense = await dense_task
+        finally:
+            dense_task.cancel()
+        now = self._clock()
+        points: list[ChunkPoint] = []
+        for (plan, i), vector, keywords in zip(batch, dense, sparse, strict=True):
+            point = self._point(spec.name, plan, i, vector, keywords, now)
+            plan.embedded += 1
+            if i == 0:
+                plan.head = point
+            else:
+                points.append(point)
+        return _Batch(points=points, finished=_pop_finished(plans))
+
+    def _point(
+        self, collection: str, plan: _Plan, index: int, dense: list[float], sparse: Any, now: float
+    ) -> ChunkPoint:
+        piece = plan.pieces[index]
+        metadata = dict(plan.chunk_base["metadata"])
+        if piece.section:
+            metadata["section"] = piece.section
+        if piece.page is not None:
+            metadata["page"] = piece.page
+        chunk = Chunk(
+            document_id=plan.result.id,
+            source=plan.chunk_base["source"],
+            chunk_index=index,
+            chunk_total=len(plan.pieces),
+            content_hash=plan.hash,
+            text=piece.text,
+            metadata=metadata,
+            ingested_at=now,
+        )
+        return ChunkPoint(
+            id=point_id(collection, plan.result.id, index), dense=dense, sparse=sparse, chunk=chunk
+        )
+
+    # -- stage 2: store -------------------------------------------------------------------------
+
+    async def _consume(
+        self,
+        spec: CollectionSpec,
+        queue: asyncio.Queue[_Batch | None],
+        observer: WriteObserver | None,
+        results: list[DocumentResult],
+    ) -> bool:
+        wrote = False
+        while (batch := await queue.get()) is not None:
+            if batch.points:
+                await self._store.upsert(spec.name, batch.points)
+            heads = [p.head for p in batch.finished if p.head is not None]
+            if heads:  # chunk 0 last: its hash marks the document complete
+                await self._store.upsert(spec.name, heads)
+            for plan in batch.finished:
+                if plan.cleanup:
+                    await self._store.delete(spec.name, _stale(plan.result.id, len(plan.pieces)))
+            changed = bool(batch.points or heads)
+            if changed:
+                wrote = True
+                await self.bump_version(spec.name)
+            if observer is not None:
+                if changed:
+                    await observer.written(len(batch.points) + len(heads))
+                for plan in batch.finished:
+                    await observer.document_done(plan.position, plan.result)
+            results.extend(plan.result for plan in batch.finished)
+            if self._telemetry is not None:
+                done = [plan.result.status for plan in batch.finished]
+                self._telemetry.count_ingest(
+                    created=done.count("created"),
+                    updated=done.count("updated"),
+                    unchanged=done.count("unchanged"),
+                    failed=done.count("failed"),
+                    chunks=len(batch.points) + len(heads),
+                )
+        return wrote
+
+
+def _pop_finished(plans: list[_Plan]) -> list[_Plan]:
+    """Plans done in input order: results are reported in the order documents came in."""
+    finished: list[_Plan] = []
+    while plans and plans[0].complete:
+        finished.append(plans.pop(0))
+    return finished
+
+
+def _stale(doc_id: str, total: int) -> Filter:
+    return Filter(
+        must=[Match(key="document_id", value=doc_id), Range(key="chunk_index", gte=float(total))]
+    )

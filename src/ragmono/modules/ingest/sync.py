@@ -1,0 +1,112 @@
+"""Server directories for POST .../sync: confinement to the allowed roots, and the scan.
+
+A path is accepted only when it resolves (symlinks followed) inside one of
+``ingest.allowed_roots``; ``..`` components are refused outright. While scanning, files and
+folders that are symlinks pointing out of the root are refused too, and dot-files skipped.
+A synced document's ``source`` is its path relative to the root, and ``metadata.sync_root``
+names the root, so orphans are found among that root's documents only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ragmono.errors import Forbidden, InvalidInput
+
+from .parsing import supported
+
+__all__ = ["SyncFile", "SyncScan", "SyncTarget", "document_id_for_sync", "resolve", "scan"]
+
+FIELD = "body.path"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    """A directory to sync and the allowed root it lies in (both resolved)."""
+
+    root: Path
+    directory: Path
+
+    @property
+    def prefix(self) -> str:
+        """The directory relative to the root, as sources are written ('' for the root)."""
+        rel = self.directory.relative_to(self.root).as_posix()
+        return "" if rel == "." else rel + "/"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFile:
+    """A file found by the scan; ``problem`` says why it cannot be read (None when fine)."""
+
+    path: Path
+    source: str
+    size: int
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncScan:
+    """What a scan found: candidate files (sorted by source) and unsupported files skipped."""
+
+    files: list[SyncFile]
+    skipped: int
+
+
+def resolve(path: str, allowed_roots: list[str]) -> SyncTarget:
+    """The target of ``path`` (absolute, or relative to an allowed root), or a 403/422."""
+    if not allowed_roots:
+        raise Forbidden("sync is disabled: ingest.allowed_roots is empty", field=FIELD)
+    if not path.strip():
+        raise InvalidInput("path must not be empty", field=FIELD)
+    if ".." in PurePosixPath(path).parts:
+        raise InvalidInput("path must not contain '..'", field=FIELD)
+    roots = [Path(r).expanduser().resolve() for r in allowed_roots]
+    candidates = [Path(path)] if Path(path).is_absolute() else [root / path for root in roots]
+    for candidate in candidates:
+        real = candidate.resolve()
+        for root in roots:
+            if real == root or root in real.parents:
+                if not real.is_dir():
+                    raise InvalidInput(f"{path} is not a directory", field=FIELD)
+                return SyncTarget(root=root, directory=real)
+    raise Forbidden(f"{path} is outside the allowed roots", field=FIELD)
+
+
+def scan(target: SyncTarget, *, max_file_bytes: int) -> SyncScan:
+    """Every readable-looking file under the target, without following links out of the root."""
+    files: list[SyncFile] = []
+    skipped = 0
+    for dirpath, dirnames, filenames in os.walk(target.directory, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if not supported(name):
+                skipped += 1
+                continue
+            source = path.relative_to(target.root).as_posix()
+            files.append(_inspect(path, source, target.root, max_file_bytes))
+    files.sort(key=lambda f: f.source)
+    return SyncScan(files=files, skipped=skipped)
+
+
+def _inspect(path: Path, source: str, root: Path, max_file_bytes: int) -> SyncFile:
+    real = path.resolve()
+    if real != root and root not in real.parents:
+        return SyncFile(path, source, 0, "symbolic link points outside the allowed root")
+    try:
+        size = real.stat().st_size
+    except OSError as exc:
+        return SyncFile(path, source, 0, f"cannot read: {exc.strerror}")
+    if size > max_file_bytes:
+        return SyncFile(path, source, size, f"{size} bytes is over the limit of {max_file_bytes}")
+    return SyncFile(path, source, size)
+
+
+def document_id_for_sync(root: Path, source: str) -> str:
+    """Stable id of a synced file: the same file in another root is another document."""
+    return hashlib.sha256(f"sync:{root}:{source}".encode()).hexdigest()[:32]
