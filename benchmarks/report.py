@@ -89,7 +89,7 @@ def _threshold_value(run: K6Run, metric: str, expr: str) -> float | None:
     if not found:
         return None
     stat = {"rate": "value"}.get(found.group(1), found.group(1))
-    if "count" in m and not m["count"]:
+    if "med" in m and not m.get("count"):
         return None  # a trend nobody fed: its threshold says nothing
     value = m.get(stat)
     return None if value is None else round(float(value), 4)
@@ -159,7 +159,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, "
         f"Python {m['python']}, {report['k6']}, commit {m['commit']}; load average "
-        f"{m['loadavg_start']} at start, {m.get('loadavg_end')} at end. {report['note']}.",
+        f"{m['loadavg_start']} at start, {m.get('loadavg_end')} at end; the whole run took "
+        f"{report.get('wall_s', '?')} s. {report['note']}.",
         "",
     ]
     if seed := report.get("seed"):
