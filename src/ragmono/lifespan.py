@@ -15,8 +15,10 @@ from ragmono import __version__
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
-from ragmono.domain import ChunkingConfig
+from ragmono.api.edge import Edge, security_headers
+from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
+from ragmono.modules.auth import ALL_SCOPES, build_authenticator
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.ingest import (
@@ -30,11 +32,13 @@ from ragmono.modules.ingest import (
     ParseLimits,
 )
 from ragmono.modules.metrics import MetricsService
+from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
 from ragmono.ports import (
     Embedder,
     Generator,
     IdempotencyStore,
     JobStore,
+    JwksSource,
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -42,7 +46,14 @@ from ragmono.ports import (
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 
-__all__ = ["Adapters", "Services", "build_services", "open_adapters"]
+__all__ = [
+    "Adapters",
+    "Services",
+    "build_edge",
+    "build_services",
+    "open_adapters",
+    "share_rate_limits",
+]
 
 log = structlog.get_logger("ragmono")
 
@@ -81,13 +92,50 @@ class Services:
     jobs: JobRunner
 
 
-def _build_vector_store(settings: Settings) -> VectorStore:
-    mode = settings.vector_store.mode
+def _build_vector_store(
+    settings: Settings, breakers: BreakerRegistry, telemetry: Telemetry
+) -> VectorStore:
+    vs = settings.vector_store
+    mode = vs.mode
     if mode == "embedded":
         from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 
         return EmbeddedVectorStore(settings.data_path / "vectors")
+    if mode == "server":
+        from ragmono.adapters.qdrant.server import ServerVectorStore
+
+        return ServerVectorStore(
+            vs.url,
+            api_key=vs.api_key,
+            timeout_s=vs.timeout_s,
+            prefer_grpc=vs.prefer_grpc,
+            breakers=breakers,
+            telemetry=telemetry,
+        )
+    if mode == "cluster":
+        from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+
+        return ClusterVectorStore(
+            vs.urls,
+            breakers=breakers,
+            api_key=vs.api_key,
+            timeout_s=vs.timeout_s,
+            prefer_grpc=vs.prefer_grpc,
+            shard_number=vs.shard_number,
+            replication_factor=vs.replication_factor,
+            write_consistency_factor=vs.write_consistency_factor,
+            read_consistency=vs.read_consistency,
+            health_interval_s=vs.health_interval_s,
+            telemetry=telemetry,
+        )
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
+
+
+async def _check_vector_store(store: VectorStore, embedder: EmbedderRef) -> None:
+    """Server and cluster stores check Qdrant versions and collection sizes (logged, not fatal)."""
+    start = getattr(store, "start", None)
+    if start is not None:
+        await start(embedder)
 
 
 async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
@@ -161,10 +209,11 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(settings.breakers)
         breakers.add_listener(telemetry.record_breaker_transition)
-        vector_store = _build_vector_store(settings)
+        vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        await _check_vector_store(vector_store, embedder.ref)
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)
@@ -254,3 +303,57 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         parse=parse,
     )
     return IngestService(writer, jobs, adapters.idempotency, limits), jobs
+
+
+def build_edge(settings: Settings) -> Edge:
+    """Auth, rate limits (in-process until shared) and response headers of /api/.
+
+    Pure construction (the JWKS client connects on first use); raises ``SettingsError`` naming
+    the key for bad auth or rate-limit settings, and for the prod profile without auth.
+    """
+    from ragmono.adapters.rate_limit_memory import MemoryRateLimitStore
+
+    client_address = ClientAddressResolver(
+        settings.rate_limit.trusted_proxies, settings.rate_limit.proxy_header
+    )
+    policy = RatePolicy.from_settings(settings.rate_limit, groups=ALL_SCOPES)
+    jwks: JwksSource | None = None
+    if settings.auth.jwks_url:
+        from ragmono.adapters.jwks_http import HttpJwksSource
+
+        jwks = HttpJwksSource(settings.auth.jwks_url, timeout_s=settings.auth.jwks_timeout_s)
+    authenticator = build_authenticator(settings, jwks)
+    limiter = RateLimiter(policy, MemoryRateLimitStore()) if settings.rate_limit.enabled else None
+    return Edge(
+        authenticator=authenticator,
+        limiter=limiter,
+        client_address=client_address,
+        response_headers=security_headers(settings.server),
+        closers=tuple(c.close for c in (jwks, limiter) if c is not None),
+    )
+
+
+@contextlib.asynccontextmanager
+async def share_rate_limits(
+    settings: Settings, edge: Edge, adapters: Adapters
+) -> AsyncIterator[None]:
+    """With ``redis.url`` set, count rate limits in Redis behind the ``redis`` breaker."""
+    if edge.limiter is None or not settings.redis.url:
+        yield
+        return
+    from ragmono.adapters.redis_rate_limit import RedisRateLimitStore, is_redis_failure
+
+    store = RedisRateLimitStore.from_url(
+        settings.redis.url,
+        prefix=settings.redis.key_prefix,
+        timeout_s=settings.redis.timeout_s,
+        breaker=adapters.breakers.get(
+            "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+        ),
+    )
+    edge.limiter.share_through(store)
+    try:
+        yield
+    finally:
+        edge.limiter.share_through(None)
+        await store.close()

@@ -55,3 +55,6 @@ def configure_logging(settings: LoggingSettings, *, cache_loggers: bool = True) 
         cache_logger_on_first_use=cache_loggers,
     )
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, force=True)
+    # httpx logs every outbound request at INFO; our own events already say what matters.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

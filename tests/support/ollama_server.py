@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import json
 import math
@@ -343,7 +344,19 @@ class OllamaDouble:
             writer.write(conn.send(h11.EndOfMessage()))
             await writer.drain()
         finally:
+            await self._settle_hangup_watch(conn, hangup)
+
+    @staticmethod
+    async def _settle_hangup_watch(conn: h11.Connection, hangup: asyncio.Future[bytes]) -> None:
+        # The watch must be finished before the connection reads its next request: a pending
+        # read would make that read fail, and a finished one may hold the next request's first
+        # byte, which belongs to h11.
+        if not hangup.done():
             hangup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hangup
+        elif not hangup.cancelled() and hangup.exception() is None and hangup.result():
+            conn.receive_data(hangup.result())
 
     @staticmethod
     def _chat_part(model: str, content: str, *, done: bool = False, reason: str = "") -> Any:

@@ -5,6 +5,8 @@ from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
+from ragmono.ports.jwks import JwksSource
+from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
     BreakerState,
@@ -28,10 +30,13 @@ __all__ = [
     "IdempotencyStore",
     "JobState",
     "JobStore",
+    "JwksSource",
     "QueryStage",
+    "RateLimitStore",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",
     "Telemetry",
     "VectorStore",
+    "WindowHit",
 ]
