@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from ragmono.cli import main as cli_main
+from ragmono.lifespan import build_edge
 from ragmono.settings import load_settings
 from tests.support.deploy_files import (
     Instruction,
@@ -44,7 +45,7 @@ STAGES = parse_dockerfile((REPO / "Dockerfile").read_text(encoding="utf-8"))
 RUNTIME = STAGES[-1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 # What an operator exports before `docker compose up` (the files require it).
-OPERATOR_ENV = {"RAGMONO_SERVICE_TOKENS": "0123456789abcdef0123456789abcdef"}
+OPERATOR_ENV = {"RAGMONO_SERVICE_TOKENS": "5f" * 32}  # as `openssl rand -hex 32` prints
 
 
 def _all(stage: list[Instruction], keyword: str) -> list[Instruction]:
@@ -296,10 +297,10 @@ def test_stack_has_the_whole_production_stack_with_health_checks() -> None:
     assert STACK_SERVICES["ragmono"]["build"]["context"] == "../.."
 
 
-def test_stack_points_ragmono_at_the_stack_services() -> None:
+async def test_stack_points_ragmono_at_the_stack_services() -> None:
     settings = load_settings(None, RAGMONO_ENV)
     assert settings.profile == "prod"
-    assert settings.auth.service_tokens, "prod needs auth"
+    await build_edge(settings).aclose()  # prod refuses to start without valid auth settings
     assert settings.vector_store.mode == "cluster"
     hosts = {urlsplit(u).hostname for u in settings.vector_store.urls}
     assert hosts == {"qdrant-1", "qdrant-2", "qdrant-3"}
