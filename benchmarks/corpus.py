@@ -11,7 +11,7 @@ stated in the text, so every query has a known right document and, for questions
   appears in the document.
 
 The same seed always gives the same corpus, and the first N documents of a bigger corpus are the
-N-document corpus, so sizes are comparable. With 256-token chunks a document makes about
+N-document corpus, so sizes are comparable. With 250-token chunks a document makes about
 :data:`CHUNKS_PER_DOC` chunks; :func:`documents_for_chunks` sizes a corpus for 1k/10k/100k chunks.
 The command line writes ``corpus.jsonl`` (API bodies) and ``queries.json``:
 
@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-CHUNK_SIZE = 256
-"""Tokens per chunk of the collection the benchmark creates (what CHUNKS_PER_DOC assumes)."""
+CHUNK_SIZE = 250
+"""Word pieces per chunk of the benchmark collection (the default; what CHUNKS_PER_DOC assumes)."""
 CHUNK_OVERLAP = 32
 CHUNKS_PER_DOC = 3
 """Chunks one document makes at CHUNK_SIZE (measured with the shipped tokenizer, rounded)."""
