@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -78,18 +79,18 @@ async def test_scopes_may_come_as_a_list() -> None:
 
 
 @pytest.mark.parametrize(
-    ("token", "reason"),
+    ("make_token", "reason"),
     [
-        (hs256(claims(), OTHER_SECRET), "Signature verification failed"),
-        (hs256(claims(ttl_s=-3600)), "expired"),
-        (hs256(claims(nbf=int(time.time()) + 3600)), "not yet valid"),
-        (hs256(claims(iat=int(time.time()) + 3600)), "not yet valid"),
-        (hs256(claims(issuer="https://evil.test")), "issuer"),
-        (hs256(claims(audience="someone-else")), "(?i)audience"),
-        (hs256(claims(exp=None)), "exp"),
-        (hs256(claims(issuer=None)), "iss"),
-        ("not-a-jwt", "malformed"),
-        (jwt.encode(claims(), None, algorithm="none"), "'none' is not accepted"),
+        (lambda: hs256(claims(), OTHER_SECRET), "Signature verification failed"),
+        (lambda: hs256(claims(ttl_s=-3600)), "expired"),
+        (lambda: hs256(claims(nbf=int(time.time()) + 3600)), "not yet valid"),
+        (lambda: hs256(claims(iat=int(time.time()) + 3600)), "not yet valid"),
+        (lambda: hs256(claims(issuer="https://evil.test")), "issuer"),
+        (lambda: hs256(claims(audience="someone-else")), "(?i)audience"),
+        (lambda: hs256(claims(exp=None)), "exp"),
+        (lambda: hs256(claims(issuer=None)), "iss"),
+        (lambda: "not-a-jwt", "malformed"),
+        (lambda: jwt.encode(claims(), None, algorithm="none"), "'none' is not accepted"),
     ],
     ids=[
         "signature",
@@ -104,9 +105,12 @@ async def test_scopes_may_come_as_a_list() -> None:
         "alg-none",
     ],
 )
-async def test_invalid_jwts_are_unauthorized_with_the_reason(token: str, reason: str) -> None:
+async def test_invalid_jwts_are_unauthorized_with_the_reason(
+    make_token: Callable[[], str], reason: str
+) -> None:
+    # Tokens are made when the test runs, not at collection: a long suite outlives their exp.
     with pytest.raises(Unauthorized, match=reason):
-        await verifier().verify(token)
+        await verifier().verify(make_token())
 
 
 async def test_leeway_tolerates_small_clock_skew() -> None:
