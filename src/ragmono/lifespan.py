@@ -113,7 +113,11 @@ def _build_vector_store(
     if mode == "embedded":
         from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 
-        return EmbeddedVectorStore(settings.data_path / "vectors")
+        return EmbeddedVectorStore(
+            settings.data_path / "vectors",
+            log_level=settings.logging.level,
+            log_format=settings.logging.format,
+        )
     if mode == "server":
         from ragmono.adapters.qdrant.server import ServerVectorStore
 

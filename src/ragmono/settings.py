@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "RAGMONO_"
+CONFIG_ENV = "RAGMONO_CONFIG"
+"""Names the TOML file for the ASGI entry point (``ragmono serve --config``); not a setting."""
 
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
@@ -315,7 +317,9 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {file} is not valid TOML: {exc}") from None
     for name, value in (environ or {}).items():
-        if name.startswith(ENV_PREFIX) and not name.startswith(ENV_PREFIX + "TEST_"):
+        if name == CONFIG_ENV or name.startswith(ENV_PREFIX + "TEST_"):
+            continue
+        if name.startswith(ENV_PREFIX):
             _apply_env(raw, name, value)
     try:
         return msgspec.convert(raw, Settings, strict=False)

@@ -19,7 +19,7 @@ from ragmono.ports.telemetry import (
     SearchMode,
     Telemetry,
 )
-from ragmono.ports.vector_store import StoredChunk, VectorStore
+from ragmono.ports.vector_store import PausableVectorStore, StoredChunk, VectorStore
 
 __all__ = [
     "BreakerControl",
@@ -37,6 +37,7 @@ __all__ = [
     "JwksSource",
     "ModelCatalog",
     "ModelInfo",
+    "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
     "SearchMode",
