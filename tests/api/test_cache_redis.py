@@ -31,7 +31,7 @@ async def redis_adapters(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Adapters]:
     breakers = BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=0.5))
-    client = open_redis(redis_server.url, timeout_s=0.5)
+    client = open_redis(redis_server.url, timeout_s=2.0)  # roomy on a loaded machine
     cache = RedisCache(
         client,
         key_prefix=f"api-{request.node.name}:",

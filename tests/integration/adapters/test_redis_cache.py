@@ -19,7 +19,8 @@ class OwnedCache(RedisCache):
     """A RedisCache with its own client, closed with it (the app shares one instead)."""
 
     def __init__(self, server: RedisServer, prefix: str, local_ttl_s: float) -> None:
-        self.client = open_redis(server.url, timeout_s=0.5)
+        # Generous: a loaded machine must not turn a background write into a lost one here.
+        self.client = open_redis(server.url, timeout_s=5.0)
         super().__init__(self.client, key_prefix=prefix, local_entries=100, local_ttl_s=local_ttl_s)
 
     async def close(self) -> None:

@@ -37,8 +37,18 @@ class _AnswerOperation(Operation):
         if isinstance(ok, OpenAPIResponse) and ok.content is not None:
             ok.content[EVENT_STREAM] = OpenAPIMediaType(
                 schema=Schema(
-                    type=OpenAPIType.STRING,
-                    description="Server-Sent Events: token..., sources, done (JSON data).",
+                    type=OpenAPIType.OBJECT,
+                    description=(
+                        "One Server-Sent Event: `token` events, one `sources`, then `done` "
+                        "(or `error`); `data` is JSON (TokenEvent, SourcesEvent, DoneEvent)."
+                    ),
+                    required=["event", "data"],
+                    properties={
+                        "event": Schema(
+                            type=OpenAPIType.STRING, enum=["token", "sources", "done", "error"]
+                        ),
+                        "data": Schema(type=OpenAPIType.STRING),
+                    },
                 )
             )
 
