@@ -22,6 +22,7 @@ FLOORS = {"dense": 0.88, "keyword": 0.845, "hybrid": 0.895}
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # embeds ~950 chunks of 250 tokens: about a minute on 2 idle cores
 async def test_every_mode_stays_above_its_floor(tmp_path: Path) -> None:
     report = await evaluate(load_beir(SUBSET), tmp_path, top_k=100)
     scores = {mode: m["ndcg@10"] for mode, m in report["modes"].items()}
