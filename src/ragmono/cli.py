@@ -13,6 +13,11 @@ from ragmono.settings import Settings, SettingsError, load_settings
 DEFAULT_CONFIG = Path("config/ragmono.toml")
 
 
+def load_cli_settings(config: str | None, overrides: dict[str, str]) -> Settings:
+    """Settings for a subcommand (exits 2 with the message on a bad setting)."""
+    return _load(config, overrides)
+
+
 def _load(config: str | None, overrides: dict[str, str]) -> Settings:
     path = Path(config) if config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     environ = {**os.environ, **overrides}
@@ -109,3 +114,12 @@ def ingest(
         configure_logging(settings.logging, cache_loggers=False)  # logs on stderr, bar on stdout
         failed = asyncio.run(ingest_local(settings, path, collection, create=create))
     sys.exit(1 if failed else 0)
+
+
+def _register_subcommands() -> None:
+    from ragmono.cli_migrate import migrate
+
+    main.add_command(migrate)
+
+
+_register_subcommands()

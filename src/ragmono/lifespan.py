@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 
@@ -35,6 +36,7 @@ from ragmono.ports import (
     Generator,
     IdempotencyStore,
     JobStore,
+    MigrationLedger,
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -42,7 +44,15 @@ from ragmono.ports import (
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings, Settings
 
-__all__ = ["Adapters", "Services", "build_services", "open_adapters"]
+__all__ = [
+    "Adapters",
+    "Services",
+    "build_services",
+    "migration_ledger",
+    "open_adapters",
+    "open_vector_store",
+    "run_migrations",
+]
 
 log = structlog.get_logger("ragmono")
 
@@ -120,7 +130,7 @@ def _build_vector_store(
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-async def _check_vector_store(store: VectorStore, embedder: EmbedderRef) -> None:
+async def _check_vector_store(store: VectorStore, embedder: EmbedderRef | None) -> None:
     """Server and cluster stores check Qdrant versions and collection sizes (logged, not fatal)."""
     start = getattr(store, "start", None)
     if start is not None:
@@ -189,6 +199,41 @@ def _build_telemetry(settings: Settings) -> Telemetry:
     )
 
 
+def migration_ledger(store: VectorStore) -> MigrationLedger:
+    """The ledger that lives with ``store``'s data (its catalog)."""
+    from ragmono.adapters.memory import MemoryMigrationLedger
+    from ragmono.adapters.qdrant.catalog import FileCatalog
+    from ragmono.adapters.qdrant.ledgers import FileCatalogLedger, RemoteCatalogLedger
+    from ragmono.adapters.qdrant.remote_catalog import RemoteCatalog
+
+    catalog = getattr(store, "catalog", None)
+    if isinstance(catalog, FileCatalog):
+        return FileCatalogLedger(catalog)
+    if isinstance(catalog, RemoteCatalog):
+        return RemoteCatalogLedger(catalog)
+    return MemoryMigrationLedger()
+
+
+@contextlib.asynccontextmanager
+async def open_vector_store(settings: Settings) -> AsyncIterator[VectorStore]:
+    """Only the vector store (for operational commands such as ``ragmono migrate``)."""
+    breakers = BreakerRegistry(settings.breakers)
+    store = _build_vector_store(settings, breakers, NoopTelemetry())
+    try:
+        await _check_vector_store(store, None)
+        yield store
+    finally:
+        await store.close()
+
+
+async def run_migrations(settings: Settings, store: VectorStore) -> list[str]:
+    """Apply the pending migrations of ``settings.migrations.dir``; the ids applied."""
+    from ragmono.migrations import apply_migrations, load_migrations
+
+    migrations = load_migrations(Path(settings.migrations.dir))
+    return await apply_migrations(store, migration_ledger(store), migrations)
+
+
 @contextlib.asynccontextmanager
 async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     """Build every adapter the settings ask for; close them in reverse order on exit."""
@@ -203,6 +248,8 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
         await _check_vector_store(vector_store, embedder.ref)
+        if settings.migrations.apply_on_start:
+            await run_migrations(settings, vector_store)
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)

@@ -5,6 +5,7 @@ from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
+from ragmono.ports.migration_ledger import MigrationLedger
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
     BreakerState,
@@ -28,6 +29,7 @@ __all__ = [
     "IdempotencyStore",
     "JobState",
     "JobStore",
+    "MigrationLedger",
     "QueryStage",
     "SearchMode",
     "SparseEncoder",

@@ -89,6 +89,10 @@ class VectorStore(Protocol):
         """A bulk write ended: build indexes now (or schedule it) so searches stay fast."""
         ...
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Create the keyword payload indexes (document_id, source, content_hash) if missing."""
+        ...
+
     async def health(self) -> DependencyHealth:
         """Reachability and latency, cheap enough for every /ready call."""
         ...

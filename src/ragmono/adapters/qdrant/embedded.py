@@ -249,6 +249,19 @@ class EmbeddedVectorStore:
                 seconds=round(time.perf_counter() - started, 3),
             )
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Create whichever of the keyword payload indexes the shard lacks."""
+        await self._run(self._ensure_indexes_sync, collection)
+
+    def _ensure_indexes_sync(self, collection: str) -> None:
+        shard = self._shard(collection)
+        present = set(shard.info().payload_schema)
+        for field in INDEXED_FIELDS:
+            if field not in present:
+                shard.update(
+                    qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword)
+                )
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def health(self) -> DependencyHealth:
