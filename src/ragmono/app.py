@@ -10,16 +10,31 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
 from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.api.edge import (
+    OPENAPI_COMPONENTS,
+    EdgeMiddleware,
+    cors_config,
+    document_problem_responses,
+)
 from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
-from ragmono.lifespan import Adapters, Services, build_services, open_adapters
+from ragmono.lifespan import (
+    Adapters,
+    Services,
+    build_edge,
+    build_services,
+    open_adapters,
+    share_rate_limits,
+)
+from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
 from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
@@ -28,17 +43,24 @@ __all__ = ["create_app"]
 
 
 def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Litestar:
-    """Build the ASGI app. Adapters are opened in the lifespan unless given (tests)."""
+    """Build the ASGI app. Adapters are opened in the lifespan unless given (tests).
+
+    Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
+    """
+    edge = build_edge(settings)
     metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(edge.aclose)
+            edge.log_start(app)
             opened = (
                 adapters
                 if adapters is not None
                 else await stack.enter_async_context(open_adapters(settings))
             )
+            await stack.enter_async_context(share_rate_limits(settings, edge, opened))
             app.state.services = build_services(settings, opened)
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
@@ -65,6 +87,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         ],
         lifespan=[lifespan],
         dependencies=dependencies,
+        middleware=[DefineMiddleware(EdgeMiddleware, edge=edge)],
+        before_send=[edge.add_headers],
+        cors_config=cors_config(settings.cors),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -72,9 +97,13 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             version=__version__,
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=OPENAPI_COMPONENTS,
         ),
         debug=False,
     )
+    for _ in scoped_routes(app):  # a scope outside the vocabulary is a bug: fail at build
+        pass
+    document_problem_responses(app)
     # Both wrap Litestar's router rather than the routes, so unmatched paths (404/405) get a
     # request id, an access-log line and their metrics too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)

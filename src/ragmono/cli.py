@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -51,6 +52,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, config: str 
         if value is not None
     }
     settings = _load(config, overrides)
+    _check_edge(settings)
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -116,6 +118,7 @@ def ingest(
     sys.exit(1 if failed else 0)
 
 
+<<<<<<< HEAD
 def _register_subcommands() -> None:
     from ragmono.cli_migrate import migrate
 
@@ -123,3 +126,66 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+=======
+def _check_edge(settings: Settings) -> None:
+    """Stop with a clear message before granian starts when auth or rate limits are misset."""
+    from ragmono.lifespan import build_edge
+
+    try:
+        edge = build_edge(settings)
+    except SettingsError as exc:
+        click.echo(f"ragmono: {exc}", err=True)
+        sys.exit(2)
+    asyncio.run(edge.aclose())
+
+
+@main.group()
+def token() -> None:
+    """Make secrets and bearer tokens for the API."""
+
+
+@token.command("secret")
+def token_secret() -> None:
+    """Print a new random 32-byte secret (for auth.jwt_secret or auth.service_tokens)."""
+    from ragmono.modules.auth import new_secret
+
+    click.echo(new_secret())
+
+
+@token.command("create")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["search", "query", "ingest", "admin"]),
+    help="A scope the token holds (repeat for several).",
+)
+@click.option("--ttl", default="1h", show_default=True, help="Lifetime: 900, 15m, 1h, 7d.")
+@click.option("--sub", "subject", default="", help="Subject (sub claim): who the token is for.")
+@click.option("--config", "config", help="TOML settings file (default: config/ragmono.toml).")
+def token_create(scopes: tuple[str, ...], ttl: str, subject: str, config: str | None) -> None:
+    """Print an HS256 JWT signed with auth.jwt_secret (iss and aud from the settings)."""
+    from ragmono.modules.auth import issue_token, parse_duration
+
+    settings = _load(config, {})
+    if not settings.auth.jwt_secret:
+        click.echo(
+            "ragmono: auth.jwt_secret is not set (`ragmono token secret` prints one)", err=True
+        )
+        sys.exit(2)
+    try:
+        ttl_s = parse_duration(ttl)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ttl") from None
+    click.echo(
+        issue_token(
+            settings.auth.jwt_secret,
+            scopes,
+            ttl_s=ttl_s,
+            subject=subject,
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+        )
+    )
+>>>>>>> main

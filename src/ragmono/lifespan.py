@@ -16,8 +16,10 @@ from ragmono import __version__
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
+from ragmono.api.edge import Edge, security_headers
 from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
+from ragmono.modules.auth import ALL_SCOPES, build_authenticator
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.ingest import (
@@ -31,12 +33,17 @@ from ragmono.modules.ingest import (
     ParseLimits,
 )
 from ragmono.modules.metrics import MetricsService
+from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
 from ragmono.ports import (
     Embedder,
     Generator,
     IdempotencyStore,
     JobStore,
+<<<<<<< HEAD
     MigrationLedger,
+=======
+    JwksSource,
+>>>>>>> main
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -47,11 +54,18 @@ from ragmono.settings import BreakerSettings, Settings
 __all__ = [
     "Adapters",
     "Services",
+<<<<<<< HEAD
     "build_services",
     "migration_ledger",
     "open_adapters",
     "open_vector_store",
     "run_migrations",
+=======
+    "build_edge",
+    "build_services",
+    "open_adapters",
+    "share_rate_limits",
+>>>>>>> main
 ]
 
 log = structlog.get_logger("ragmono")
@@ -339,3 +353,57 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         parse=parse,
     )
     return IngestService(writer, jobs, adapters.idempotency, limits), jobs
+
+
+def build_edge(settings: Settings) -> Edge:
+    """Auth, rate limits (in-process until shared) and response headers of /api/.
+
+    Pure construction (the JWKS client connects on first use); raises ``SettingsError`` naming
+    the key for bad auth or rate-limit settings, and for the prod profile without auth.
+    """
+    from ragmono.adapters.rate_limit_memory import MemoryRateLimitStore
+
+    client_address = ClientAddressResolver(
+        settings.rate_limit.trusted_proxies, settings.rate_limit.proxy_header
+    )
+    policy = RatePolicy.from_settings(settings.rate_limit, groups=ALL_SCOPES)
+    jwks: JwksSource | None = None
+    if settings.auth.jwks_url:
+        from ragmono.adapters.jwks_http import HttpJwksSource
+
+        jwks = HttpJwksSource(settings.auth.jwks_url, timeout_s=settings.auth.jwks_timeout_s)
+    authenticator = build_authenticator(settings, jwks)
+    limiter = RateLimiter(policy, MemoryRateLimitStore()) if settings.rate_limit.enabled else None
+    return Edge(
+        authenticator=authenticator,
+        limiter=limiter,
+        client_address=client_address,
+        response_headers=security_headers(settings.server),
+        closers=tuple(c.close for c in (jwks, limiter) if c is not None),
+    )
+
+
+@contextlib.asynccontextmanager
+async def share_rate_limits(
+    settings: Settings, edge: Edge, adapters: Adapters
+) -> AsyncIterator[None]:
+    """With ``redis.url`` set, count rate limits in Redis behind the ``redis`` breaker."""
+    if edge.limiter is None or not settings.redis.url:
+        yield
+        return
+    from ragmono.adapters.redis_rate_limit import RedisRateLimitStore, is_redis_failure
+
+    store = RedisRateLimitStore.from_url(
+        settings.redis.url,
+        prefix=settings.redis.key_prefix,
+        timeout_s=settings.redis.timeout_s,
+        breaker=adapters.breakers.get(
+            "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+        ),
+    )
+    edge.limiter.share_through(store)
+    try:
+        yield
+    finally:
+        edge.limiter.share_through(None)
+        await store.close()

@@ -154,6 +154,12 @@ class AuthSettings(_Section, frozen=True):
     """Clock skew tolerated on exp/nbf/iat."""
     metrics_token: str = ""
     """If set, GET /metrics requires ``Authorization: Bearer <token>``."""
+    jwks_cache_s: PositiveFloat = 300.0
+    """How long keys fetched from ``jwks_url`` are used before they are fetched again."""
+    jwks_min_refresh_s: Annotated[float, Meta(ge=0)] = 10.0
+    """Least time between two JWKS fetches caused by an unknown ``kid`` (bounds abuse)."""
+    jwks_timeout_s: PositiveFloat = 5.0
+    """Timeout of one JWKS fetch."""
 
 
 class RateLimitSettings(_Section, frozen=True):
@@ -165,6 +171,9 @@ class RateLimitSettings(_Section, frozen=True):
     """Per route-group overrides, e.g. ``{"ingest" = "10/minute"}``."""
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """Networks whose X-Forwarded-For / Forwarded headers are believed."""
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    """The one header the trusted proxies write the client address to (the other is ignored,
+    since a proxy passes a client-written header through untouched)."""
 
 
 class CorsSettings(_Section, frozen=True):

@@ -19,7 +19,7 @@ from litestar.types import ExceptionHandlersMap
 from ragmono.api.request_context import request_id_of
 from ragmono.errors import DependencyUnavailable, RagmonoError, RateLimited
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "problem_response"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "problem_for", "problem_response"]
 
 log = structlog.get_logger("ragmono.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -96,6 +96,11 @@ def _domain_error(request: Request[Any, Any, Any], exc: RagmonoError) -> Respons
         dependency=dependency,
         headers=headers,
     )
+
+
+def problem_for(request: Request[Any, Any, Any], exc: RagmonoError) -> Response[Problem]:
+    """The response for a domain error, for code that answers outside a handler (middleware)."""
+    return _domain_error(request, exc)
 
 
 def _validation_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from ragmono.api.edge import API_SECURITY
 from ragmono.modules.admin import BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
@@ -11,9 +12,14 @@ from ragmono.settings import Settings
 
 
 def build_v1_router(settings: Settings | None = None) -> Router:
-    """Router("/api/v1") with every module's controller."""
+    """Router("/api/v1") with every module's controller.
+
+    Each handler declares the scope it needs, ``opt={"scope": "search"}`` (see README, Auth);
+    one that does not is denied to every caller.
+    """
     upload_limit = (settings or Settings()).server.max_upload_bytes
     return Router(
         path="/api/v1",
         route_handlers=[CollectionController, BreakerController, *ingest_handlers(upload_limit)],
+        security=API_SECURITY,
     )

@@ -5,7 +5,9 @@ from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
+from ragmono.ports.jwks import JwksSource
 from ragmono.ports.migration_ledger import MigrationLedger
+from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
     BreakerState,
@@ -29,11 +31,14 @@ __all__ = [
     "IdempotencyStore",
     "JobState",
     "JobStore",
+    "JwksSource",
     "MigrationLedger",
     "QueryStage",
+    "RateLimitStore",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",
     "Telemetry",
     "VectorStore",
+    "WindowHit",
 ]

@@ -23,6 +23,7 @@ class BreakerController(Controller):
 
     path = "/admin/breakers"
     tags = ["admin"]
+    opt = {"scope": "admin"}  # every route here needs the admin scope (see README, Auth)
 
     @get("/", summary="Every circuit breaker's state", cache=False)
     async def list_all(self, breakers: NamedDependency[BreakerService]) -> BreakerList:

@@ -35,7 +35,7 @@ class CollectionController(Controller):
     path = "/collections"
     tags = ["collections"]
 
-    @post("/", status_code=201, summary="Create a collection")
+    @post("/", status_code=201, summary="Create a collection", opt={"scope": "ingest"})
     async def create(
         self, data: JSONBody[CollectionCreate], collections: NamedDependency[CollectionService]
     ) -> CollectionOut:
@@ -48,20 +48,20 @@ class CollectionController(Controller):
         )
         return CollectionOut.build(spec, None)
 
-    @get("/", summary="List collections with stats")
+    @get("/", summary="List collections with stats", opt={"scope": "search"})
     async def list_all(self, collections: NamedDependency[CollectionService]) -> CollectionList:
         return CollectionList(
             items=[CollectionOut.build(s, st) for s, st in await collections.list_with_stats()]
         )
 
-    @get("/{name:str}", summary="Describe a collection")
+    @get("/{name:str}", summary="Describe a collection", opt={"scope": "search"})
     async def get_one(
         self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
     ) -> CollectionOut:
         spec, stats = await collections.get_with_stats(name)
         return CollectionOut.build(spec, stats)
 
-    @patch("/{name:str}", summary="Change description or chunking")
+    @patch("/{name:str}", summary="Change description or chunking", opt={"scope": "ingest"})
     async def update(
         self,
         data: JSONBody[CollectionPatch],
@@ -73,7 +73,9 @@ class CollectionController(Controller):
         )
         return CollectionOut.build(spec, None)
 
-    @delete("/{name:str}", summary="Drop a collection and all of its documents")
+    @delete(
+        "/{name:str}", summary="Drop a collection and all of its documents", opt={"scope": "admin"}
+    )
     async def remove(
         self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
     ) -> None:

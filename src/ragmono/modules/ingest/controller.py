@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, Router, delete, get, post
+from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import (
@@ -78,6 +78,7 @@ class DocumentController(Controller):
 
     path = "/collections/{name:str}"
     tags = ["documents"]
+    opt = {"scope": "ingest"}  # writes; the two reads below need only "search"
 
     @post(
         "/documents",
@@ -96,7 +97,7 @@ class DocumentController(Controller):
         )
         return _reply(outcome, replayed)
 
-    @get("/documents", summary="List documents (cursor-paginated)")
+    @get("/documents", summary="List documents (cursor-paginated)", opt={"scope": "search"})
     async def list_documents(
         self,
         ingest: NamedDependency[IngestService],
@@ -107,7 +108,11 @@ class DocumentController(Controller):
     ) -> DocumentPage:
         return await ingest.list_documents(name, source=source, limit=limit, cursor=cursor)
 
-    @get("/documents/{document_id:str}", summary="A document with its chunks' text")
+    @get(
+        "/documents/{document_id:str}",
+        summary="A document with its chunks' text",
+        opt={"scope": "search"},
+    )
     async def get_document(
         self,
         ingest: NamedDependency[IngestService],
@@ -137,16 +142,25 @@ class DocumentController(Controller):
         return _reply(outcome, replayed)
 
 
+async def _require_parts(request: Request[Any, Any, Any]) -> None:
+    # Litestar 2.25 raises IndexError (a 500) extracting list[UploadFile] from a multipart body
+    # with no parts; the form parsed here is cached and reused by that extraction.
+    if not await request.form():
+        raise InvalidInput("the multipart body holds no files", field="body.files")
+
+
 class UploadController(Controller):
     """Multipart uploads; mounted under a router that carries the upload size limit."""
 
     path = "/collections/{name:str}"
     tags = ["documents"]
+    opt = {"scope": "ingest"}
 
     @post(
         "/documents/upload",
         summary="Upload files: .txt .md .html .pdf .docx (per-file results)",
         status_code=200,
+        before_request=_require_parts,
     )
     async def upload(
         self,
@@ -170,6 +184,7 @@ class JobController(Controller):
 
     path = "/jobs"
     tags = ["jobs"]
+    opt = {"scope": "ingest"}  # jobs are ingest work: reading and cancelling them too
 
     @get("/", summary="Recent jobs, newest first")
     async def list_jobs(
