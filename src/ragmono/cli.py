@@ -118,15 +118,6 @@ def ingest(
     sys.exit(1 if failed else 0)
 
 
-<<<<<<< HEAD
-def _register_subcommands() -> None:
-    from ragmono.cli_migrate import migrate
-
-    main.add_command(migrate)
-
-
-_register_subcommands()
-=======
 def _check_edge(settings: Settings) -> None:
     """Stop with a clear message before granian starts when auth or rate limits are misset."""
     from ragmono.lifespan import build_edge
@@ -188,4 +179,12 @@ def token_create(scopes: tuple[str, ...], ttl: str, subject: str, config: str | 
             audience=settings.auth.audience,
         )
     )
->>>>>>> main
+
+
+def _register_subcommands() -> None:
+    from ragmono.cli_migrate import migrate
+
+    main.add_command(migrate)
+
+
+_register_subcommands()

@@ -39,11 +39,8 @@ from ragmono.ports import (
     Generator,
     IdempotencyStore,
     JobStore,
-<<<<<<< HEAD
-    MigrationLedger,
-=======
     JwksSource,
->>>>>>> main
+    MigrationLedger,
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -54,18 +51,13 @@ from ragmono.settings import BreakerSettings, Settings
 __all__ = [
     "Adapters",
     "Services",
-<<<<<<< HEAD
+    "build_edge",
     "build_services",
     "migration_ledger",
     "open_adapters",
     "open_vector_store",
     "run_migrations",
-=======
-    "build_edge",
-    "build_services",
-    "open_adapters",
     "share_rate_limits",
->>>>>>> main
 ]
 
 log = structlog.get_logger("ragmono")
