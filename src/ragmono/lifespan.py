@@ -5,6 +5,7 @@ This is the one place that knows which concrete adapter serves each port.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.api.edge import Edge, security_headers
+from ragmono.backup import BackupService
 from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.auth import ALL_SCOPES, build_authenticator
@@ -41,6 +43,7 @@ from ragmono.ports import (
     JobStore,
     JwksSource,
     MigrationLedger,
+    RestorableVectorStore,
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -51,6 +54,8 @@ from ragmono.settings import BreakerSettings, Settings
 __all__ = [
     "Adapters",
     "Services",
+    "backup_schedule",
+    "build_backup_service",
     "build_edge",
     "build_services",
     "migration_ledger",
@@ -95,6 +100,8 @@ class Services:
     metrics: MetricsService
     ingest: IngestService
     jobs: JobRunner
+    backups: BackupService | None = None
+    """Backups of the embedded store; None in server and cluster modes (not available yet)."""
 
 
 def _build_vector_store(
@@ -306,7 +313,46 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         metrics=metrics,
         ingest=ingest,
         jobs=jobs,
+        backups=build_backup_service(settings, adapters.vector_store),
     )
+
+
+def build_backup_service(settings: Settings, store: VectorStore) -> BackupService | None:
+    """Backups for a file-backed store (embedded mode); None for stores it cannot copy."""
+    if not isinstance(store, RestorableVectorStore):
+        return None
+    from importlib.metadata import version
+
+    return BackupService(
+        store,
+        Path(settings.backup.dir).expanduser().resolve(),
+        staging=settings.data_path / ".restore",
+        ragmono_version=__version__,
+        engine_version=version("qdrant-edge-py"),
+    )
+
+
+@contextlib.asynccontextmanager
+async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """Run scheduled backups (backup.schedule, local time) while the app runs."""
+    if services.backups is None or not settings.backup.schedule:
+        yield
+        return
+    from ragmono.backup import BackupSchedule
+
+    schedule = BackupSchedule(
+        services.backups,
+        settings.backup.schedule,
+        keep_days=settings.backup.keep_days,
+        keep_last=settings.backup.keep_last,
+    )
+    task = asyncio.create_task(schedule.run_forever(), name="backup-schedule")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from ragmono.api.edge import API_SECURITY
-from ragmono.modules.admin import BreakerController
+from ragmono.modules.admin import BackupController, BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
 from ragmono.settings import Settings
@@ -20,6 +20,11 @@ def build_v1_router(settings: Settings | None = None) -> Router:
     upload_limit = (settings or Settings()).server.max_upload_bytes
     return Router(
         path="/api/v1",
-        route_handlers=[CollectionController, BreakerController, *ingest_handlers(upload_limit)],
+        route_handlers=[
+            CollectionController,
+            BreakerController,
+            BackupController,
+            *ingest_handlers(upload_limit),
+        ],
         security=API_SECURITY,
     )

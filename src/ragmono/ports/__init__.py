@@ -18,7 +18,12 @@ from ragmono.ports.telemetry import (
     SearchMode,
     Telemetry,
 )
-from ragmono.ports.vector_store import StoredChunk, VectorStore
+from ragmono.ports.vector_store import (
+    PausableVectorStore,
+    RestorableVectorStore,
+    StoredChunk,
+    VectorStore,
+)
 
 __all__ = [
     "BreakerControl",
@@ -33,8 +38,10 @@ __all__ = [
     "JobStore",
     "JwksSource",
     "MigrationLedger",
+    "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
+    "RestorableVectorStore",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",

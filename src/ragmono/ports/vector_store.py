@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -99,4 +101,32 @@ class VectorStore(Protocol):
 
     async def close(self) -> None:
         """Release files, connections and worker threads."""
+        ...
+
+
+@runtime_checkable
+class PausableVectorStore(VectorStore, Protocol):
+    """A vector store kept in local files that a backup can copy (the embedded engine).
+
+    ``async with store.paused_writes() as data_dir:`` flushes everything to disk and holds
+    writes (and index swaps) until the block exits; searches go on meanwhile. Copy
+    ``data_dir/catalog.json`` and ``data_dir/collections/`` inside the block. Raises
+    ``DependencyUnavailable`` on exit if the store restarted meanwhile: the copy is suspect.
+    """
+
+    def paused_writes(self) -> AbstractAsyncContextManager[Path]:
+        """Flush, then hold writes until exit; yields the data directory."""
+        ...
+
+
+@runtime_checkable
+class RestorableVectorStore(PausableVectorStore, Protocol):
+    """A file-backed store whose data a verified backup can replace while the app runs."""
+
+    async def replace_data(self, staged: Path) -> None:
+        """Swap in ``staged/catalog.json`` and ``staged/collections/`` (same filesystem).
+
+        Writes are held, shards closed, directories swapped by rename and shards reopened on
+        next use; on failure the previous data is put back. ``staged`` is consumed.
+        """
         ...

@@ -9,10 +9,11 @@ go quiet, so that a burst of upserts does not trigger one build per batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -65,6 +66,15 @@ class EmbeddedVectorStore:
         self._optimize_delay_s = optimize_delay_s
         self._optimize_tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        # Writes wait here while a backup copies the files or a restore swaps them: they are
+        # held (queued), never dropped. Reads pass.
+        self._writes_open = asyncio.Event()
+        self._writes_open.set()
+        self._pause_lock = asyncio.Lock()
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        await self._writes_open.wait()
+        return await self._run(fn, *args)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -92,7 +102,7 @@ class EmbeddedVectorStore:
 
     async def create_collection(self, spec: CollectionSpec) -> None:
         """Create the shard with dense + keyword vectors and payload indexes, then record it."""
-        await self._run(self._create_sync, spec)
+        await self._write(self._create_sync, spec)
 
     def _create_sync(self, spec: CollectionSpec) -> None:
         if self.catalog.get(spec.name) is not None:
@@ -131,6 +141,7 @@ class EmbeddedVectorStore:
 
     async def update_collection(self, spec: CollectionSpec) -> None:
         """Replace a collection's catalog entry."""
+        await self._writes_open.wait()
         if self.catalog.get(spec.name) is None:
             raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
         self.catalog.put(spec)
@@ -140,7 +151,7 @@ class EmbeddedVectorStore:
         task = self._optimize_tasks.pop(name, None)
         if task is not None:
             task.cancel()
-        await self._run(self._delete_sync, name)
+        await self._write(self._delete_sync, name)
 
     def _delete_sync(self, name: str) -> None:
         if self.catalog.get(name) is None:
@@ -179,14 +190,14 @@ class EmbeddedVectorStore:
             )
             for p in points
         ]
-        await self._run(
+        await self._write(
             lambda: self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
         )
 
     async def delete(self, collection: str, flt: Filter) -> None:
         """Delete every point matching ``flt``."""
         edge_filter = _to_edge_filter(flt)
-        await self._run(
+        await self._write(
             lambda: self._shard(collection).update(
                 qe.UpdateOperation.delete_points_by_filter(edge_filter)
             )
@@ -196,7 +207,7 @@ class EmbeddedVectorStore:
         """Delete points by id."""
         if ids:
             op = qe.UpdateOperation.delete_points(list(ids))
-            await self._run(lambda: self._shard(collection).update(op))
+            await self._write(lambda: self._shard(collection).update(op))
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
         """Dense, keyword or hybrid (RRF) search with an optional filter."""
@@ -238,7 +249,7 @@ class EmbeddedVectorStore:
         await asyncio.sleep(self._optimize_delay_s)
         started = time.perf_counter()
         try:
-            built = await self._run(lambda: self._shard(collection).optimize())
+            built = await self._write(lambda: self._shard(collection).optimize())
         except (NotFound, DependencyUnavailable) as exc:
             log.warning("index_build_failed", collection=collection, error=str(exc))
             return
@@ -251,7 +262,7 @@ class EmbeddedVectorStore:
 
     async def ensure_payload_indexes(self, collection: str) -> None:
         """Create whichever of the keyword payload indexes the shard lacks."""
-        await self._run(self._ensure_indexes_sync, collection)
+        await self._write(self._ensure_indexes_sync, collection)
 
     def _ensure_indexes_sync(self, collection: str) -> None:
         shard = self._shard(collection)
@@ -261,6 +272,64 @@ class EmbeddedVectorStore:
                 shard.update(
                     qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword)
                 )
+
+    # -- backup and restore ------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def paused_writes(self) -> AsyncIterator[Path]:
+        """Flush every shard, then hold writes until exit; yields the data directory."""
+        async with self._pause_lock:
+            self._writes_open.clear()
+            try:
+                # The single worker runs calls in order: writes already submitted finish first.
+                await self._run(self._flush_sync)
+                yield self._root
+            finally:
+                self._writes_open.set()
+
+    def _flush_sync(self) -> None:
+        for shard in self._shards.values():
+            shard.flush()
+
+    async def replace_data(self, staged: Path) -> None:
+        """Swap in a staged catalog and shard directories while writes are held."""
+        async with self.paused_writes():
+            for task in self._optimize_tasks.values():
+                task.cancel()
+            self._optimize_tasks.clear()
+            await self._run(self._swap_sync, staged)
+        log.info("vector_data_replaced", data_dir=str(self._root))
+
+    def _swap_sync(self, staged: Path) -> None:
+        for shard in self._shards.values():
+            shard.close()
+        self._shards.clear()
+        old = self._root / f".replaced-{time.time_ns()}"
+        old.mkdir()
+        catalog = self._root / "catalog.json"
+        moved: list[tuple[Path, Path]] = []
+        try:
+            for current, new in (
+                (self._shards_dir, staged / "collections"),
+                (catalog, staged / "catalog.json"),
+            ):
+                if current.exists():
+                    current.replace(old / current.name)
+                    moved.append((old / current.name, current))
+                if new.exists():  # a backup of an empty store has no catalog.json
+                    new.replace(current)
+        except BaseException:
+            # Put the previous data back so the store keeps serving what it had.
+            for backup, original in reversed(moved):
+                if original.exists():
+                    shutil.rmtree(original) if original.is_dir() else original.unlink()
+                backup.replace(original)
+            self._shards_dir.mkdir(exist_ok=True)
+            self.catalog.reload()
+            raise
+        self.catalog.reload()
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
