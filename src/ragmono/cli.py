@@ -182,9 +182,11 @@ def token_create(scopes: tuple[str, ...], ttl: str, subject: str, config: str | 
 
 
 def _register_subcommands() -> None:
+    from ragmono.cli_backup import backup
     from ragmono.cli_migrate import migrate
 
     main.add_command(migrate)
+    main.add_command(backup)
 
 
 _register_subcommands()
