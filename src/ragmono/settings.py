@@ -246,9 +246,10 @@ class MetricsSettings(_Section, frozen=True):
 
 
 class IngestSettings(_Section, frozen=True):
-    chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 512
-    """Default chunk size in tokens for new collections."""
-    chunk_overlap: Annotated[int, Meta(ge=0, le=4096)] = 64
+    chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 250
+    """Default chunk size in word-piece tokens for new collections. all-MiniLM-L6-v2 reads 256
+    word pieces including [CLS] and [SEP]; a longer chunk's tail would never be embedded."""
+    chunk_overlap: Annotated[int, Meta(ge=0, le=4096)] = 32
     """Default overlap between chunks in tokens."""
     async_threshold_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024
     """Requests with more text than this become a background job (202)."""

@@ -16,7 +16,7 @@ async def test_create_get_list_patch_delete(client: Any) -> None:
     assert created.status_code == 201
     body = created.json()
     assert body["embedder"] == {"provider": "local", "model": "all-MiniLM-L6-v2", "dimensions": 384}
-    assert body["chunking"] == {"chunk_size": 512, "chunk_overlap": 64}
+    assert body["chunking"] == {"chunk_size": 250, "chunk_overlap": 32}
 
     one = (await client.get("/api/v1/collections/docs")).json()
     assert one["stats"]["points"] == 0

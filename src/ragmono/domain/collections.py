@@ -20,8 +20,8 @@ class EmbedderRef(msgspec.Struct, frozen=True, kw_only=True):
 class ChunkingConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How documents are split: chunk size and overlap in tokens."""
 
-    chunk_size: int = 512
-    chunk_overlap: int = 64
+    chunk_size: int = 250
+    chunk_overlap: int = 32
 
 
 class CollectionSpec(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,6 +1,6 @@
 """Collections module: CRUD and stats."""
 
 from .controller import CollectionController
-from .service import CollectionService
+from .service import ChunkingChange, CollectionService
 
-__all__ = ["CollectionController", "CollectionService"]
+__all__ = ["ChunkingChange", "CollectionController", "CollectionService"]

@@ -6,8 +6,6 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from ragmono.domain import ChunkingConfig
-
 from .schemas import (
     ChunkingIn,
     CollectionCreate,
@@ -16,17 +14,17 @@ from .schemas import (
     CollectionOut,
     CollectionPatch,
 )
-from .service import CollectionService
+from .service import ChunkingChange, CollectionService
 
 NamePath = Parameter(
     pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Collection name.", title="name"
 )
 
 
-def _chunking(value: ChunkingIn | None) -> ChunkingConfig | None:
+def _chunking(value: ChunkingIn | None) -> ChunkingChange | None:
     if value is None:
         return None
-    return ChunkingConfig(chunk_size=value.chunk_size, chunk_overlap=value.chunk_overlap)
+    return ChunkingChange(chunk_size=value.chunk_size, chunk_overlap=value.chunk_overlap)
 
 
 class CollectionController(Controller):

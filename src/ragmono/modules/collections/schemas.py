@@ -27,8 +27,10 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=Tru
 
 
 class ChunkingIn(_Body, frozen=True):
-    chunk_size: ChunkSize = 512
-    chunk_overlap: ChunkOverlap = 64
+    chunk_size: ChunkSize | None = None
+    """Defaults to the collection's current value (on create: ``ingest.chunk_size``)."""
+    chunk_overlap: ChunkOverlap | None = None
+    """Defaults to the collection's current value (on create: ``ingest.chunk_overlap``)."""
 
 
 class CollectionCreate(_Body, frozen=True):

@@ -12,6 +12,20 @@ from ragmono.errors import InvalidInput, NotFound
 from ragmono.ports import VectorStore
 
 
+class ChunkingChange(msgspec.Struct, frozen=True, kw_only=True):
+    """Chunking values a request sets; None keeps the current (or default) value."""
+
+    chunk_size: int | None = None
+    chunk_overlap: int | None = None
+
+    def applied_to(self, base: ChunkingConfig) -> ChunkingConfig:
+        """``base`` with the given values replaced."""
+        return ChunkingConfig(
+            chunk_size=base.chunk_size if self.chunk_size is None else self.chunk_size,
+            chunk_overlap=base.chunk_overlap if self.chunk_overlap is None else self.chunk_overlap,
+        )
+
+
 class CollectionService:
     """Owns collection lifecycle on top of the vector store's catalog."""
 
@@ -35,7 +49,7 @@ class CollectionService:
         description: str = "",
         dimensions: int | None = None,
         distance: str = "cosine",
-        chunking: ChunkingConfig | None = None,
+        chunking: ChunkingChange | None = None,
     ) -> CollectionSpec:
         """Create a collection for the configured embedder; ``dimensions`` must agree with it."""
         if dimensions is not None and dimensions != self._embedder.dimensions:
@@ -45,13 +59,14 @@ class CollectionService:
                 f"({self._embedder.dimensions} dimensions)",
                 field="body.dimensions",
             )
-        chunking = _checked_chunking(chunking or self._default_chunking)
+        base = self._default_chunking
+        config = _checked_chunking(chunking.applied_to(base) if chunking else base)
         now = self._clock()
         spec = CollectionSpec(
             name=name,
             embedder=self._embedder,
             distance=distance,  # type: ignore[arg-type]  # validated by the schema
-            chunking=chunking,
+            chunking=config,
             description=description,
             created_at=now,
             updated_at=now,
@@ -79,7 +94,7 @@ class CollectionService:
         ]
 
     async def update(
-        self, name: str, *, description: str | None = None, chunking: ChunkingConfig | None = None
+        self, name: str, *, description: str | None = None, chunking: ChunkingChange | None = None
     ) -> CollectionSpec:
         """Change description and chunking (affects documents ingested from now on)."""
         spec = await self.get(name)
@@ -87,7 +102,7 @@ class CollectionService:
         if description is not None:
             changes["description"] = description
         if chunking is not None:
-            changes["chunking"] = _checked_chunking(chunking)
+            changes["chunking"] = _checked_chunking(chunking.applied_to(spec.chunking))
         updated = msgspec.structs.replace(spec, **changes)
         await self._store.update_collection(updated)
         return updated
