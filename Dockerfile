@@ -32,6 +32,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 VOLUME ["/data"]
 USER ragmono
 EXPOSE 8000
+# The slim image has no curl: Python asks /health, on the port the server was told to use.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('RAGMONO_SERVER__PORT', '8000'), timeout=2)"]
 ENTRYPOINT ["ragmono", "serve", "--config", "/app/config/ragmono.toml"]

@@ -38,5 +38,8 @@ format: install ## Apply ruff's fixes and formatting
 test: lint ## Lint, type-check and run the whole test suite
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+bench: install ## Load test with k6 on loopback, quick profile in < 10 min (ARGS="--full")
+	$(VENV)/bin/python -m benchmarks.run $(ARGS)
+
 clean: ## Remove the virtualenvs and caches (not ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
+from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
@@ -60,6 +62,14 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def local_embedder() -> Iterator[OnnxEmbedder]:
+    """The real local embedder, loaded once per session (loading costs about a second)."""
+    embedder = OnnxEmbedder()
+    yield embedder
+    asyncio.run(embedder.close())
 
 
 @pytest.fixture

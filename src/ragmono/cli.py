@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -179,6 +180,19 @@ def token_create(scopes: tuple[str, ...], ttl: str, subject: str, config: str | 
             audience=settings.auth.audience,
         )
     )
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args: tuple[str, ...]) -> None:
+    """Load test (benchmarks/run.py, as `make bench`); run from a source checkout."""
+    if not Path("benchmarks/run.py").is_file():
+        click.echo(
+            "ragmono: bench runs from a source checkout (no benchmarks/run.py here)", err=True
+        )
+        sys.exit(2)
+    # The user's own options to our own interpreter and module: nothing untrusted.
+    sys.exit(subprocess.call([sys.executable, "-m", "benchmarks.run", *args]))  # noqa: S603
 
 
 def _register_subcommands() -> None:

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -35,14 +36,18 @@ from ragmono.modules.ingest import (
     ParseLimits,
 )
 from ragmono.modules.metrics import MetricsService
+from ragmono.modules.models import ModelsService
+from ragmono.modules.query import CacheAdmin, QueryService, SearchService
 from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
 from ragmono.ports import (
+    Cache,
     Embedder,
     Generator,
     IdempotencyStore,
     JobStore,
     JwksSource,
     MigrationLedger,
+    ModelCatalog,
     RestorableVectorStore,
     SparseEncoder,
     Telemetry,
@@ -79,6 +84,10 @@ class Adapters:
     """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
     breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
+    cache: Cache | None = None
+    """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
+    model_catalog: ModelCatalog | None = None
+    """Ollama's model list, when a provider is ``ollama``."""
     job_store: JobStore = field(default_factory=MemoryJobStore)
     """Ingest job records (in-process by default; Redis when replicas share jobs)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
@@ -96,6 +105,10 @@ class Services:
     collections: CollectionService
     health: HealthService
     breakers: BreakerService
+    search: SearchService
+    answers: QueryService
+    cache_admin: CacheAdmin
+    models: ModelsService
     telemetry: Telemetry
     metrics: MetricsService
     ingest: IngestService
@@ -112,7 +125,11 @@ def _build_vector_store(
     if mode == "embedded":
         from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 
-        return EmbeddedVectorStore(settings.data_path / "vectors")
+        return EmbeddedVectorStore(
+            settings.data_path / "vectors",
+            log_level=settings.logging.level,
+            log_format=settings.logging.format,
+        )
     if mode == "server":
         from ragmono.adapters.qdrant.server import ServerVectorStore
 
@@ -195,6 +212,38 @@ def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator
     )
 
 
+def _open_shared_state(
+    settings: Settings, breakers: BreakerRegistry, stack: contextlib.AsyncExitStack
+) -> tuple[Cache, dict[str, Any]]:
+    """The cache, and with ``redis.url`` the Redis job and idempotency stores (one client)."""
+    if not settings.redis.url:
+        from ragmono.adapters.cache_memory import MemoryCache
+
+        return MemoryCache(settings.cache.max_entries), {}
+    from ragmono.adapters.redis_cache import RedisCache
+    from ragmono.adapters.redis_client import is_redis_failure, open_redis
+    from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
+
+    client = open_redis(settings.redis.url, timeout_s=settings.redis.timeout_s)
+    stack.push_async_callback(client.aclose)
+    breaker = breakers.get(
+        "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
+    )
+    prefix = settings.redis.key_prefix
+    cache = RedisCache(
+        client,
+        key_prefix=prefix,
+        local_entries=settings.cache.max_entries,
+        local_ttl_s=settings.cache.local_ttl_s,
+        breaker=breaker,
+    )
+    stack.push_async_callback(cache.close)  # runs before the client closes
+    return cache, {
+        "job_store": RedisJobStore(client, key_prefix=prefix, breaker=breaker),
+        "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
+    }
+
+
 def _build_telemetry(settings: Settings) -> Telemetry:
     from ragmono.adapters.telemetry_events import EventLoggingTelemetry
 
@@ -266,6 +315,13 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)
+        cache, shared_stores = _open_shared_state(settings, breakers, stack)
+        catalog = None
+        if "ollama" in (settings.embedder.provider, settings.generator.provider):
+            from ragmono.adapters.ollama_catalog import OllamaCatalog
+
+            catalog = OllamaCatalog(settings.ollama.url)
+            stack.push_async_callback(catalog.close)
         log.info(
             "adapters_ready",
             data_dir=str(settings.data_path),
@@ -282,6 +338,9 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             sparse_encoder=Bm25Encoder(),
             generator=generator,
             breakers=breakers,
+            cache=cache,
+            model_catalog=catalog,
+            **shared_stores,
             telemetry=telemetry,
         )
 
@@ -302,6 +361,24 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     if adapters.generator is not None:
         health.add(adapters.generator.health)
     metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
+    from ragmono.adapters.cache_memory import MemoryCache
+    from ragmono.adapters.extractive import ExtractiveGenerator
+
+    cache = adapters.cache or MemoryCache(settings.cache.max_entries)
+    if cache.backend != "memory":
+        health.add(cache.health)
+    ttl_s = settings.cache.ttl_s
+    search = SearchService(
+        adapters.vector_store,
+        adapters.embedder,
+        adapters.sparse_encoder,
+        cache=cache,
+        ttl_s=ttl_s,
+        telemetry=adapters.telemetry,
+    )
+    extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
+    generator = adapters.generator or extractive
+    answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
     ingest, jobs = _build_ingest(settings, adapters)
     return Services(
         settings=settings,
@@ -309,6 +386,10 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         collections=collections,
         health=health,
         breakers=BreakerService(adapters.breakers),
+        search=search,
+        answers=answers,
+        cache_admin=CacheAdmin(cache, ttl_s=ttl_s),
+        models=ModelsService(adapters.embedder, generator, adapters.model_catalog),
         telemetry=adapters.telemetry,
         metrics=metrics,
         ingest=ingest,

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "RAGMONO_"
+CONFIG_ENV = "RAGMONO_CONFIG"
+"""Names the TOML file for the ASGI entry point (``ragmono serve --config``); not a setting."""
 
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
@@ -276,6 +278,8 @@ class CacheSettings(_Section, frozen=True):
     """Lifetime of cached search and query results; 0 disables the cache."""
     max_entries: Annotated[int, Meta(ge=1)] = 10_000
     """Size of the in-process LRU tier."""
+    local_ttl_s: Annotated[float, Meta(ge=0)] = 60.0
+    """With Redis: how long a result stays in the in-process hot tier (0: always ask Redis)."""
 
 
 class Settings(_Section, frozen=True):
@@ -322,7 +326,9 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {file} is not valid TOML: {exc}") from None
     for name, value in (environ or {}).items():
-        if name.startswith(ENV_PREFIX) and not name.startswith(ENV_PREFIX + "TEST_"):
+        if name == CONFIG_ENV or name.startswith(ENV_PREFIX + "TEST_"):
+            continue
+        if name.startswith(ENV_PREFIX):
             _apply_env(raw, name, value)
     try:
         return msgspec.convert(raw, Settings, strict=False)

@@ -12,7 +12,8 @@ import msgspec
 import qdrant_edge as qe
 from click.testing import CliRunner
 
-from ragmono.adapters.qdrant.embedded import INDEXED_FIELDS, EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.shards import INDEXED_FIELDS
 from ragmono.cli import main
 from tests.conftest import SettingsFactory, app_client
 from tests.support.vector_data import points, spec
@@ -25,10 +26,14 @@ async def _older_data_dir(data_dir: Path) -> None:
     store = EmbeddedVectorStore(data_dir / "vectors")
     await store.create_collection(spec("docs"))
     await store.upsert("docs", await points())
-    shard = store._shard("docs")
-    for field in INDEXED_FIELDS:
-        shard.update(qe.UpdateOperation.delete_field_index(field))
-    await store.close()
+    await store.close()  # the worker flushed and closed the shard: edit it directly now
+    shard = qe.EdgeShard.load(str(data_dir / "vectors" / "collections" / "docs"))
+    try:
+        for field in INDEXED_FIELDS:
+            shard.update(qe.UpdateOperation.delete_field_index(field))
+        shard.flush()
+    finally:
+        shard.close()
 
 
 def _index_fields(data_dir: Path) -> set[str]:

@@ -72,3 +72,11 @@ def test_unknown_key_in_file_is_rejected(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "nope.toml", {})
+
+
+def test_config_file_variable_is_not_taken_for_a_setting(tmp_path: Path) -> None:
+    # `ragmono serve --config F` hands F to granian's worker as RAGMONO_CONFIG.
+    file = tmp_path / "r.toml"
+    file.write_text("[server]\nport = 9001\n")
+    settings = load_settings(file, {"RAGMONO_CONFIG": str(file), "RAGMONO_SERVER__HOST": "::1"})
+    assert (settings.server.port, settings.server.host) == (9001, "::1")

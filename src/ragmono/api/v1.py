@@ -8,6 +8,8 @@ from ragmono.api.edge import API_SECURITY
 from ragmono.modules.admin import BackupController, BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
+from ragmono.modules.models import ModelsController
+from ragmono.modules.query import CacheAdminController, QueryController, SearchController
 from ragmono.settings import Settings
 
 
@@ -25,6 +27,10 @@ def build_v1_router(settings: Settings | None = None) -> Router:
             BreakerController,
             BackupController,
             *ingest_handlers(upload_limit),
+            SearchController,
+            QueryController,
+            CacheAdminController,
+            ModelsController,
         ],
         security=API_SECURITY,
     )

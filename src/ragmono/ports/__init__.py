@@ -1,12 +1,14 @@
 """Ports: the Protocols services depend on. Adapters implement them; the lifespan picks one."""
 
 from ragmono.ports.breakers import BreakerControl
+from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
 from ragmono.ports.migration_ledger import MigrationLedger
+from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
@@ -28,7 +30,9 @@ from ragmono.ports.vector_store import (
 __all__ = [
     "BreakerControl",
     "BreakerState",
+    "Cache",
     "CacheResult",
+    "CacheStats",
     "ChatMessage",
     "Embedder",
     "Exposition",
@@ -38,6 +42,8 @@ __all__ = [
     "JobStore",
     "JwksSource",
     "MigrationLedger",
+    "ModelCatalog",
+    "ModelInfo",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",

@@ -1,36 +1,30 @@
-"""The embedded vector store: qdrant-edge (the real Qdrant engine) in this process.
+"""The embedded vector store: qdrant-edge (the real Qdrant engine) in a worker process.
 
 One shard directory per collection under ``<data_dir>/collections``; the catalog beside them.
-The engine holds the GIL for the whole of each call, so calls run one at a time on one worker
-thread (the engine parallelises inside a call) and index builds are deferred until writes
-go quiet, so that a burst of upserts does not trigger one build per batch.
+qdrant-edge holds Python's GIL for the whole of each call (an index build at 100k points takes
+minutes), so the engine does not run in the API process: a dedicated worker process, started,
+supervised and restarted by this store, owns the shards (see ``worker.py``), and index builds
+run on a copy in a short-lived builder process (see ``index_builds.py``). The API process keeps
+the catalog, the data directory's owner lock and the index-build debounce.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any
 
-import msgspec
-import qdrant_edge as qe
 import structlog
 
 from ragmono.domain import (
-    AnyOf,
-    Chunk,
     ChunkPoint,
     CollectionSpec,
     CollectionStats,
     DependencyHealth,
     Filter,
-    Match,
     ScoredChunk,
     VectorQuery,
 )
@@ -38,98 +32,87 @@ from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import StoredChunk
 
 from .catalog import FileCatalog
+from .lifecycle import acquire_owner_lock
+from .protocol import (
+    BuildIndex,
+    BuildResult,
+    Count,
+    Create,
+    Delete,
+    DeletePoints,
+    Drop,
+    EngineStatus,
+    EnsureIndexes,
+    PauseWrites,
+    ReplaceData,
+    ResumeWrites,
+    Scroll,
+    Search,
+    Stats,
+    Status,
+    Upsert,
+    wire,
+)
+from .supervisor import EngineSupervisor
 
 __all__ = ["EmbeddedVectorStore"]
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
 
-DENSE = "dense"
-KEYWORD = "keyword"
-INDEXED_FIELDS = ("document_id", "source", "content_hash")
-_DISTANCES = {"cosine": qe.Distance.Cosine, "dot": qe.Distance.Dot, "euclid": qe.Distance.Euclid}
+STATUS_TIMEOUT_S = 1.0
+"""/ready waits this long for the engine's state; a busy engine is still reported reachable."""
 
 
 class EmbeddedVectorStore:
-    """:class:`~ragmono.ports.VectorStore` on qdrant-edge shards in ``data_dir``."""
+    """:class:`~ragmono.ports.VectorStore` on qdrant-edge shards in ``data_dir``.
+
+    ``indexing_threshold_kb`` sets, for collections created from now on, how many KB of
+    unindexed vectors make an index build worthwhile (None: the engine's 10,000 KB).
+    """
 
     mode = "embedded"
 
-    def __init__(self, data_dir: Path, *, optimize_delay_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        optimize_delay_s: float = 2.0,
+        indexing_threshold_kb: int | None = None,
+        call_timeout_s: float = 60.0,
+        log_level: str = "info",
+        log_format: str = "json",
+    ) -> None:
         self._root = data_dir
-        self._shards_dir = data_dir / "collections"
-        self._shards_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = _acquire_owner_lock(data_dir / ".ragmono.lock")
+        (data_dir / "collections").mkdir(parents=True, exist_ok=True)
+        self._lock_file = acquire_owner_lock(data_dir / ".ragmono.lock")
         self.catalog = FileCatalog(data_dir)
-        self._shards: dict[str, qe.EdgeShard] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-edge")
+        self.engine = EngineSupervisor(data_dir, log_level=log_level, log_format=log_format)
         self._optimize_delay_s = optimize_delay_s
+        self._indexing_threshold_kb = indexing_threshold_kb
+        self._timeout_s = call_timeout_s
         self._optimize_tasks: dict[str, asyncio.Task[None]] = {}
+        self._status = EngineStatus(pid=0, collections={}, writes_paused=False)
         self._closed = False
-        # Writes wait here while a backup copies the files or a restore swaps them: they are
-        # held (queued), never dropped. Reads pass.
-        self._writes_open = asyncio.Event()
-        self._writes_open.set()
-        self._pause_lock = asyncio.Lock()
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        await self._writes_open.wait()
-        return await self._run(fn, *args)
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    def _known(self, name: str) -> None:
         if self._closed:
             raise DependencyUnavailable("qdrant", "the embedded vector store is closed")
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, fn, *args)
-        except (NotFound, Conflict):
-            raise
-        except Exception as exc:
-            if str(exc).startswith("Service runtime error"):
-                raise DependencyUnavailable("qdrant", f"embedded engine: {exc}") from exc
-            raise
-
-    def _shard(self, name: str) -> qe.EdgeShard:
-        shard = self._shards.get(name)
-        if shard is None:
-            if self.catalog.get(name) is None:
-                raise NotFound(f"collection {name!r} does not exist", field="collection")
-            shard = qe.EdgeShard.load(str(self._shards_dir / name))
-            self._shards[name] = shard
-        return shard
+        if self.catalog.get(name) is None:
+            raise NotFound(f"collection {name!r} does not exist", field="collection")
 
     # -- collections -------------------------------------------------------------------------
 
     async def create_collection(self, spec: CollectionSpec) -> None:
         """Create the shard with dense + keyword vectors and payload indexes, then record it."""
-        await self._write(self._create_sync, spec)
-
-    def _create_sync(self, spec: CollectionSpec) -> None:
         if self.catalog.get(spec.name) is not None:
             raise Conflict(f"collection {spec.name!r} already exists", field="name")
-        path = self._shards_dir / spec.name
-        if path.exists():  # left over by a crash between mkdir and catalog write
-            shutil.rmtree(path)
-        config = qe.EdgeConfig(
-            vectors={
-                DENSE: qe.EdgeVectorParams(
-                    size=spec.embedder.dimensions, distance=_DISTANCES[spec.distance]
-                )
-            },
-            sparse_vectors={KEYWORD: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        )
+        op = Create(spec, self._indexing_threshold_kb)
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
         try:
-            shard = qe.EdgeShard.create(str(path), config)
-            for field in INDEXED_FIELDS:
-                shard.update(
-                    qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword)
-                )
             self.catalog.put(spec)
         except BaseException:
-            self._shards.pop(spec.name, None)
-            shutil.rmtree(path, ignore_errors=True)
+            await self.engine.call(Drop(spec.name), type(None), timeout_s=self._timeout_s)
             raise
-        self._shards[spec.name] = shard
 
     async def get_collection(self, name: str) -> CollectionSpec | None:
         """The catalog entry of ``name``, or None."""
@@ -141,105 +124,71 @@ class EmbeddedVectorStore:
 
     async def update_collection(self, spec: CollectionSpec) -> None:
         """Replace a collection's catalog entry."""
-        await self._writes_open.wait()
-        if self.catalog.get(spec.name) is None:
-            raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
+        self._known(spec.name)
         self.catalog.put(spec)
 
     async def delete_collection(self, name: str) -> None:
-        """Close the shard, forget it in the catalog, then remove its directory."""
+        """Forget the collection in the catalog, then close and remove its shard."""
+        self._known(name)
         task = self._optimize_tasks.pop(name, None)
         if task is not None:
             task.cancel()
-        await self._write(self._delete_sync, name)
-
-    def _delete_sync(self, name: str) -> None:
-        if self.catalog.get(name) is None:
-            raise NotFound(f"collection {name!r} does not exist", field="collection")
-        shard = self._shards.pop(name, None)
-        if shard is not None:
-            shard.close()
         self.catalog.remove(name)
-        shutil.rmtree(self._shards_dir / name, ignore_errors=True)
+        # A crash before the drop leaves a directory the next create_collection removes.
+        await self.engine.call(Drop(name), type(None), timeout_s=self._timeout_s)
 
     async def stats(self, name: str) -> CollectionStats:
         """Point count, indexed vectors and bytes on disk."""
-        return await self._run(self._stats_sync, name)
-
-    def _stats_sync(self, name: str) -> CollectionStats:
-        info = self._shard(name).info()
-        # st_blocks, not st_size: the engine preallocates sparse mmap files.
-        size = sum(
-            f.stat().st_blocks * 512 for f in (self._shards_dir / name).rglob("*") if f.is_file()
-        )
-        return CollectionStats(
-            points=info.points_count, size_bytes=size, indexed_points=info.indexed_vectors_count
-        )
+        self._known(name)
+        return await self.engine.call(Stats(name), CollectionStats, timeout_s=self._timeout_s)
 
     # -- points ------------------------------------------------------------------------------
 
     async def upsert(self, collection: str, points: Sequence[ChunkPoint]) -> None:
-        """Insert or replace points; schedules an index build once writes go quiet."""
-        if not points:
-            return
-        edge_points = [
-            qe.Point(
-                p.id,
-                {DENSE: p.dense, KEYWORD: qe.SparseVector(p.sparse.indices, p.sparse.values)},
-                msgspec.to_builtins(p.chunk),
-            )
-            for p in points
-        ]
-        await self._write(
-            lambda: self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
-        )
+        """Insert or replace points (call ``optimize`` when the bulk write is over)."""
+        self._known(collection)
+        if points:
+            op = Upsert(collection, list(points))
+            await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def delete(self, collection: str, flt: Filter) -> None:
         """Delete every point matching ``flt``."""
-        edge_filter = _to_edge_filter(flt)
-        await self._write(
-            lambda: self._shard(collection).update(
-                qe.UpdateOperation.delete_points_by_filter(edge_filter)
-            )
-        )
+        self._known(collection)
+        op = Delete(collection, wire(flt))
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
         """Delete points by id."""
+        self._known(collection)
         if ids:
-            op = qe.UpdateOperation.delete_points(list(ids))
-            await self._write(lambda: self._shard(collection).update(op))
+            op = DeletePoints(collection, list(ids))
+            await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
-        """Dense, keyword or hybrid (RRF) search with an optional filter."""
-        request = _to_edge_query(query)
-        hits = await self._run(lambda: self._shard(collection).query(request))
-        return [
-            ScoredChunk(id=str(h.id), score=h.score, chunk=msgspec.convert(h.payload, Chunk))
-            for h in hits
-        ]
+        """Dense, keyword or hybrid (RRF) search; answered during index builds too."""
+        self._known(collection)
+        op = Search(collection, wire(query))
+        return await self.engine.call(op, list[ScoredChunk], timeout_s=self._timeout_s)
 
     async def scroll(
         self, collection: str, flt: Filter | None, limit: int, offset: str | None = None
     ) -> tuple[list[StoredChunk], str | None]:
         """One page of stored chunks and the next offset."""
-        request = qe.ScrollRequest(
-            offset=offset,
-            limit=limit,
-            filter=_to_edge_filter(flt) if flt else None,
-            with_payload=True,
-            with_vector=False,
+        self._known(collection)
+        op = Scroll(collection, wire(flt) if flt else None, limit, offset)
+        return await self.engine.call(
+            op, tuple[list[StoredChunk], str | None], timeout_s=self._timeout_s
         )
-        records, nxt = await self._run(lambda: self._shard(collection).scroll(request))
-        page = [StoredChunk(id=str(r.id), chunk=msgspec.convert(r.payload, Chunk)) for r in records]
-        return page, (str(nxt) if nxt is not None else None)
 
     async def count(self, collection: str, flt: Filter | None = None) -> int:
         """Exact count of points matching ``flt``."""
-        request = qe.CountRequest(exact=True, filter=_to_edge_filter(flt) if flt else None)
-        return await self._run(lambda: self._shard(collection).count(request))
+        self._known(collection)
+        op = Count(collection, wire(flt) if flt else None)
+        return await self.engine.call(op, int, timeout_s=self._timeout_s)
 
     async def optimize(self, collection: str) -> None:
-        """Build the HNSW index after writes have been quiet for a moment."""
+        """Build the HNSW index off to the side once writes have been quiet for a moment."""
+        self._known(collection)
         previous = self._optimize_tasks.get(collection)
         if previous is not None and not previous.done():
             previous.cancel()
@@ -247,179 +196,107 @@ class EmbeddedVectorStore:
 
     async def _optimize_later(self, collection: str) -> None:
         await asyncio.sleep(self._optimize_delay_s)
-        started = time.perf_counter()
         try:
-            built = await self._write(lambda: self._shard(collection).optimize())
-        except (NotFound, DependencyUnavailable) as exc:
+            result = await self.engine.call(BuildIndex(collection), BuildResult, timeout_s=None)
+        except Exception as exc:  # a background task: log, never leak; searches stay exact
             log.warning("index_build_failed", collection=collection, error=str(exc))
             return
-        if built:
-            log.info(
-                "index_built",
-                collection=collection,
-                seconds=round(time.perf_counter() - started, 3),
-            )
+        if result.built:
+            log.info("index_built", collection=collection, seconds=result.seconds)
 
     async def ensure_payload_indexes(self, collection: str) -> None:
-        """Create whichever of the keyword payload indexes the shard lacks."""
-        await self._write(self._ensure_indexes_sync, collection)
-
-    def _ensure_indexes_sync(self, collection: str) -> None:
-        shard = self._shard(collection)
-        present = set(shard.info().payload_schema)
-        for field in INDEXED_FIELDS:
-            if field not in present:
-                shard.update(
-                    qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword)
-                )
+        """Create whichever of the keyword payload indexes the shard lacks (a queued write)."""
+        self._known(collection)
+        op = EnsureIndexes(collection)
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     # -- backup and restore ------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def paused_writes(self) -> AsyncIterator[Path]:
-        """Flush every shard, then hold writes until exit; yields the data directory."""
-        async with self._pause_lock:
-            self._writes_open.clear()
-            try:
-                # The single worker runs calls in order: writes already submitted finish first.
-                await self._run(self._flush_sync)
-                yield self._root
-            finally:
-                self._writes_open.set()
+        """Every shard flushed and no write or index swap until exit: copy the data dir then.
 
-    def _flush_sync(self) -> None:
-        for shard in self._shards.values():
-            shard.flush()
+        Yields the data directory (``catalog.json`` and ``collections/``). Searches go on;
+        writes wait. Raises ``DependencyUnavailable`` on exit if the engine restarted meanwhile
+        (the copy may then be inconsistent).
+        """
+        if self._closed:
+            raise DependencyUnavailable("qdrant", "the embedded vector store is closed")
+        await self.engine.call(PauseWrites(), type(None), timeout_s=self._timeout_s)
+        generation = self.engine.generation
+        try:
+            yield self._root
+        finally:
+            if self.engine.generation == generation:
+                await self.engine.call(ResumeWrites(), type(None), timeout_s=self._timeout_s)
+        # Checked after the resume: it may have waited for, and reached, a restarted worker.
+        if self.engine.generation != generation:
+            raise DependencyUnavailable("qdrant", "the engine restarted while writes were paused")
 
     async def replace_data(self, staged: Path) -> None:
-        """Swap in a staged catalog and shard directories while writes are held."""
-        async with self.paused_writes():
-            for task in self._optimize_tasks.values():
-                task.cancel()
-            self._optimize_tasks.clear()
-            await self._run(self._swap_sync, staged)
-        log.info("vector_data_replaced", data_dir=str(self._root))
+        """Swap in a staged ``catalog.json`` and ``collections/`` while writes are held.
 
-    def _swap_sync(self, staged: Path) -> None:
-        for shard in self._shards.values():
-            shard.close()
-        self._shards.clear()
-        old = self._root / f".replaced-{time.time_ns()}"
-        old.mkdir()
-        catalog = self._root / "catalog.json"
-        moved: list[tuple[Path, Path]] = []
-        try:
-            for current, new in (
-                (self._shards_dir, staged / "collections"),
-                (catalog, staged / "catalog.json"),
-            ):
-                if current.exists():
-                    current.replace(old / current.name)
-                    moved.append((old / current.name, current))
-                if new.exists():  # a backup of an empty store has no catalog.json
-                    new.replace(current)
-        except BaseException:
-            # Put the previous data back so the store keeps serving what it had.
-            for backup, original in reversed(moved):
-                if original.exists():
-                    shutil.rmtree(original) if original.is_dir() else original.unlink()
-                backup.replace(original)
-            self._shards_dir.mkdir(exist_ok=True)
-            self.catalog.reload()
-            raise
-        self.catalog.reload()
-        shutil.rmtree(old, ignore_errors=True)
-        shutil.rmtree(staged, ignore_errors=True)
+        The worker closes its shards, swaps the directories by rename (rolling back on failure)
+        and reopens shards on next use; the catalog is read again: no restart needed.
+        """
+        for task in self._optimize_tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._optimize_tasks.values(), return_exceptions=True)
+        self._optimize_tasks.clear()
+        async with self.paused_writes():
+            try:
+                op = ReplaceData(str(staged))
+                await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+            finally:
+                self.catalog.reload()  # the new file, or the old one put back
+        log.info("vector_data_replaced", data_dir=str(self._root))
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def health(self) -> DependencyHealth:
-        """Always reachable while open: the engine is in this process."""
+        """Reachable while the worker runs; ``extra`` shows index builds and pending points."""
         started = time.perf_counter()
-        reachable = not self._closed
+        # Reachable while the worker serves or (re)starts (calls then wait for it), unless it
+        # keeps failing to start; a worker inside one long engine call (a swap, a big flush)
+        # is reachable but busy, and the state shown is the last one seen.
+        reachable, detail, busy = self.engine.healthy, str(self._root), False
+        if self.engine.state == "ready":
+            try:
+                op = Status()
+                self._status = await self.engine.call(op, EngineStatus, timeout_s=STATUS_TIMEOUT_S)
+            except DependencyUnavailable as exc:
+                detail, busy = exc.detail, True
+        elif reachable:
+            detail = f"the embedded engine worker is {self.engine.state}"
+        extra = _status_extra(self._status)
+        extra.update(self.engine.status_extra(), busy=busy)
         return DependencyHealth(
             name="qdrant",
             mode=self.mode,
             reachable=reachable,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            detail=str(self._root),
+            detail=detail,
+            extra=extra,
         )
 
     async def close(self) -> None:
-        """Flush and close every shard, then release the data-directory lock."""
+        """Stop pending index builds, flush and close every shard, release the lock."""
         if self._closed:
             return
+        self._closed = True
         for task in self._optimize_tasks.values():
             task.cancel()
         await asyncio.gather(*self._optimize_tasks.values(), return_exceptions=True)
         self._optimize_tasks.clear()
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close_sync)
-        self._closed = True
-        self._executor.shutdown(wait=True)
+        await self.engine.close()
         self._lock_file.close()
 
-    def _close_sync(self) -> None:
-        for shard in self._shards.values():
-            shard.flush()
-            shard.close()
-        self._shards.clear()
 
-
-def _acquire_owner_lock(path: Path) -> IO[str]:
-    """Hold an exclusive lock on ``path`` for this process's lifetime (one owner per dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = path.open("a+")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.close()
-        raise DependencyUnavailable(
-            "qdrant", f"data directory {path.parent} is in use by another ragmono process"
-        ) from None
-    return fh
-
-
-def _to_edge_filter(flt: Filter) -> qe.Filter:
-    conditions: list[Any] = []
-    for cond in flt.must:
-        if isinstance(cond, Match):
-            conditions.append(qe.FieldCondition(cond.key, match=qe.MatchValue(cond.value)))
-        elif isinstance(cond, AnyOf):
-            conditions.append(qe.FieldCondition(cond.key, match=qe.MatchAny(cond.values)))
-        else:
-            rng = qe.RangeFloat(gte=cond.gte, gt=cond.gt, lte=cond.lte, lt=cond.lt)
-            conditions.append(qe.FieldCondition(cond.key, range=rng))
-    return qe.Filter(must=conditions)
-
-
-def _to_edge_query(query: VectorQuery) -> qe.QueryRequest:
-    flt = _to_edge_filter(query.filter) if query.filter and query.filter.must else None
-    dense = qe.Query.Nearest(query.dense, using=DENSE) if query.dense is not None else None
-    sparse = (
-        qe.Query.Nearest(qe.SparseVector(query.sparse.indices, query.sparse.values), using=KEYWORD)
-        if query.sparse is not None
-        else None
-    )
-    if query.mode == "hybrid" and dense is not None and sparse is not None:
-        return qe.QueryRequest(
-            limit=query.limit,
-            query=qe.Fusion.Rrf(k=query.rrf_k),  # type: ignore[arg-type]  # stub omits Rrf
-            prefetches=[
-                qe.Prefetch(limit=query.prefetch_limit, query=dense),
-                qe.Prefetch(limit=query.prefetch_limit, query=sparse),
-            ],
-            filter=flt,
-            with_payload=True,
-            score_threshold=query.score_threshold,
-        )
-    chosen = dense if query.mode == "dense" else sparse
-    if chosen is None:
-        raise ValueError(f"{query.mode} search needs its query vector")
-    return qe.QueryRequest(
-        limit=query.limit,
-        query=chosen,
-        filter=flt,
-        with_payload=True,
-        score_threshold=query.score_threshold,
-    )
+def _status_extra(status: EngineStatus) -> dict[str, Any]:
+    building = sorted(name for name, c in status.collections.items() if c.indexing)
+    return {
+        "indexing": bool(building),
+        "indexing_collections": building,
+        "points_pending_index": sum(c.points_pending_index for c in status.collections.values()),
+        "writes_paused": status.writes_paused,
+    }

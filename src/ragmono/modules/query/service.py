@@ -1,0 +1,275 @@
+"""Search: dense, keyword or hybrid retrieval, degrading to keyword when the embedder is down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import msgspec
+import structlog
+
+from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, SearchMode, VectorQuery
+from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from ragmono.ports import Cache, Embedder, QueryStage, SparseEncoder, Telemetry, VectorStore
+
+from .cache import ResultCache
+from .schemas import SearchHit, SearchOut, SearchTimings
+
+__all__ = [
+    "EMBEDDER_UNAVAILABLE",
+    "Retrieval",
+    "SearchParams",
+    "SearchService",
+    "checked_query",
+    "to_hit",
+]
+
+log = structlog.get_logger(__name__)
+
+EMBEDDER_UNAVAILABLE = "embedder_unavailable"
+_decode = msgspec.json.Decoder(SearchOut).decode
+
+
+class SearchParams(msgspec.Struct, frozen=True, kw_only=True):
+    """One search as the service sees it (already validated by the schema)."""
+
+    query: str
+    collection: str
+    top_k: int = 10
+    filter: Filter | None = None
+    score_threshold: float | None = None
+    mode: SearchMode = "hybrid"
+
+
+class Retrieval(msgspec.Struct, frozen=True, kw_only=True):
+    """The chunks found, the mode that actually ran and where the time went."""
+
+    spec: CollectionSpec
+    hits: list[ScoredChunk]
+    mode: SearchMode
+    degraded_reason: str | None = None
+    embed_ms: float = 0.0
+    search_ms: float = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """True when the requested mode could not run."""
+        return self.degraded_reason is not None
+
+
+class SearchService:
+    """Finds chunks in a collection.
+
+    Dense and hybrid need the collection's embedder to be the configured one (else 409).
+    When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
+    is flagged ``degraded``; a keyword query made only of stop words finds nothing. With a
+    ``cache`` and ``ttl_s`` > 0, results (never degraded ones) are cached per collection
+    content version.
+    """
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        *,
+        cache: Cache | None = None,
+        ttl_s: float = 0,
+        telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._sparse = sparse
+        self._telemetry = telemetry
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="search", telemetry=telemetry)
+        self._clock = clock
+        self._embedder_down = False
+
+    @property
+    def telemetry(self) -> Telemetry | None:
+        """Where stage timings, cache lookups and degradations are reported."""
+        return self._telemetry
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder (its ref keys cached answers too)."""
+        return self._embedder
+
+    async def collection(self, name: str) -> CollectionSpec:
+        """The catalog entry of ``name``; NotFound when missing."""
+        spec = await self._store.get_collection(name)
+        if spec is None:
+            raise NotFound(f"collection {name!r} does not exist", field="collection")
+        return spec
+
+    async def collection_or_none(self, name: str) -> CollectionSpec | None:
+        """The catalog entry of ``name``, or None."""
+        return await self._store.get_collection(name)
+
+    async def search(self, params: SearchParams) -> SearchOut:
+        """Search and shape the results for the API, from the cache when possible."""
+        started = self._clock()
+        checked_query(params.query)
+        spec = await self.collection(params.collection)
+        key = None
+        if self._results.enabled:
+            key = self._key(spec, params)
+            stored = await self._results.lookup(spec.name, key)
+            if stored is not None:
+                self.observe("total", params.mode, self._clock() - started)
+                return _decode(ResultCache.body(stored, self._hit_timings(started)))
+        found = await self.retrieve(params, spec)
+        out = SearchOut(
+            results=[to_hit(h) for h in found.hits],
+            collection=params.collection,
+            mode=found.mode,
+            degraded=found.degraded,
+            degraded_reason=found.degraded_reason,
+            timings=SearchTimings(
+                embed_ms=found.embed_ms,
+                search_ms=found.search_ms,
+                total_ms=_ms(self._clock() - started),
+            ),
+        )
+        if key is not None and not out.degraded:
+            await self._results.store(spec.name, key, out)
+        self.observe("total", found.mode, self._clock() - started)
+        return out
+
+    async def cached_body(self, params: SearchParams) -> bytes | None:
+        """The ready-to-send JSON body of a cached result, or None.
+
+        None for a miss, a disabled cache, an unknown collection or a blank query: the
+        regular path then answers (and raises what it must). Never raises itself.
+        """
+        if not self._results.enabled or not params.query.strip():
+            return None
+        started = self._clock()
+        spec = await self.collection_or_none(params.collection)
+        if spec is None:
+            return None
+        stored = await self._results.lookup(spec.name, self._key(spec, params))
+        if stored is None:
+            return None
+        self.observe("total", params.mode, self._clock() - started)
+        return ResultCache.body(stored, self._hit_timings(started))
+
+    def observe(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
+        """Report one stage's duration (search and query requests share these metrics)."""
+        if self._telemetry is not None:
+            self._telemetry.observe_query_stage(stage, mode, seconds)
+
+    def count_degraded(self, reason: str) -> None:
+        """Report an answer served in a degraded way."""
+        if self._telemetry is not None:
+            self._telemetry.count_degraded(reason)
+
+    def _key(self, spec: CollectionSpec, params: SearchParams) -> str:
+        return self._results.key(
+            spec, params.query, params.top_k, params.mode, params.filter, params.score_threshold
+        )
+
+    def _hit_timings(self, started: float) -> SearchTimings:
+        return SearchTimings(embed_ms=0.0, search_ms=0.0, total_ms=_ms(self._clock() - started))
+
+    async def retrieve(self, params: SearchParams, spec: CollectionSpec | None = None) -> Retrieval:
+        """The best ``top_k`` chunks for ``params``, with the mode that ran and timings."""
+        query = checked_query(params.query)
+        spec = spec or await self.collection(params.collection)
+        mode: SearchMode = params.mode
+        reason: str | None = None
+        dense: list[float] | None = None
+        embed_ms = 0.0
+        if mode != "keyword":
+            self._check_embedder(spec)
+            started = self._clock()
+            try:
+                dense = await self._embedder.embed_query(query)
+            except DependencyUnavailable as exc:
+                self._note_embedder(down=True, detail=exc.detail)
+                mode, reason = "keyword", EMBEDDER_UNAVAILABLE
+                self.count_degraded(reason)
+            else:
+                self._note_embedder(down=False)
+                self.observe("embed", mode, self._clock() - started)
+            embed_ms = _ms(self._clock() - started)
+        sparse = self._sparse.encode_query(query) if mode != "dense" else None
+        if sparse is not None and not sparse.indices:
+            sparse = None  # only stop words: no keyword can match
+            if mode == "hybrid":
+                mode = "dense"
+        if mode == "keyword" and sparse is None:
+            return Retrieval(
+                spec=spec, hits=[], mode=mode, degraded_reason=reason, embed_ms=embed_ms
+            )
+        started = self._clock()
+        hits = await self._store.search(
+            spec.name,
+            VectorQuery(
+                mode=mode,
+                limit=params.top_k,
+                dense=dense if mode != "keyword" else None,
+                sparse=sparse,
+                filter=params.filter,
+                score_threshold=params.score_threshold,
+            ),
+        )
+        searched = self._clock() - started
+        self.observe("search", mode, searched)
+        return Retrieval(
+            spec=spec,
+            hits=hits,
+            mode=mode,
+            degraded_reason=reason,
+            embed_ms=embed_ms,
+            search_ms=_ms(searched),
+        )
+
+    def _check_embedder(self, spec: CollectionSpec) -> None:
+        configured = self._embedder.ref
+        if spec.embedder != configured:
+            raise Conflict(
+                f"collection {spec.name!r} was built with embedder "
+                f"{_describe(spec.embedder)} but the configured embedder is "
+                f"{_describe(configured)}; use mode=keyword or the matching embedder",
+                field="collection",
+            )
+
+    def _note_embedder(self, *, down: bool, detail: str = "") -> None:
+        # One log line per transition, not one per request during an outage.
+        if down and not self._embedder_down:
+            log.warning("search_degraded_to_keyword", reason=EMBEDDER_UNAVAILABLE, detail=detail)
+        elif not down and self._embedder_down:
+            log.info("search_dense_restored")
+        self._embedder_down = down
+
+
+def checked_query(query: str) -> str:
+    """The query without surrounding blanks; InvalidInput when nothing is left."""
+    stripped = query.strip()
+    if not stripped:
+        raise InvalidInput("query is empty", field="body.query")
+    return stripped
+
+
+def to_hit(hit: ScoredChunk) -> SearchHit:
+    """The API shape of one scored chunk."""
+    chunk = hit.chunk
+    return SearchHit(
+        id=hit.id,
+        score=hit.score,
+        text=chunk.text,
+        source=chunk.source,
+        document_id=chunk.document_id,
+        chunk_index=chunk.chunk_index,
+        metadata=chunk.metadata,
+    )
+
+
+def _describe(ref: EmbedderRef) -> str:
+    return f"{ref.provider}/{ref.model} ({ref.dimensions} dimensions)"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
