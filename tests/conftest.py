@@ -42,6 +42,7 @@ def make_settings(data_dir: Path) -> SettingsFactory:
 
     def factory(**env: str) -> Settings:
         environ = {"RAGMONO_STORAGE__DATA_DIR": str(data_dir), "RAGMONO_LOGGING__FORMAT": "json"}
+        environ["RAGMONO_BACKUP__DIR"] = str(data_dir / "backups")  # never ./data of the cwd
         environ.update({f"RAGMONO_{k.upper()}": v for k, v in env.items()})
         return load_settings(None, environ)
 

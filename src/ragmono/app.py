@@ -29,6 +29,7 @@ from ragmono.api.v1 import build_v1_router
 from ragmono.lifespan import (
     Adapters,
     Services,
+    backup_schedule,
     build_edge,
     build_services,
     open_adapters,
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
             await stack.enter_async_context(app.state.services.jobs.running())
+            await stack.enter_async_context(backup_schedule(settings, app.state.services))
             yield
 
     def provide(name: str) -> Provide:

@@ -15,6 +15,11 @@ from ragmono.settings import Settings, SettingsError, load_settings
 DEFAULT_CONFIG = Path("config/ragmono.toml")
 
 
+def load_cli_settings(config: str | None, overrides: dict[str, str]) -> Settings:
+    """Settings for a subcommand (exits 2 with the message on a bad setting)."""
+    return _load(config, overrides)
+
+
 def _load(config: str | None, overrides: dict[str, str]) -> Settings:
     path = Path(config) if config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     environ = {**os.environ, **overrides}
@@ -188,3 +193,14 @@ def bench(args: tuple[str, ...]) -> None:
         sys.exit(2)
     # The user's own options to our own interpreter and module: nothing untrusted.
     sys.exit(subprocess.call([sys.executable, "-m", "benchmarks.run", *args]))  # noqa: S603
+
+
+def _register_subcommands() -> None:
+    from ragmono.cli_backup import backup
+    from ragmono.cli_migrate import migrate
+
+    main.add_command(migrate)
+    main.add_command(backup)
+
+
+_register_subcommands()

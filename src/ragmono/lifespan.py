@@ -5,9 +5,11 @@ This is the one place that knows which concrete adapter serves each port.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -17,6 +19,7 @@ from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.api.edge import Edge, security_headers
+from ragmono.backup import BackupService
 from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.auth import ALL_SCOPES, build_authenticator
@@ -43,7 +46,9 @@ from ragmono.ports import (
     IdempotencyStore,
     JobStore,
     JwksSource,
+    MigrationLedger,
     ModelCatalog,
+    RestorableVectorStore,
     SparseEncoder,
     Telemetry,
     VectorStore,
@@ -54,9 +59,14 @@ from ragmono.settings import BreakerSettings, Settings
 __all__ = [
     "Adapters",
     "Services",
+    "backup_schedule",
+    "build_backup_service",
     "build_edge",
     "build_services",
+    "migration_ledger",
     "open_adapters",
+    "open_vector_store",
+    "run_migrations",
     "share_rate_limits",
 ]
 
@@ -103,6 +113,8 @@ class Services:
     metrics: MetricsService
     ingest: IngestService
     jobs: JobRunner
+    backups: BackupService | None = None
+    """Backups of the embedded store; None in server and cluster modes (not available yet)."""
 
 
 def _build_vector_store(
@@ -148,7 +160,7 @@ def _build_vector_store(
     raise NotImplementedError(f"vector_store.mode={mode!r} is not available yet")
 
 
-async def _check_vector_store(store: VectorStore, embedder: EmbedderRef) -> None:
+async def _check_vector_store(store: VectorStore, embedder: EmbedderRef | None) -> None:
     """Server and cluster stores check Qdrant versions and collection sizes (logged, not fatal)."""
     start = getattr(store, "start", None)
     if start is not None:
@@ -249,6 +261,41 @@ def _build_telemetry(settings: Settings) -> Telemetry:
     )
 
 
+def migration_ledger(store: VectorStore) -> MigrationLedger:
+    """The ledger that lives with ``store``'s data (its catalog)."""
+    from ragmono.adapters.memory import MemoryMigrationLedger
+    from ragmono.adapters.qdrant.catalog import FileCatalog
+    from ragmono.adapters.qdrant.ledgers import FileCatalogLedger, RemoteCatalogLedger
+    from ragmono.adapters.qdrant.remote_catalog import RemoteCatalog
+
+    catalog = getattr(store, "catalog", None)
+    if isinstance(catalog, FileCatalog):
+        return FileCatalogLedger(catalog)
+    if isinstance(catalog, RemoteCatalog):
+        return RemoteCatalogLedger(catalog)
+    return MemoryMigrationLedger()
+
+
+@contextlib.asynccontextmanager
+async def open_vector_store(settings: Settings) -> AsyncIterator[VectorStore]:
+    """Only the vector store (for operational commands such as ``ragmono migrate``)."""
+    breakers = BreakerRegistry(settings.breakers)
+    store = _build_vector_store(settings, breakers, NoopTelemetry())
+    try:
+        await _check_vector_store(store, None)
+        yield store
+    finally:
+        await store.close()
+
+
+async def run_migrations(settings: Settings, store: VectorStore) -> list[str]:
+    """Apply the pending migrations of ``settings.migrations.dir``; the ids applied."""
+    from ragmono.migrations import apply_migrations, load_migrations
+
+    migrations = load_migrations(Path(settings.migrations.dir))
+    return await apply_migrations(store, migration_ledger(store), migrations)
+
+
 @contextlib.asynccontextmanager
 async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
     """Build every adapter the settings ask for; close them in reverse order on exit."""
@@ -263,6 +310,8 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
         await _check_vector_store(vector_store, embedder.ref)
+        if settings.migrations.apply_on_start:
+            await run_migrations(settings, vector_store)
         generator = _build_generator(settings, breakers)
         if generator is not None:
             stack.push_async_callback(generator.close)
@@ -345,7 +394,46 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         metrics=metrics,
         ingest=ingest,
         jobs=jobs,
+        backups=build_backup_service(settings, adapters.vector_store),
     )
+
+
+def build_backup_service(settings: Settings, store: VectorStore) -> BackupService | None:
+    """Backups for a file-backed store (embedded mode); None for stores it cannot copy."""
+    if not isinstance(store, RestorableVectorStore):
+        return None
+    from importlib.metadata import version
+
+    return BackupService(
+        store,
+        Path(settings.backup.dir).expanduser().resolve(),
+        staging=settings.data_path / ".restore",
+        ragmono_version=__version__,
+        engine_version=version("qdrant-edge-py"),
+    )
+
+
+@contextlib.asynccontextmanager
+async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """Run scheduled backups (backup.schedule, local time) while the app runs."""
+    if services.backups is None or not settings.backup.schedule:
+        yield
+        return
+    from ragmono.backup import BackupSchedule
+
+    schedule = BackupSchedule(
+        services.backups,
+        settings.backup.schedule,
+        keep_days=settings.backup.keep_days,
+        keep_last=settings.backup.keep_last,
+    )
+    task = asyncio.create_task(schedule.run_forever(), name="backup-schedule")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:

@@ -28,6 +28,7 @@ __all__ = [
     "IngestSettings",
     "LoggingSettings",
     "MetricsSettings",
+    "MigrationSettings",
     "OllamaSettings",
     "RateLimitSettings",
     "RedisSettings",
@@ -227,6 +228,13 @@ class BackupSettings(_Section, frozen=True):
     """...but the newest this many are always kept."""
 
 
+class MigrationSettings(_Section, frozen=True):
+    dir: str = "./migrations"
+    """Directory of the numbered migration files (0001_*.py ...) applied by ``ragmono migrate``."""
+    apply_on_start: bool = False
+    """Apply pending migrations when the app starts (a failure stops the start-up)."""
+
+
 class LoggingSettings(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     """Lowest level logged."""
@@ -289,6 +297,7 @@ class Settings(_Section, frozen=True):
     cors: CorsSettings = msgspec.field(default_factory=CorsSettings)
     breakers: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
     backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
+    migrations: MigrationSettings = msgspec.field(default_factory=MigrationSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     cache: CacheSettings = msgspec.field(default_factory=CacheSettings)

@@ -38,6 +38,7 @@ def matrix_settings(data_dir: Path | None = None) -> Settings:
     }
     if data_dir is not None:
         environ["RAGMONO_STORAGE__DATA_DIR"] = str(data_dir)
+        environ["RAGMONO_BACKUP__DIR"] = str(data_dir / "backups")  # not ./data of the cwd
     return load_settings(None, environ)
 
 

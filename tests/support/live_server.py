@@ -41,7 +41,13 @@ class LiveServer:
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 command,
-                env={**os.environ, "RAGMONO_LOGGING__FORMAT": "json", **self.env},
+                env={
+                    **os.environ,
+                    "RAGMONO_LOGGING__FORMAT": "json",
+                    # Backups default to ./data/backups of the cwd: keep them with this server.
+                    "RAGMONO_BACKUP__DIR": str(self.data_dir / "backups"),
+                    **self.env,
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -26,7 +26,7 @@ from ragmono.domain import (
 from ragmono.errors import Conflict, NotFound
 from ragmono.ports import StoredChunk
 
-__all__ = ["HashingEmbedder", "MemoryVectorStore", "SimpleSparseEncoder"]
+__all__ = ["HashingEmbedder", "MemoryMigrationLedger", "MemoryVectorStore", "SimpleSparseEncoder"]
 
 _WORD = re.compile(r"\w+")
 
@@ -200,6 +200,10 @@ class MemoryVectorStore:
         """Matching point count."""
         return sum(1 for p in self._get(collection).points.values() if _matches(p, flt))
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Nothing to index: filters scan the dicts."""
+        self._get(collection)
+
     async def optimize(self, collection: str) -> None:
         """Nothing to index."""
         self._get(collection)
@@ -260,3 +264,19 @@ def _sparse_dot(doc: SparseVector, query: SparseVector | None) -> float:
 def _rank(points: list[ChunkPoint], score: Any) -> list[tuple[float, ChunkPoint]]:
     scored = [(score(p), p) for p in points]
     return sorted((s for s in scored if s[0] > 0), key=lambda x: -x[0])
+
+
+class MemoryMigrationLedger:
+    """:class:`~ragmono.ports.MigrationLedger` as a list (lives as long as the store twin)."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+
+    async def applied(self) -> list[str]:
+        """Ids in the order recorded."""
+        return list(self._ids)
+
+    async def record(self, migration_id: str) -> None:
+        """Append unless already recorded."""
+        if migration_id not in self._ids:
+            self._ids.append(migration_id)

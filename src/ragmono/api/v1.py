@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from ragmono.api.edge import API_SECURITY
-from ragmono.modules.admin import BreakerController
+from ragmono.modules.admin import BackupController, BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
 from ragmono.modules.models import ModelsController
@@ -25,6 +25,7 @@ def build_v1_router(settings: Settings | None = None) -> Router:
         route_handlers=[
             CollectionController,
             BreakerController,
+            BackupController,
             *ingest_handlers(upload_limit),
             SearchController,
             QueryController,

@@ -7,6 +7,7 @@ from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
+from ragmono.ports.migration_ledger import MigrationLedger
 from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
@@ -19,7 +20,12 @@ from ragmono.ports.telemetry import (
     SearchMode,
     Telemetry,
 )
-from ragmono.ports.vector_store import PausableVectorStore, StoredChunk, VectorStore
+from ragmono.ports.vector_store import (
+    PausableVectorStore,
+    RestorableVectorStore,
+    StoredChunk,
+    VectorStore,
+)
 
 __all__ = [
     "BreakerControl",
@@ -35,11 +41,13 @@ __all__ = [
     "JobState",
     "JobStore",
     "JwksSource",
+    "MigrationLedger",
     "ModelCatalog",
     "ModelInfo",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
+    "RestorableVectorStore",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",

@@ -91,6 +91,10 @@ class VectorStore(Protocol):
         """A bulk write ended: build indexes now (or schedule it) so searches stay fast."""
         ...
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Create the keyword payload indexes (document_id, source, content_hash) if missing."""
+        ...
+
     async def health(self) -> DependencyHealth:
         """Reachability and latency, cheap enough for every /ready call."""
         ...
@@ -112,4 +116,17 @@ class PausableVectorStore(VectorStore, Protocol):
 
     def paused_writes(self) -> AbstractAsyncContextManager[Path]:
         """Flush, then hold writes until exit; yields the data directory."""
+        ...
+
+
+@runtime_checkable
+class RestorableVectorStore(PausableVectorStore, Protocol):
+    """A file-backed store whose data a verified backup can replace while the app runs."""
+
+    async def replace_data(self, staged: Path) -> None:
+        """Swap in ``staged/catalog.json`` and ``staged/collections/`` (same filesystem).
+
+        Writes are held, shards closed, directories swapped by rename and shards reopened on
+        next use; on failure the previous data is put back. ``staged`` is consumed.
+        """
         ...

@@ -42,7 +42,9 @@ from .protocol import (
     DeletePoints,
     Drop,
     EngineStatus,
+    EnsureIndexes,
     PauseWrites,
+    ReplaceData,
     ResumeWrites,
     Scroll,
     Search,
@@ -202,6 +204,14 @@ class EmbeddedVectorStore:
         if result.built:
             log.info("index_built", collection=collection, seconds=result.seconds)
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Create whichever of the keyword payload indexes the shard lacks (a queued write)."""
+        self._known(collection)
+        op = EnsureIndexes(collection)
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+
+    # -- backup and restore ------------------------------------------------------------------
+
     @contextlib.asynccontextmanager
     async def paused_writes(self) -> AsyncIterator[Path]:
         """Every shard flushed and no write or index swap until exit: copy the data dir then.
@@ -222,6 +232,24 @@ class EmbeddedVectorStore:
         # Checked after the resume: it may have waited for, and reached, a restarted worker.
         if self.engine.generation != generation:
             raise DependencyUnavailable("qdrant", "the engine restarted while writes were paused")
+
+    async def replace_data(self, staged: Path) -> None:
+        """Swap in a staged ``catalog.json`` and ``collections/`` while writes are held.
+
+        The worker closes its shards, swaps the directories by rename (rolling back on failure)
+        and reopens shards on next use; the catalog is read again: no restart needed.
+        """
+        for task in self._optimize_tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._optimize_tasks.values(), return_exceptions=True)
+        self._optimize_tasks.clear()
+        async with self.paused_writes():
+            try:
+                op = ReplaceData(str(staged))
+                await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+            finally:
+                self.catalog.reload()  # the new file, or the old one put back
+        log.info("vector_data_replaced", data_dir=str(self._root))
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -40,9 +40,11 @@ from .protocol import (
     DeletePoints,
     Drop,
     EngineStatus,
+    EnsureIndexes,
     Failure,
     Operation,
     PauseWrites,
+    ReplaceData,
     ResumeWrites,
     Scroll,
     Search,
@@ -70,6 +72,7 @@ class Engine:
     """Shards under ``<root>/collections`` and their index builds, owned by this process."""
 
     def __init__(self, root: Path, *, serve_reads: Callable[[], None], reply: Reply) -> None:
+        self._root = root
         self._shards_dir = root / "collections"
         self._builds_dir = root / BUILDS_DIR
         self._shards_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +113,7 @@ class Engine:
                 return shards.stats(self._shard(name), self._shards_dir / name)
             case Status():
                 return self.status()
-            case Upsert() | Delete() | DeletePoints():
+            case Upsert() | Delete() | DeletePoints() | EnsureIndexes():
                 self._write(op)
                 return None
             case BuildIndex(collection):
@@ -129,6 +132,9 @@ class Engine:
             case ResumeWrites():
                 self.writes_paused = False
                 return None
+            case ReplaceData(staged):
+                self._replace_data(Path(staged))
+                return None
         raise ValueError(f"unexpected operation {type(op).__name__}")
 
     def _write(self, op: WriteOp) -> None:
@@ -140,7 +146,8 @@ class Engine:
                 shards.upsert(shard, op.points[start : start + UPSERT_SLICE])
         else:
             apply_write(shard, op)
-            self._deleted_since_build.add(op.collection)
+            if not isinstance(op, EnsureIndexes):
+                self._deleted_since_build.add(op.collection)
         build = self._builds.get(op.collection)
         if build is not None:
             build.record(op)
@@ -166,6 +173,54 @@ class Engine:
         if shard is not None:
             shard.close()
         shutil.rmtree(self._shards_dir / name, ignore_errors=True)
+
+    def _replace_data(self, staged: Path) -> None:
+        """Swap in ``staged/catalog.json`` and ``staged/collections/`` by rename, or roll back.
+
+        Runs with writes paused: builds are dropped (their callers told), shards closed; they
+        reopen on next use from the new directory. ``staged`` is consumed on success.
+        """
+        if not self.writes_paused:
+            raise ValueError("replace_data needs writes paused")
+        if not (staged / "collections").is_dir():
+            raise ValueError(f"{staged} holds no collections/ directory to restore")
+        gone = DependencyUnavailable("qdrant", "the data was replaced by a restore")
+        for name, build in list(self._builds.items()):
+            build.discard()
+            self._answer(build.waiters + build.late_waiters, gone)
+            del self._builds[name]
+        self._deleted_since_build.clear()
+        for shard in self._shards.values():
+            shard.flush()
+            shard.close()
+        self._shards.clear()
+        old = self._root / f".replaced-{time.time_ns()}"
+        old.mkdir()
+        moved: list[tuple[Path, Path]] = []
+        try:
+            for current, new in (
+                (self._shards_dir, staged / "collections"),
+                (self._root / "catalog.json", staged / "catalog.json"),
+            ):
+                if current.exists():
+                    current.replace(old / current.name)
+                    moved.append((old / current.name, current))
+                if new.exists():  # a backup of an empty store has no catalog.json
+                    new.replace(current)
+        except BaseException:
+            # Put the previous data back so the engine keeps serving what it had.
+            for saved, original in reversed(moved):
+                if original.is_dir():
+                    shutil.rmtree(original)
+                elif original.exists():
+                    original.unlink()
+                saved.replace(original)
+            self._shards_dir.mkdir(exist_ok=True)
+            raise
+        self._shards_dir.mkdir(exist_ok=True)
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
+        log.info("engine_data_replaced")
 
     def status(self) -> EngineStatus:
         """Open collections (points, points not in an HNSW index yet, building or not)."""

@@ -38,6 +38,7 @@ from .protocol import (
     BuildResult,
     Delete,
     DeletePoints,
+    EnsureIndexes,
     Upsert,
     encoder,
     filter_from_wire,
@@ -46,7 +47,7 @@ from .protocol import (
 log = structlog.get_logger("ragmono.engine")
 
 BUILDS_DIR = ".index-builds"
-WriteOp = Upsert | Delete | DeletePoints
+WriteOp = Upsert | Delete | DeletePoints | EnsureIndexes
 _write_decoder = msgspec.msgpack.Decoder(WriteOp)
 
 
@@ -155,6 +156,8 @@ def apply_write(shard: qe.EdgeShard, op: WriteOp) -> None:
         if flt is None:
             raise ValueError("a delete needs a filter")
         shards.delete(shard, flt)
+    elif isinstance(op, EnsureIndexes):
+        shards.ensure_payload_indexes(shard)
     else:
         shards.delete_points(shard, op.ids)
 

@@ -99,6 +99,12 @@ class Count(msgspec.Struct, frozen=True, tag="count"):
     filter: WireFilter | None = None
 
 
+class EnsureIndexes(msgspec.Struct, frozen=True, tag="ensure_indexes"):
+    """Create whichever keyword payload indexes a collection's shard lacks (a write)."""
+
+    collection: str
+
+
 class BuildIndex(msgspec.Struct, frozen=True, tag="build_index"):
     """Build the HNSW index off to the side; answered when the new index serves searches."""
 
@@ -117,6 +123,12 @@ class ResumeWrites(msgspec.Struct, frozen=True, tag="resume_writes"):
     """Let held writes and index swaps run again."""
 
 
+class ReplaceData(msgspec.Struct, frozen=True, tag="replace_data"):
+    """With writes paused: close every shard, swap in ``staged``'s catalog and collections."""
+
+    staged: str
+
+
 class Shutdown(msgspec.Struct, frozen=True, tag="shutdown"):
     """Stop index builds, flush and close every shard, answer, then exit."""
 
@@ -128,6 +140,7 @@ Operation = (
     | Upsert
     | Delete
     | DeletePoints
+    | EnsureIndexes
     | Search
     | Scroll
     | Count
@@ -135,6 +148,7 @@ Operation = (
     | Status
     | PauseWrites
     | ResumeWrites
+    | ReplaceData
     | Shutdown
 )
 READS = (Search, Scroll, Count, Stats)

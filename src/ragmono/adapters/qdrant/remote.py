@@ -324,6 +324,15 @@ class RemoteVectorStore:
         )
         return result.count
 
+    async def ensure_payload_indexes(self, collection: str) -> None:
+        """Create the keyword payload indexes (Qdrant treats an existing one as done)."""
+        for field in INDEXED_FIELDS:
+            await self.run(
+                partial(_keyword_index, name=collection, field=field),
+                collection=collection,
+                operation="ensure_payload_indexes",
+            )
+
     async def optimize(self, collection: str) -> None:
         """Nothing to do: a Qdrant server builds indexes in the background by itself."""
 

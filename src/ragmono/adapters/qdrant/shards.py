@@ -60,6 +60,14 @@ def create_shard(
     return shard
 
 
+def ensure_payload_indexes(shard: qe.EdgeShard) -> None:
+    """Create whichever of the keyword payload indexes the shard lacks."""
+    present = set(shard.info().payload_schema)
+    for field in INDEXED_FIELDS:
+        if field not in present:
+            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+
+
 def upsert(shard: qe.EdgeShard, points: Sequence[ChunkPoint]) -> None:
     """Insert or replace points (every named vector is sent, so none is dropped)."""
     edge_points = [

@@ -5,7 +5,8 @@ supervised by :class:`~ragmono.adapters.qdrant.supervisor.EngineSupervisor`; nev
 
 qdrant-edge holds the GIL during each call, so engine calls run one at a time on the main
 thread. A reader thread decodes incoming calls into three queues, served in this order:
-control (pause/resume/shutdown), reads (search, count, scroll, stats, status), writes (FIFO).
+control (pause, resume, restore, shutdown), reads (search, count, scroll, stats, status),
+writes (FIFO).
 Long writes are cut into slices with the queued reads answered between them, and a write that
 has waited over :data:`WRITE_MAX_WAIT_S` goes ahead of further reads so writes never starve.
 """
@@ -37,6 +38,7 @@ from .protocol import (
     Call,
     Failure,
     PauseWrites,
+    ReplaceData,
     Reply,
     ResumeWrites,
     Shutdown,
@@ -50,7 +52,7 @@ from .protocol import (
 log = structlog.get_logger("ragmono.engine")
 
 WRITE_MAX_WAIT_S = 0.05
-_CONTROL = (PauseWrites, ResumeWrites, Shutdown)
+_CONTROL = (PauseWrites, ResumeWrites, ReplaceData, Shutdown)
 
 
 class Server:
