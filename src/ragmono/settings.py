@@ -32,6 +32,7 @@ __all__ = [
     "OllamaSettings",
     "RateLimitSettings",
     "RedisSettings",
+    "ReindexSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -282,6 +283,12 @@ class CacheSettings(_Section, frozen=True):
     """With Redis: how long a result stays in the in-process hot tier (0: always ask Redis)."""
 
 
+class ReindexSettings(_Section, frozen=True):
+    keep_old_hours: Annotated[float, Meta(ge=0)] = 24.0
+    """After a reindex switched a collection, its old physical collection is kept this long
+    (for a rollback or a check) and then deleted; 0 deletes it right after the switch."""
+
+
 class Settings(_Section, frozen=True):
     profile: Literal["dev", "prod"] = "dev"
     """dev or prod; prod refuses to start without auth configured."""
@@ -302,6 +309,7 @@ class Settings(_Section, frozen=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    reindex: ReindexSettings = msgspec.field(default_factory=ReindexSettings)
 
     @property
     def data_path(self) -> Path:

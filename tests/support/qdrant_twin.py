@@ -265,6 +265,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"^/collections/([^/]+)/points/query$", "query"),
         ("POST", r"^/collections/([^/]+)/points/scroll$", "scroll"),
         ("POST", r"^/collections/([^/]+)/points/count$", "count"),
+        ("POST", r"^/collections/aliases$", "update_aliases"),
+        ("GET", r"^/aliases$", "aliases"),
+        ("GET", r"^/collections/([^/]+)/aliases$", "collection_aliases"),
     ]
 ]
 
@@ -304,8 +307,25 @@ def _create(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -
     return True
 
 
+def _resolve(b: TwinBackend, name: str) -> str:
+    """The collection an alias points at (Qdrant resolves aliases in every collection route)."""
+    return b.engine._client.aliases.get(name, name)
+
+
+def _update_aliases(twin: QdrantTwin, b: TwinBackend, body: dict[str, Any]) -> bool:
+    actions = models.ChangeAliasesOperation(**body).actions
+    for action in actions:  # Qdrant: 404 when an alias would point at a missing collection
+        if isinstance(action, models.CreateAliasOperation):
+            target = action.create_alias.collection_name
+            if target not in b.created:
+                raise ValueError(f"Collection {target} not found")
+    b.engine.update_collection_aliases(change_aliases_operations=actions)
+    return True
+
+
 def _index(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> Any:
     _require(b, name)
+    name = _resolve(b, name)
     request = models.CreateFieldIndex(**body)
     b.indexes[name][request.field_name] = str(request.field_schema)
     return {"operation_id": 0, "status": "completed"}
@@ -313,6 +333,7 @@ def _index(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) ->
 
 def _info(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> Any:
     info = b.engine.get_collection(name).model_dump(mode="json")
+    name = _resolve(b, name)
     info["payload_schema"] = {
         field: {"data_type": schema, "points": 0} for field, schema in b.indexes[name].items()
     }
@@ -385,6 +406,9 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "delete": _delete,
     "query": _query,
     "scroll": _scroll,
+    "update_aliases": _update_aliases,
+    "aliases": lambda t, b, body: _dump(b.engine.get_aliases()),
+    "collection_aliases": lambda t, b, name, body: _dump(b.engine.get_collection_aliases(name)),
     "count": lambda t, b, name, body: _dump(
         b.engine.count(name, count_filter=models.CountRequest(**body).filter, exact=True)
     ),

@@ -19,7 +19,7 @@ import ollama
 import structlog
 
 from ragmono.domain import DependencyHealth, EmbedderRef
-from ragmono.errors import Conflict, DependencyUnavailable
+from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import ChatMessage
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
 
@@ -124,12 +124,23 @@ class OllamaEmbedder:
         timeout_s: float,
         breaker: DependencyBreaker,
         retry: RetryPolicy | None = None,
+        verify: bool = False,
     ) -> OllamaEmbedder:
         """Build the embedder; when ``dimensions`` is 0 and the model is not known, ask Ollama.
 
         Raises ``DependencyUnavailable`` if the size must be asked and Ollama cannot answer:
-        set ``embedder.dimensions`` to start without it.
+        set ``embedder.dimensions`` to start without it. With ``verify`` the model is always
+        asked once (its true size wins) and a model Ollama does not have raises ``NotFound``.
         """
+        if verify:
+            return await cls._verified(
+                url=url,
+                model=model,
+                batch_size=batch_size,
+                timeout_s=timeout_s,
+                breaker=breaker,
+                retry=retry,
+            )
         known = dimensions or KNOWN_DIMENSIONS.get(model.split(":", 1)[0], 0)
         embedder = cls(
             url=url,
@@ -148,6 +159,44 @@ class OllamaEmbedder:
                 raise
             embedder._ref = EmbedderRef(provider="ollama", model=model, dimensions=len(probe[0]))
             log.info("ollama_embedder_dimensions", model=model, dimensions=len(probe[0]))
+        return embedder
+
+    @classmethod
+    async def _verified(
+        cls,
+        *,
+        url: str,
+        model: str,
+        batch_size: int,
+        timeout_s: float,
+        breaker: DependencyBreaker,
+        retry: RetryPolicy | None,
+    ) -> OllamaEmbedder:
+        embedder = cls(
+            url=url,
+            model=model,
+            dimensions=0,
+            batch_size=batch_size,
+            timeout_s=timeout_s,
+            breaker=breaker,
+            retry=retry,
+        )
+        try:
+            response = await breaker.call(embedder._embed_batch, ["dimension probe"])
+        except ollama.ResponseError as exc:  # the server answered: not a breaker failure
+            await embedder.close()
+            if exc.status_code == 404:
+                raise NotFound(
+                    f"ollama has no model {model!r}; run `ollama pull {model}` first",
+                    field="embedder",
+                ) from None
+            raise _rejected(breaker.name, model, exc) from exc
+        except BaseException:
+            await embedder.close()
+            raise
+        size = len(response.embeddings[0]) if response.embeddings else 0
+        embedder._ref = EmbedderRef(provider="ollama", model=model, dimensions=size)
+        log.info("ollama_embedder_dimensions", model=model, dimensions=size)
         return embedder
 
     @property

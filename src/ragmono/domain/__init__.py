@@ -9,7 +9,13 @@ from ragmono.domain.chunks import (
     SparseVector,
     VectorQuery,
 )
-from ragmono.domain.collections import ChunkingConfig, CollectionSpec, CollectionStats, EmbedderRef
+from ragmono.domain.collections import (
+    ChunkingConfig,
+    CollectionSpec,
+    CollectionStats,
+    EmbedderRef,
+    RetainedStorage,
+)
 from ragmono.domain.filters import AnyOf, Condition, Filter, Match, Range
 from ragmono.domain.health import DependencyHealth
 from ragmono.domain.jobs import (
@@ -44,6 +50,7 @@ __all__ = [
     "JobState",
     "Match",
     "Range",
+    "RetainedStorage",
     "ScoredChunk",
     "SearchMode",
     "SparseVector",

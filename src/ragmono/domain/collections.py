@@ -16,6 +16,11 @@ class EmbedderRef(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     dimensions: int
 
+    @property
+    def label(self) -> str:
+        """``provider/model``, the name the API takes and shows."""
+        return f"{self.provider}/{self.model}"
+
 
 class ChunkingConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How documents are split: chunk size and overlap in tokens."""
@@ -24,8 +29,23 @@ class ChunkingConfig(msgspec.Struct, frozen=True, kw_only=True):
     chunk_overlap: int = 32
 
 
+class RetainedStorage(msgspec.Struct, frozen=True, kw_only=True):
+    """A physical collection a reindex switched away from, kept until ``delete_after``."""
+
+    storage: str
+    embedder: EmbedderRef
+    retired_at: float
+    delete_after: float
+
+
 class CollectionSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """A collection as recorded in the catalog."""
+    """A collection as recorded in the catalog.
+
+    ``name`` is the API name; ``storage`` the physical collection holding its points (empty:
+    the same as ``name``, as for every collection made before reindexing existed, so old data
+    needs no migration). Physical names other than ``name`` contain a ``.``, which API names
+    cannot, so the two never collide.
+    """
 
     name: str
     embedder: EmbedderRef
@@ -39,6 +59,16 @@ class CollectionSpec(msgspec.Struct, frozen=True, kw_only=True):
     shard_number: int | None = None
     replication_factor: int | None = None
     write_consistency_factor: int | None = None
+    storage: str = ""
+    """Physical collection (embedded: shard directory; server: the Qdrant collection the alias
+    ``name`` points at); empty means ``name`` itself."""
+    retained: tuple[RetainedStorage, ...] = ()
+    """Physical collections replaced by a reindex, kept for a rollback until deleted."""
+
+    @property
+    def physical(self) -> str:
+        """The physical collection that holds the points now."""
+        return self.storage or self.name
 
 
 class CollectionStats(msgspec.Struct, frozen=True, kw_only=True):

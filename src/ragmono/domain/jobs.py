@@ -7,7 +7,7 @@ from typing import Literal
 import msgspec
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKind = Literal["documents", "upload", "sync"]
+JobKind = Literal["documents", "upload", "sync", "reindex"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 

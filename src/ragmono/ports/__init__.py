@@ -2,7 +2,7 @@
 
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
-from ragmono.ports.embedder import Embedder
+from ragmono.ports.embedder import Embedder, Embedders
 from ragmono.ports.generator import ChatMessage, Generator
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
@@ -24,6 +24,7 @@ from ragmono.ports.vector_store import (
     PausableVectorStore,
     RestorableVectorStore,
     StoredChunk,
+    SwitchableVectorStore,
     VectorStore,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "CacheStats",
     "ChatMessage",
     "Embedder",
+    "Embedders",
     "Exposition",
     "Generator",
     "IdempotencyStore",
@@ -51,6 +53,7 @@ __all__ = [
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",
+    "SwitchableVectorStore",
     "Telemetry",
     "VectorStore",
     "WindowHit",

@@ -34,3 +34,33 @@ class Embedder(Protocol):
     async def close(self) -> None:
         """Release sessions and connections."""
         ...
+
+
+class Embedders(Protocol):
+    """Every embedder this process can use, opened on first use and cached.
+
+    ``default`` is the configured one (new collections are built with it). A collection is
+    searched and written with the embedder recorded in its spec, so a reindexed collection
+    keeps working whatever the configured default is.
+    """
+
+    @property
+    def default(self) -> Embedder:
+        """The configured embedder (``embedder.provider`` / ``embedder.model``)."""
+        ...
+
+    async def get(self, ref: EmbedderRef) -> Embedder:
+        """The embedder that made ``ref``'s vectors; ``Conflict`` when it cannot be had."""
+        ...
+
+    async def resolve(self, name: str) -> Embedder:
+        """The embedder called ``provider/model`` (its size learned once).
+
+        ``InvalidInput`` (field ``body.embedder``) for an unknown provider or model;
+        ``DependencyUnavailable`` when its server cannot be asked.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Close every embedder opened here (not the default: its owner closes it)."""
+        ...

@@ -130,3 +130,31 @@ class RestorableVectorStore(PausableVectorStore, Protocol):
         next use; on failure the previous data is put back. ``staged`` is consumed.
         """
         ...
+
+
+@runtime_checkable
+class SwitchableVectorStore(VectorStore, Protocol):
+    """A store that can rebuild a collection beside the live one and swap it in atomically.
+
+    Every point method of :class:`VectorStore` also takes a physical collection name (one
+    with a ``.``, see :class:`~ragmono.domain.CollectionSpec`), so a reindex can fill and read
+    the collection it is building, and a search can stay on the physical collection whose
+    embedder it used even if a switch happens meanwhile.
+    """
+
+    def check_switchable(self, spec: CollectionSpec) -> None:
+        """Raise ``Conflict`` (saying why) when ``spec`` cannot be switched to new storage."""
+        ...
+
+    async def create_storage(self, spec: CollectionSpec, storage: str) -> None:
+        """Create the empty physical collection ``storage`` for ``spec``'s embedder and
+        distance (payload indexes included), outside the catalog; an older one is replaced."""
+        ...
+
+    async def drop_storage(self, storage: str) -> None:
+        """Drop a physical collection that no catalog entry serves; missing is fine."""
+        ...
+
+    async def switch_storage(self, spec: CollectionSpec) -> None:
+        """Make ``spec`` (pointing at a filled ``spec.storage``) live, in one atomic step."""
+        ...

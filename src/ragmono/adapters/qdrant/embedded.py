@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import structlog
 
 from ragmono.domain import (
@@ -94,11 +95,17 @@ class EmbeddedVectorStore:
         self._status = EngineStatus(pid=0, collections={}, writes_paused=False)
         self._closed = False
 
-    def _known(self, name: str) -> None:
+    def _known(self, name: str) -> str:
+        """The shard directory serving ``name``: its catalog entry's storage, or ``name``
+        itself when it is a physical name (one with a ``.``: being built, or retained)."""
         if self._closed:
             raise DependencyUnavailable("qdrant", "the embedded vector store is closed")
-        if self.catalog.get(name) is None:
-            raise NotFound(f"collection {name!r} does not exist", field="collection")
+        spec = self.catalog.get(name)
+        if spec is not None:
+            return spec.physical
+        if "." in name:
+            return name
+        raise NotFound(f"collection {name!r} does not exist", field="collection")
 
     # -- collections -------------------------------------------------------------------------
 
@@ -123,76 +130,84 @@ class EmbeddedVectorStore:
         return self.catalog.all()
 
     async def update_collection(self, spec: CollectionSpec) -> None:
-        """Replace a collection's catalog entry."""
-        self._known(spec.name)
-        self.catalog.put(spec)
+        """Replace a collection's metadata; its embedder and storage stay as recorded."""
+        current = self.catalog.get(spec.name)
+        if current is None:
+            raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
+        self.catalog.put(_keep_storage(spec, current))
 
     async def delete_collection(self, name: str) -> None:
         """Forget the collection in the catalog, then close and remove its shard."""
         self._known(name)
-        task = self._optimize_tasks.pop(name, None)
-        if task is not None:
-            task.cancel()
+        spec = self.catalog.get(name)
+        assert spec is not None
         self.catalog.remove(name)
         # A crash before the drop leaves a directory the next create_collection removes.
-        await self.engine.call(Drop(name), type(None), timeout_s=self._timeout_s)
+        for storage in (spec.physical, *(r.storage for r in spec.retained)):
+            await self._drop(storage)
+
+    async def _drop(self, storage: str) -> None:
+        task = self._optimize_tasks.pop(storage, None)
+        if task is not None:
+            task.cancel()
+        await self.engine.call(Drop(storage), type(None), timeout_s=self._timeout_s)
 
     async def stats(self, name: str) -> CollectionStats:
         """Point count, indexed vectors and bytes on disk."""
-        self._known(name)
-        return await self.engine.call(Stats(name), CollectionStats, timeout_s=self._timeout_s)
+        shard = self._known(name)
+        return await self.engine.call(Stats(shard), CollectionStats, timeout_s=self._timeout_s)
 
     # -- points ------------------------------------------------------------------------------
 
     async def upsert(self, collection: str, points: Sequence[ChunkPoint]) -> None:
         """Insert or replace points (call ``optimize`` when the bulk write is over)."""
-        self._known(collection)
+        shard = self._known(collection)
         if points:
-            op = Upsert(collection, list(points))
+            op = Upsert(shard, list(points))
             await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def delete(self, collection: str, flt: Filter) -> None:
         """Delete every point matching ``flt``."""
-        self._known(collection)
-        op = Delete(collection, wire(flt))
+        shard = self._known(collection)
+        op = Delete(shard, wire(flt))
         await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
         """Delete points by id."""
-        self._known(collection)
+        shard = self._known(collection)
         if ids:
-            op = DeletePoints(collection, list(ids))
+            op = DeletePoints(shard, list(ids))
             await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
         """Dense, keyword or hybrid (RRF) search; answered during index builds too."""
-        self._known(collection)
-        op = Search(collection, wire(query))
+        shard = self._known(collection)
+        op = Search(shard, wire(query))
         return await self.engine.call(op, list[ScoredChunk], timeout_s=self._timeout_s)
 
     async def scroll(
         self, collection: str, flt: Filter | None, limit: int, offset: str | None = None
     ) -> tuple[list[StoredChunk], str | None]:
         """One page of stored chunks and the next offset."""
-        self._known(collection)
-        op = Scroll(collection, wire(flt) if flt else None, limit, offset)
+        shard = self._known(collection)
+        op = Scroll(shard, wire(flt) if flt else None, limit, offset)
         return await self.engine.call(
             op, tuple[list[StoredChunk], str | None], timeout_s=self._timeout_s
         )
 
     async def count(self, collection: str, flt: Filter | None = None) -> int:
         """Exact count of points matching ``flt``."""
-        self._known(collection)
-        op = Count(collection, wire(flt) if flt else None)
+        shard = self._known(collection)
+        op = Count(shard, wire(flt) if flt else None)
         return await self.engine.call(op, int, timeout_s=self._timeout_s)
 
     async def optimize(self, collection: str) -> None:
         """Build the HNSW index off to the side once writes have been quiet for a moment."""
-        self._known(collection)
-        previous = self._optimize_tasks.get(collection)
+        shard = self._known(collection)
+        previous = self._optimize_tasks.get(shard)
         if previous is not None and not previous.done():
             previous.cancel()
-        self._optimize_tasks[collection] = asyncio.create_task(self._optimize_later(collection))
+        self._optimize_tasks[shard] = asyncio.create_task(self._optimize_later(shard))
 
     async def _optimize_later(self, collection: str) -> None:
         await asyncio.sleep(self._optimize_delay_s)
@@ -206,9 +221,39 @@ class EmbeddedVectorStore:
 
     async def ensure_payload_indexes(self, collection: str) -> None:
         """Create whichever of the keyword payload indexes the shard lacks (a queued write)."""
-        self._known(collection)
-        op = EnsureIndexes(collection)
+        shard = self._known(collection)
+        op = EnsureIndexes(shard)
         await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+
+    # -- reindex: build beside, switch by one catalog write ------------------------------------
+
+    def check_switchable(self, spec: CollectionSpec) -> None:
+        """Every embedded collection can move: the catalog maps its name to a directory."""
+
+    async def create_storage(self, spec: CollectionSpec, storage: str) -> None:
+        """A fresh shard ``storage`` for ``spec``'s embedder (a leftover one is replaced)."""
+        self._check_free(storage)
+        await self._drop(storage)
+        shaped = msgspec.structs.replace(spec, name=storage, storage="", retained=())
+        op = Create(shaped, self._indexing_threshold_kb)
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+
+    async def drop_storage(self, storage: str) -> None:
+        """Drop a shard no catalog entry serves (a half-built or a retained one)."""
+        self._check_free(storage)
+        await self._drop(storage)
+
+    async def switch_storage(self, spec: CollectionSpec) -> None:
+        """One atomic catalog write: from now on ``spec.name`` is served by ``spec.storage``."""
+        self._known(spec.name)
+        self.catalog.put(spec)
+
+    def _check_free(self, storage: str) -> None:
+        if "." not in storage:
+            raise ValueError(f"{storage!r} is not a physical collection name")
+        for spec in self.catalog.all():
+            if spec.physical == storage:
+                raise Conflict(f"{storage!r} serves collection {spec.name!r}", field="storage")
 
     # -- backup and restore ------------------------------------------------------------------
 
@@ -290,6 +335,13 @@ class EmbeddedVectorStore:
         self._optimize_tasks.clear()
         await self.engine.close()
         self._lock_file.close()
+
+
+def _keep_storage(spec: CollectionSpec, current: CollectionSpec) -> CollectionSpec:
+    """``spec`` with the fields only a reindex may change taken from ``current``."""
+    return msgspec.structs.replace(
+        spec, embedder=current.embedder, storage=current.storage, retained=current.retained
+    )
 
 
 def _status_extra(status: EngineStatus) -> dict[str, Any]:

@@ -8,10 +8,12 @@ queries, startup checks) is here, so the two modes cannot drift apart.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+import msgspec
 import structlog
 from qdrant_client import AsyncQdrantClient, models
 
@@ -133,7 +135,9 @@ class RemoteVectorStore:
 
     async def _check_collections(self) -> None:
         response = await self.run(lambda c: c.get_collections(), operation="check")
+        aliases = await self.run(lambda c: c.get_aliases(), operation="check")
         existing = {c.name for c in response.collections}
+        existing.update(a.alias_name for a in aliases.aliases)
         problems: dict[str, CollectionProblem] = {}
         for spec in await self.catalog.all():
             problem = await self._check_collection(spec, existing)
@@ -170,20 +174,17 @@ class RemoteVectorStore:
     # -- collections -------------------------------------------------------------------------
 
     async def create_collection(self, spec: CollectionSpec) -> None:
-        """Create dense + keyword vectors and payload indexes, then record the spec."""
+        """Create a physical collection (dense + keyword vectors, payload indexes), the alias
+        ``spec.name`` pointing at it, then record the spec (``storage`` = the physical name).
+
+        Every call by API name goes through the alias, so a reindex can later move the name
+        to a rebuilt collection with one atomic alias update, seen by every replica at once.
+        """
         if await self.catalog.get(spec.name) is not None:
             raise Conflict(f"collection {spec.name!r} already exists", field="name")
-        spec, placement = self._placement(spec)
-        dense, sparse = collection_vectors(spec)
+        spec = msgspec.structs.replace(spec, storage=f"{spec.name}.{uuid.uuid4().hex[:12]}")
         try:
-            await self.run(
-                lambda c: c.create_collection(
-                    spec.name, vectors_config=dense, sparse_vectors_config=sparse, **placement
-                ),
-                collection=spec.name,
-                idempotent=False,
-                operation="create_collection",
-            )
+            spec = await self._create_physical(spec, spec.storage)
         except Conflict:
             raise Conflict(
                 f"collection {spec.name!r} exists in Qdrant but not in ragmono's catalog "
@@ -192,16 +193,102 @@ class RemoteVectorStore:
                 field="name",
             ) from None
         try:
-            for field in INDEXED_FIELDS:
-                await self.run(
-                    partial(_keyword_index, name=spec.name, field=field),
-                    operation="create_collection",
-                )
+            await self._point_alias(spec.name, spec.storage, replace=False)
             await self.catalog.put(spec)
         except Exception:
-            await self._drop_quietly(spec.name)
+            await self._drop_quietly(spec.storage)  # takes its alias with it
             raise
         self.problems.pop(spec.name, None)
+
+    async def _create_physical(self, spec: CollectionSpec, storage: str) -> CollectionSpec:
+        """Create ``storage`` with its payload indexes; the spec as placed (sharding)."""
+        spec, placement = self._placement(spec)
+        dense, sparse = collection_vectors(spec)
+        await self.run(
+            lambda c: c.create_collection(
+                storage, vectors_config=dense, sparse_vectors_config=sparse, **placement
+            ),
+            collection=storage,
+            idempotent=False,
+            operation="create_collection",
+        )
+        try:
+            for field in INDEXED_FIELDS:
+                await self.run(
+                    partial(_keyword_index, name=storage, field=field),
+                    operation="create_collection",
+                )
+        except Exception:
+            await self._drop_quietly(storage)
+            raise
+        return spec
+
+    async def _point_alias(self, alias: str, storage: str, *, replace: bool) -> None:
+        """Point ``alias`` at ``storage`` in one alias update (atomic in Qdrant)."""
+        actions: list[models.AliasOperations] = []
+        if replace:
+            actions.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
+            )
+        actions.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(collection_name=storage, alias_name=alias)
+            )
+        )
+        await self.run(
+            lambda c: c.update_collection_aliases(change_aliases_operations=actions),
+            collection=alias,
+            operation="switch_alias",
+        )
+
+    # -- reindex: build beside, switch the alias ----------------------------------------------
+
+    def check_switchable(self, spec: CollectionSpec) -> None:
+        """Collections made before aliases (Qdrant collection named like the API) cannot move.
+
+        An alias cannot take a name a Qdrant collection holds, so moving such a name means
+        dropping its collection first: a gap in service this refuses to cause.
+        """
+        if not spec.storage:
+            raise Conflict(
+                f"collection {spec.name!r} predates Qdrant aliases: its Qdrant collection is "
+                f"itself named {spec.name!r}, so the name cannot be switched without dropping "
+                "it first (searches would fail meanwhile); create a new collection with the "
+                "embedder you want and ingest again instead",
+                field="name",
+            )
+
+    async def create_storage(self, spec: CollectionSpec, storage: str) -> None:
+        """A fresh physical collection ``storage`` (a leftover one of that name is dropped)."""
+        await self._check_free(storage)
+        await self._drop_quietly(storage)
+        await self._create_physical(spec, storage)
+
+    async def drop_storage(self, storage: str) -> None:
+        """Drop a physical collection no catalog entry serves; missing is fine."""
+        await self._check_free(storage)
+        await self._drop_quietly(storage)
+
+    async def switch_storage(self, spec: CollectionSpec) -> None:
+        """Move the alias ``spec.name`` to ``spec.storage`` (atomic), then record the spec.
+
+        Between the two writes (milliseconds) another replica may still read the old spec;
+        its searches use the physical name they read, so they stay consistent.
+        """
+        current = await self.catalog.get(spec.name)
+        if current is None:
+            raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
+        if current.physical != spec.physical:
+            self.check_switchable(current)
+            await self._point_alias(spec.name, spec.physical, replace=True)
+        await self.catalog.put(spec)
+
+    async def _check_free(self, storage: str) -> None:
+        if "." not in storage:
+            raise ValueError(f"{storage!r} is not a physical collection name")
+        for spec in await self.catalog.all():
+            if spec.physical == storage:
+                raise Conflict(f"{storage!r} serves collection {spec.name!r}", field="storage")
 
     async def _drop_quietly(self, name: str) -> None:
         try:
@@ -220,18 +307,31 @@ class RemoteVectorStore:
         return await self.catalog.all()
 
     async def update_collection(self, spec: CollectionSpec) -> None:
-        """Replace a collection's catalog entry."""
-        if await self.catalog.get(spec.name) is None:
+        """Replace a collection's metadata; its embedder and storage stay as recorded."""
+        current = await self.catalog.get(spec.name)
+        if current is None:
             raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
-        await self.catalog.put(spec)
+        await self.catalog.put(
+            msgspec.structs.replace(
+                spec,
+                embedder=current.embedder,
+                storage=current.storage,
+                retained=current.retained,
+            )
+        )
 
     async def delete_collection(self, name: str) -> None:
-        """Drop the Qdrant collection first, then its catalog entry (a retry finishes it)."""
-        if await self.catalog.get(name) is None:
+        """Drop the Qdrant collections first (with the alias), then the catalog entry (a retry
+        finishes it)."""
+        spec = await self.catalog.get(name)
+        if spec is None:
             raise NotFound(f"collection {name!r} does not exist", field="collection")
-        await self.run(
-            lambda c: c.delete_collection(name), collection=name, operation="delete_collection"
-        )
+        for storage in (spec.physical, *(r.storage for r in spec.retained)):
+            await self.run(
+                partial(_delete_collection, name=storage),
+                collection=storage,
+                operation="delete_collection",
+            )
         await self.catalog.remove(name)
         self.problems.pop(name, None)
 
@@ -335,6 +435,10 @@ class RemoteVectorStore:
 
     async def optimize(self, collection: str) -> None:
         """Nothing to do: a Qdrant server builds indexes in the background by itself."""
+
+
+async def _delete_collection(client: AsyncQdrantClient, *, name: str) -> bool:
+    return await client.delete_collection(name)
 
 
 async def _upsert(

@@ -104,7 +104,8 @@ class DocumentCatalog:
         stored = await self._store.count(collection, flt)
         if stored == 0:
             raise NotFound(f"document {doc_id!r} does not exist", field="document_id")
-        await self._store.delete(collection, flt)
-        await self._writer.bump_version(collection)
+        async with self._writer.gate.writing(collection):
+            await self._store.delete(collection, flt)
+            await self._writer.bump_version(collection)
         await self._store.optimize(collection)
         return stored

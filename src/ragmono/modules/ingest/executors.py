@@ -136,10 +136,12 @@ class IngestJobs:
             )
             if offset is None:
                 break
-        for doc_id in orphans:
-            await store.delete(collection, Filter(must=[Match(key="document_id", value=doc_id)]))
-        if orphans:
-            await self._writer.bump_version(collection)
+        async with self._writer.gate.writing(collection):
+            for doc_id in orphans:
+                by_doc = Filter(must=[Match(key="document_id", value=doc_id)])
+                await store.delete(collection, by_doc)
+            if orphans:
+                await self._writer.bump_version(collection)
             await store.optimize(collection)
         return len(orphans)
 

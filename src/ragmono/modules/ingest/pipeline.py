@@ -6,6 +6,12 @@ embedder. Each document's chunk 0 is written only after all of its other chunks:
 the content hash, so a crash mid-document leaves a hash that does not match and the next run
 rewrites the document instead of calling it unchanged. Stale chunks (index >= the new total)
 are deleted after the new ones are in, so a document never has zero chunks.
+
+Each collection is embedded with the embedder recorded in its spec. Every batch is stored
+inside the collection's :class:`WriteGate`; there the spec is read again, and if a reindex
+switched the collection to another embedder while this write was under way, the batch is
+embedded again with the new one (and so are the batches after it), so no point with an old
+vector lands in the rebuilt collection.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from ragmono.domain import (
     Match,
     Range,
 )
-from ragmono.errors import Conflict, NotFound
-from ragmono.ports import Embedder, SparseEncoder, Telemetry, VectorStore
+from ragmono.errors import NotFound
+from ragmono.ports import Embedders, SparseEncoder, Telemetry, VectorStore
 
 from .chunking import Chunker, ChunkPiece, normalize_text
+from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
 from .model import DocumentInput, DocumentResult
 
@@ -81,6 +88,14 @@ class _Plan:
 class _Batch:
     points: list[ChunkPoint]
     finished: list[_Plan]
+    spec: CollectionSpec
+    """The spec whose embedder made these vectors."""
+
+
+@dataclass(slots=True)
+class _Target:
+    spec: CollectionSpec
+    """The collection as last read: the producer embeds with its embedder."""
 
 
 class DocumentWriter:
@@ -89,17 +104,20 @@ class DocumentWriter:
     def __init__(
         self,
         store: VectorStore,
-        embedder: Embedder,
+        embedders: Embedders,
         sparse: SparseEncoder,
         chunker: Chunker,
         *,
         batch_chunks: int = 128,
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
+        gate: WriteGate | None = None,
     ) -> None:
         self._store = store
         self._telemetry = telemetry
-        self._embedder = embedder
+        self._embedders = embedders
+        self.gate = gate or WriteGate()
+        """Held by a reindex while it catches up and switches the collection."""
         self._sparse = sparse
         self._chunker = chunker
         self._batch_chunks = batch_chunks
@@ -111,19 +129,17 @@ class DocumentWriter:
         """The vector store written to."""
         return self._store
 
+    @property
+    def sparse(self) -> SparseEncoder:
+        """The keyword (BM25) encoder of every chunk."""
+        return self._sparse
+
     async def open(self, name: str) -> CollectionSpec:
-        """The collection's spec; 404 if missing, 409 if it was built by another embedder."""
+        """The collection's spec; 404 if missing, 409 if its embedder cannot be had here."""
         spec = await self._store.get_collection(name)
         if spec is None:
             raise NotFound(f"collection {name!r} does not exist", field="name")
-        mine, theirs = self._embedder.ref, spec.embedder
-        if mine != theirs:
-            raise Conflict(
-                f"collection {name!r} was built with embedder {theirs.provider}/{theirs.model} "
-                f"({theirs.dimensions} dimensions) but the configured embedder is "
-                f"{mine.provider}/{mine.model} ({mine.dimensions} dimensions)",
-                field="name",
-            )
+        await self._embedders.get(spec.embedder)
         return spec
 
     async def bump_version(self, name: str) -> None:
@@ -149,10 +165,11 @@ class DocumentWriter:
         """
         queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
         results: list[DocumentResult] = []
+        target = _Target(spec)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._produce(spec, items, observer, queue))
-                writer = group.create_task(self._consume(spec, queue, observer, results))
+                group.create_task(self._produce(target, items, observer, queue))
+                writer = group.create_task(self._consume(target, queue, observer, results))
         except BaseExceptionGroup as failed:  # surface the domain error, not a group of one
             raise failed.exceptions[0] from None
         if writer.result():
@@ -163,7 +180,7 @@ class DocumentWriter:
 
     async def _produce(
         self,
-        spec: CollectionSpec,
+        target: _Target,
         items: AsyncIterable[DocumentInput | DocumentResult],
         observer: WriteObserver | None,
         queue: asyncio.Queue[_Batch | None],
@@ -180,7 +197,7 @@ class DocumentWriter:
             plan = (
                 _Plan(position=position, result=item)
                 if isinstance(item, DocumentResult)
-                else await self._plan(spec, position, item)
+                else await self._plan(target.spec, position, item)
             )
             position += 1
             plans.append(plan)
@@ -189,13 +206,13 @@ class DocumentWriter:
             waiting.extend((plan, i) for i in range(len(plan.pieces)))
             while len(waiting) >= self._batch_chunks:
                 batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]
-                await queue.put(await self._embed(spec, batch, plans))
+                await queue.put(await self._embed(target.spec, batch, plans))
                 check = True
             if not waiting and plans:  # only skipped or failed items pending: report them now
-                await queue.put(await self._embed(spec, [], plans))
+                await queue.put(await self._embed(target.spec, [], plans))
                 check = True
         if waiting or plans:
-            await queue.put(await self._embed(spec, waiting, plans))
+            await queue.put(await self._embed(target.spec, waiting, plans))
         await queue.put(None)
 
     async def _plan(self, spec: CollectionSpec, position: int, doc: DocumentInput) -> _Plan:
@@ -249,8 +266,9 @@ class DocumentWriter:
     ) -> _Batch:
         texts = [plan.pieces[i].text for plan, i in batch]
         if not texts:
-            return _Batch(points=[], finished=_pop_finished(plans))
-        dense_task = asyncio.ensure_future(self._embedder.embed_documents(texts))
+            return _Batch(points=[], finished=_pop_finished(plans), spec=spec)
+        embedder = await self._embedders.get(spec.embedder)
+        dense_task = asyncio.ensure_future(embedder.embed_documents(texts))
         try:
             sparse = [self._sparse.encode_document(t) for t in texts]  # while the embedder works
             dense = await dense_task
@@ -265,7 +283,21 @@ class DocumentWriter:
                 plan.head = point
             else:
                 points.append(point)
-        return _Batch(points=points, finished=_pop_finished(plans))
+        return _Batch(points=points, finished=_pop_finished(plans), spec=spec)
+
+    async def _embed_again(self, spec: CollectionSpec, batch: _Batch) -> None:
+        """Replace the vectors of ``batch`` (made by an embedder the collection left)."""
+        heads = [p for p in batch.finished if p.head is not None]
+        points = [*batch.points, *(p.head for p in heads if p.head is not None)]
+        if not points:
+            return
+        embedder = await self._embedders.get(spec.embedder)
+        dense = await embedder.embed_documents([p.chunk.text for p in points])
+        fresh = [msgspec.structs.replace(p, dense=d) for p, d in zip(points, dense, strict=True)]
+        batch.points = fresh[: len(batch.points)]
+        for plan, head in zip(heads, fresh[len(batch.points) :], strict=True):
+            plan.head = head
+        batch.spec = spec
 
     def _point(
         self, collection: str, plan: _Plan, index: int, dense: list[float], sparse: Any, now: float
@@ -294,25 +326,18 @@ class DocumentWriter:
 
     async def _consume(
         self,
-        spec: CollectionSpec,
+        target: _Target,
         queue: asyncio.Queue[_Batch | None],
         observer: WriteObserver | None,
         results: list[DocumentResult],
     ) -> bool:
         wrote = False
+        name = target.spec.name
         while (batch := await queue.get()) is not None:
-            if batch.points:
-                await self._store.upsert(spec.name, batch.points)
-            heads = [p.head for p in batch.finished if p.head is not None]
-            if heads:  # chunk 0 last: its hash marks the document complete
-                await self._store.upsert(spec.name, heads)
-            for plan in batch.finished:
-                if plan.cleanup:
-                    await self._store.delete(spec.name, _stale(plan.result.id, len(plan.pieces)))
+            async with self.gate.writing(name):
+                heads = await self._store_batch(target, batch)
             changed = bool(batch.points or heads)
-            if changed:
-                wrote = True
-                await self.bump_version(spec.name)
+            wrote = wrote or changed
             if observer is not None:
                 if changed:
                     await observer.written(len(batch.points) + len(heads))
@@ -329,6 +354,30 @@ class DocumentWriter:
                     chunks=len(batch.points) + len(heads),
                 )
         return wrote
+
+
+    async def _store_batch(self, target: _Target, batch: _Batch) -> list[ChunkPoint]:
+        """Write one batch (inside the gate); the heads written."""
+        name = target.spec.name
+        has_points = bool(batch.points) or any(p.head is not None for p in batch.finished)
+        if has_points:
+            live = await self._store.get_collection(name)
+            if live is None:
+                raise NotFound(f"collection {name!r} does not exist", field="name")
+            if live.embedder != batch.spec.embedder:  # a reindex switched it meanwhile
+                target.spec = live
+                await self._embed_again(live, batch)
+        if batch.points:
+            await self._store.upsert(name, batch.points)
+        heads = [p.head for p in batch.finished if p.head is not None]
+        if heads:  # chunk 0 last: its hash marks the document complete
+            await self._store.upsert(name, heads)
+        for plan in batch.finished:
+            if plan.cleanup:
+                await self._store.delete(name, _stale(plan.result.id, len(plan.pieces)))
+        if batch.points or heads:
+            await self.bump_version(name)
+        return heads
 
 
 def _pop_finished(plans: list[_Plan]) -> list[_Plan]:

@@ -227,7 +227,7 @@ class QueryService:
             await _close(upstream)
 
     def _key(self, params: QueryParams, spec: CollectionSpec) -> str:
-        ref = self._search.embedder.ref
+        ref = spec.embedder
         return self._results.key(
             spec,
             params.query,

@@ -94,7 +94,10 @@ class ResultCache:
 
     def key(self, spec: CollectionSpec, query: str, *params: object) -> str:
         """The key of a result of ``spec`` at its current content version."""
-        return cache_key(self._kind, spec.name, spec.version, query, *params)
+        # The embedder and physical collection too: after a reindex the same name and query
+        # give other results (the version is bumped as well; this does not rely on it).
+        where = (spec.embedder.label, spec.embedder.dimensions, spec.physical)
+        return cache_key(self._kind, spec.name, spec.version, query, where, *params)
 
     async def lookup(self, collection: str, key: str) -> bytes | None:
         """The stored body (without timings), or None; asks the backend once per request."""

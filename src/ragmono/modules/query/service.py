@@ -8,9 +8,17 @@ from collections.abc import Callable
 import msgspec
 import structlog
 
-from ragmono.domain import CollectionSpec, EmbedderRef, Filter, ScoredChunk, SearchMode, VectorQuery
-from ragmono.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from ragmono.ports import Cache, Embedder, QueryStage, SparseEncoder, Telemetry, VectorStore
+from ragmono.domain import CollectionSpec, Filter, ScoredChunk, SearchMode, VectorQuery
+from ragmono.errors import DependencyUnavailable, InvalidInput, NotFound
+from ragmono.ports import (
+    Cache,
+    Embedder,
+    Embedders,
+    QueryStage,
+    SparseEncoder,
+    Telemetry,
+    VectorStore,
+)
 
 from .cache import ResultCache
 from .schemas import SearchHit, SearchOut, SearchTimings
@@ -60,8 +68,10 @@ class Retrieval(msgspec.Struct, frozen=True, kw_only=True):
 class SearchService:
     """Finds chunks in a collection.
 
-    Dense and hybrid need the collection's embedder to be the configured one (else 409).
-    When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
+    Dense and hybrid embed the query with the embedder recorded in the collection's spec (409
+    only when that embedder cannot be had here), and search the physical collection read
+    with that spec: a search that overlaps a reindex switch stays on the collection its
+    query vector fits (the old one is retained a while). When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
     is flagged ``degraded``; a keyword query made only of stop words finds nothing. With a
     ``cache`` and ``ttl_s`` > 0, results (never degraded ones) are cached per collection
     content version.
@@ -70,7 +80,7 @@ class SearchService:
     def __init__(
         self,
         store: VectorStore,
-        embedder: Embedder,
+        embedders: Embedders,
         sparse: SparseEncoder,
         *,
         cache: Cache | None = None,
@@ -79,7 +89,7 @@ class SearchService:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._store = store
-        self._embedder = embedder
+        self._embedders = embedders
         self._sparse = sparse
         self._telemetry = telemetry
         self._results = ResultCache(cache, ttl_s=ttl_s, kind="search", telemetry=telemetry)
@@ -93,8 +103,8 @@ class SearchService:
 
     @property
     def embedder(self) -> Embedder:
-        """The configured embedder (its ref keys cached answers too)."""
-        return self._embedder
+        """The configured embedder (collections may record another one)."""
+        return self._embedders.default
 
     async def collection(self, name: str) -> CollectionSpec:
         """The catalog entry of ``name``; NotFound when missing."""
@@ -182,10 +192,10 @@ class SearchService:
         dense: list[float] | None = None
         embed_ms = 0.0
         if mode != "keyword":
-            self._check_embedder(spec)
+            embedder = await self._embedders.get(spec.embedder)  # 409 if it cannot be had
             started = self._clock()
             try:
-                dense = await self._embedder.embed_query(query)
+                dense = await embedder.embed_query(query)
             except DependencyUnavailable as exc:
                 self._note_embedder(down=True, detail=exc.detail)
                 mode, reason = "keyword", EMBEDDER_UNAVAILABLE
@@ -205,7 +215,7 @@ class SearchService:
             )
         started = self._clock()
         hits = await self._store.search(
-            spec.name,
+            spec.physical,
             VectorQuery(
                 mode=mode,
                 limit=params.top_k,
@@ -225,16 +235,6 @@ class SearchService:
             embed_ms=embed_ms,
             search_ms=_ms(searched),
         )
-
-    def _check_embedder(self, spec: CollectionSpec) -> None:
-        configured = self._embedder.ref
-        if spec.embedder != configured:
-            raise Conflict(
-                f"collection {spec.name!r} was built with embedder "
-                f"{_describe(spec.embedder)} but the configured embedder is "
-                f"{_describe(configured)}; use mode=keyword or the matching embedder",
-                field="collection",
-            )
 
     def _note_embedder(self, *, down: bool, detail: str = "") -> None:
         # One log line per transition, not one per request during an outage.
@@ -265,10 +265,6 @@ def to_hit(hit: ScoredChunk) -> SearchHit:
         chunk_index=chunk.chunk_index,
         metadata=chunk.metadata,
     )
-
-
-def _describe(ref: EmbedderRef) -> str:
-    return f"{ref.provider}/{ref.model} ({ref.dimensions} dimensions)"
 
 
 def _ms(seconds: float) -> float:
