@@ -42,6 +42,7 @@ import numpy as np
 import qdrant_edge as qe
 
 from ragmono.adapters.bm25 import Bm25Encoder
+from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
 from ragmono.domain import (
     Chunk,
@@ -223,7 +224,9 @@ async def measure(
                 seeding = await seed(store, corpus, "bench", budget_s)
             else:  # --keep-dir: same seed, same data; reuse the built index
                 seeding = {"reused": str(directory)}
-            service = SearchService(store, PrecomputedEmbedder(dict(queries)), bm25)
+            service = SearchService(
+                store, EmbedderRegistry(PrecomputedEmbedder(dict(queries)), {}), bm25
+            )
             shard = store._shard("bench")  # the baseline calls the engine directly
             result: dict[str, Any] = {"chunks": size, "seed": seeding, "modes": {}}
 

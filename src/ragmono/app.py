@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
             await stack.enter_async_context(app.state.services.jobs.running())
+            await stack.enter_async_context(app.state.services.reindex.retention())
             await stack.enter_async_context(backup_schedule(settings, app.state.services))
             yield
 

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from ragmono import __version__
+from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
@@ -34,6 +35,9 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
+    Reindexer,
+    ReindexService,
+    WriteGate,
 )
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
@@ -42,6 +46,7 @@ from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePo
 from ragmono.ports import (
     Cache,
     Embedder,
+    Embedders,
     Generator,
     IdempotencyStore,
     JobStore,
@@ -94,6 +99,8 @@ class Adapters:
     """First results of POSTs with an Idempotency-Key."""
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
+    embedders: Embedders | None = field(default=None, kw_only=True)
+    """Every embedder a collection may use (reindex); None: only ``embedder``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,8 @@ class Services:
     metrics: MetricsService
     ingest: IngestService
     jobs: JobRunner
+    reindex: ReindexService
+    """Reindex a collection with another embedder; drops retained old collections."""
     backups: BackupService | None = None
     """Backups of the embedded store; None in server and cluster modes (not available yet)."""
 
@@ -189,6 +198,42 @@ async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embed
             ),
         )
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
+
+
+def _embedder_registry(
+    settings: Settings, breakers: BreakerRegistry, default: Embedder
+) -> EmbedderRegistry:
+    """The configured embedder, ``local/all-MiniLM-L6-v2`` and any ``ollama/<model>``.
+
+    Every Ollama model shares the ``ollama_embed`` breaker: they are one server.
+    """
+    from ragmono.errors import NotFound
+
+    async def local(model: str, dimensions: int) -> Embedder:
+        from ragmono.adapters.onnx_embedder import MODEL_NAME, OnnxEmbedder
+
+        if model != MODEL_NAME:
+            raise NotFound(f"the local provider has only {MODEL_NAME!r}", field="embedder")
+        return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+
+    async def ollama(model: str, dimensions: int) -> Embedder:
+        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+        return await OllamaEmbedder.open(
+            url=settings.ollama.url,
+            model=model,
+            dimensions=dimensions,
+            batch_size=settings.embedder.batch_size,
+            timeout_s=settings.ollama.timeout_s,
+            breaker=breakers.get(
+                "ollama_embed",
+                is_failure=is_ollama_failure,
+                default_timeout_s=settings.ollama.timeout_s,
+            ),
+            verify=dimensions == 0,
+        )
+
+    return EmbedderRegistry(default, {"local": local, "ollama": ollama})
 
 
 def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
@@ -309,6 +354,8 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)
         stack.push_async_callback(embedder.close)
+        embedders = _embedder_registry(settings, breakers, embedder)
+        stack.push_async_callback(embedders.close)
         await _check_vector_store(vector_store, embedder.ref)
         if settings.migrations.apply_on_start:
             await run_migrations(settings, vector_store)
@@ -342,6 +389,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             model_catalog=catalog,
             **shared_stores,
             telemetry=telemetry,
+            embedders=embedders,
         )
 
 
@@ -368,9 +416,10 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     if cache.backend != "memory":
         health.add(cache.health)
     ttl_s = settings.cache.ttl_s
+    embedders = _embedders_of(adapters)
     search = SearchService(
         adapters.vector_store,
-        adapters.embedder,
+        embedders,
         adapters.sparse_encoder,
         cache=cache,
         ttl_s=ttl_s,
@@ -379,7 +428,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     generator = adapters.generator or extractive
     answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
-    ingest, jobs = _build_ingest(settings, adapters)
+    ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
     return Services(
         settings=settings,
         adapters=adapters,
@@ -395,7 +444,13 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ingest=ingest,
         jobs=jobs,
         backups=build_backup_service(settings, adapters.vector_store),
+        reindex=reindex,
     )
+
+
+def _embedders_of(adapters: Adapters) -> Embedders:
+    """The adapters' registry, or one that knows only their embedder (test twins)."""
+    return adapters.embedders or EmbedderRegistry(adapters.embedder, {})
 
 
 def build_backup_service(settings: Settings, store: VectorStore) -> BackupService | None:
@@ -436,15 +491,27 @@ async def backup_schedule(settings: Settings, services: Services) -> AsyncIterat
             await task
 
 
-def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService, JobRunner]:
+def _build_ingest(
+    settings: Settings, adapters: Adapters, embedders: Embedders
+) -> tuple[IngestService, JobRunner, ReindexService]:
     cfg = settings.ingest
+    gate = WriteGate()
     writer = DocumentWriter(
         adapters.vector_store,
-        adapters.embedder,
+        embedders,
         adapters.sparse_encoder,
         Chunker(load_chunking_tokenizer),
         batch_chunks=cfg.batch_chunks,
         telemetry=adapters.telemetry,
+        gate=gate,
+    )
+    reindexer = Reindexer(
+        adapters.vector_store,
+        embedders,
+        adapters.sparse_encoder,
+        gate,
+        batch_chunks=cfg.batch_chunks,
+        keep_old_s=settings.reindex.keep_old_hours * 3600,
     )
     parse = ParseLimits(
         max_pdf_pages=cfg.max_pdf_pages,
@@ -456,6 +523,7 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         parse,
         allowed_roots=cfg.allowed_roots,
         max_file_bytes=settings.server.max_upload_bytes,
+        reindexer=reindexer,
     )
     jobs = JobRunner(
         adapters.job_store,
@@ -471,7 +539,8 @@ def _build_ingest(settings: Settings, adapters: Adapters) -> tuple[IngestService
         idempotency_ttl_s=cfg.idempotency_ttl_s,
         parse=parse,
     )
-    return IngestService(writer, jobs, adapters.idempotency, limits), jobs
+    ingest = IngestService(writer, jobs, adapters.idempotency, limits)
+    return ingest, jobs, ReindexService(reindexer, jobs)
 
 
 def build_edge(settings: Settings) -> Edge:

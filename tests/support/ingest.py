@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
@@ -128,7 +129,7 @@ def make_rig(
     job_store = job_store or MemoryJobStore()
     writer = DocumentWriter(
         store,
-        embedder,
+        EmbedderRegistry(embedder, {}),
         SimpleSparseEncoder(),
         _CHUNKER,
         batch_chunks=batch_chunks,

@@ -249,8 +249,8 @@ class EmbeddedVectorStore:
         self.catalog.put(spec)
 
     def _check_free(self, storage: str) -> None:
-        if "." not in storage:
-            raise ValueError(f"{storage!r} is not a physical collection name")
+        # A retained directory may carry a bare API name (the collection's data before its
+        # first reindex): safe to drop as long as no catalog entry is served by it.
         for spec in self.catalog.all():
             if spec.physical == storage:
                 raise Conflict(f"{storage!r} serves collection {spec.name!r}", field="storage")

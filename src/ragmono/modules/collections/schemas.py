@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from ragmono.domain import CollectionSpec, CollectionStats
+from ragmono.domain import CollectionSpec, CollectionStats, EmbedderRef
 
 CollectionName = Annotated[
     str,
@@ -64,6 +64,16 @@ class StatsOut(msgspec.Struct, frozen=True, kw_only=True):
     indexed_points: int | None = None
 
 
+class RetainedOut(msgspec.Struct, frozen=True, kw_only=True):
+    storage: str
+    """Physical collection a reindex switched away from (delete it early with
+    ``DELETE /api/v1/collections/{name}/retained/{storage}``)."""
+    embedder: EmbedderOut
+    retired_at: float
+    delete_after: float
+    """When it is dropped (``reindex.keep_old_hours`` after the switch)."""
+
+
 class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str
@@ -73,6 +83,10 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
     created_at: float
     updated_at: float
     version: int
+    storage: str
+    """The physical collection holding the points (a reindex moves the name to a new one)."""
+    retained: list[RetainedOut]
+    """Old physical collections kept after reindexes, until ``delete_after``."""
     stats: StatsOut | None = None
 
     @classmethod
@@ -81,11 +95,7 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             name=spec.name,
             description=spec.description,
-            embedder=EmbedderOut(
-                provider=spec.embedder.provider,
-                model=spec.embedder.model,
-                dimensions=spec.embedder.dimensions,
-            ),
+            embedder=_embedder(spec.embedder),
             distance=spec.distance,
             chunking=ChunkingOut(
                 chunk_size=spec.chunking.chunk_size, chunk_overlap=spec.chunking.chunk_overlap
@@ -93,6 +103,16 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
             created_at=spec.created_at,
             updated_at=spec.updated_at,
             version=spec.version,
+            storage=spec.physical,
+            retained=[
+                RetainedOut(
+                    storage=r.storage,
+                    embedder=_embedder(r.embedder),
+                    retired_at=r.retired_at,
+                    delete_after=r.delete_after,
+                )
+                for r in spec.retained
+            ],
             stats=(
                 StatsOut(
                     points=stats.points,
@@ -103,6 +123,10 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
                 else None
             ),
         )
+
+
+def _embedder(ref: EmbedderRef) -> EmbedderOut:
+    return EmbedderOut(provider=ref.provider, model=ref.model, dimensions=ref.dimensions)
 
 
 class CollectionList(msgspec.Struct, frozen=True, kw_only=True):

@@ -28,6 +28,7 @@ from .model import (
     IngestReport,
     JobAccepted,
 )
+from .reindex_controller import ReindexController
 from .schemas import DocumentsIn, JobList, JobOut, SyncIn
 from .service import IngestService
 
@@ -208,4 +209,4 @@ def ingest_handlers(max_upload_bytes: int) -> list[ControllerRouterHandler]:
     uploads = Router(
         path="/", route_handlers=[UploadController], request_max_body_size=max_upload_bytes
     )
-    return [DocumentController, JobController, uploads]
+    return [DocumentController, JobController, ReindexController, uploads]

@@ -11,11 +11,12 @@ from ragmono.errors import RagmonoError
 
 from . import sync
 from .intake import failed_file, file_document
-from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
+from .job_files import DocumentsPayload, FilesPayload, JobPayload, ReindexPayload, SyncPayload
 from .model import DocumentInput, DocumentResult, FileInput
 from .parsing import ParseLimits
 from .pipeline import DocumentWriter
 from .progress import JobObserver
+from .reindex import Reindexer
 
 __all__ = ["IngestJobs", "iterate", "parsed_stream"]
 
@@ -49,7 +50,9 @@ class IngestJobs:
         *,
         allowed_roots: Sequence[str],
         max_file_bytes: int,
+        reindexer: Reindexer | None = None,
     ) -> None:
+        self._reindexer = reindexer
         self._writer = writer
         self._limits = limits
         self._allowed_roots = list(allowed_roots)
@@ -57,6 +60,11 @@ class IngestJobs:
 
     async def __call__(self, job: Job, payload: JobPayload, observer: JobObserver) -> None:
         """Run ``job`` from where it stood (documents already done are skipped)."""
+        if isinstance(payload, ReindexPayload):
+            if self._reindexer is None:
+                raise RagmonoError("reindex jobs are not available in this process")
+            await self._reindexer.run(job, payload, observer)
+            return
         spec = await self._writer.open(job.collection)
         done = job.progress.documents_done
         if isinstance(payload, DocumentsPayload):

@@ -17,7 +17,14 @@ from ragmono.domain import Job
 
 from .model import DocumentInput, FileInput
 
-__all__ = ["DocumentsPayload", "FilesPayload", "JobFiles", "JobPayload", "SyncPayload"]
+__all__ = [
+    "DocumentsPayload",
+    "FilesPayload",
+    "JobFiles",
+    "JobPayload",
+    "ReindexPayload",
+    "SyncPayload",
+]
 
 INPUT = "input.msgpack"
 STATE = "state.json"
@@ -41,7 +48,13 @@ class SyncPayload(msgspec.Struct, frozen=True, tag="sync"):
     path: str
 
 
-JobPayload = DocumentsPayload | FilesPayload | SyncPayload
+class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):
+    """Rebuild the collection with ``embedder`` (``provider/model``), then switch to it."""
+
+    embedder: str
+
+
+JobPayload = DocumentsPayload | FilesPayload | SyncPayload | ReindexPayload
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

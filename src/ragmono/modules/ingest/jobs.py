@@ -57,6 +57,8 @@ class JobRunner:
         self._clock = clock
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._solo: set[asyncio.Task[None]] = set()
+        """Reindex jobs: each on its own task, so a long rebuild never blocks ingest jobs."""
 
     # -- the API ---------------------------------------------------------------------------------
 
@@ -67,7 +69,7 @@ class JobRunner:
         job.updated_at = now
         await asyncio.to_thread(self._files.create, job, payload)
         await self._store.save(job)
-        self._enqueue(job.id)
+        self._enqueue(job.id, kind)
         log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
         return job
 
@@ -109,10 +111,12 @@ class JobRunner:
         try:
             yield self
         finally:
-            for task in self._tasks:
+            tasks = [*self._tasks, *self._solo]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._tasks = []
+            self._solo.clear()
 
     async def _recover(self) -> None:
         for job_id in await asyncio.to_thread(self._files.ids):
@@ -130,7 +134,7 @@ class JobRunner:
                 continue
             job.state, job.detail = "queued", "resuming after a restart"
             await self._save(job)
-            self._enqueue(job.id)
+            self._enqueue(job.id, job.kind)
             log.info("ingest_job_resumed", job_id=job.id, done=job.progress.documents_done)
 
     def _expired(self, job: Job) -> bool:
@@ -144,9 +148,22 @@ class JobRunner:
                     await self._store.delete(job.id)
                     await asyncio.to_thread(self._files.remove, job.id)
 
-    def _enqueue(self, job_id: str) -> None:
+    def _enqueue(self, job_id: str, kind: JobKind) -> None:
+        if kind == "reindex":
+            task = asyncio.create_task(self._run_solo(job_id), name=f"reindex-job-{job_id}")
+            self._solo.add(task)
+            task.add_done_callback(self._solo.discard)
+            return
         self._queue.put_nowait(job_id)
         self._report_depth()
+
+    async def _run_solo(self, job_id: str) -> None:
+        try:
+            await self._run(job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a runner bug must not go unnoticed
+            log.exception("ingest_job_crashed", job_id=job_id)
 
     def _report_depth(self) -> None:
         if self._telemetry is not None:

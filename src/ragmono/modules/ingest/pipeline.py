@@ -355,7 +355,6 @@ class DocumentWriter:
                 )
         return wrote
 
-
     async def _store_batch(self, target: _Target, batch: _Batch) -> list[ChunkPoint]:
         """Write one batch (inside the gate); the heads written."""
         name = target.spec.name

@@ -71,10 +71,10 @@ class SearchService:
     Dense and hybrid embed the query with the embedder recorded in the collection's spec (409
     only when that embedder cannot be had here), and search the physical collection read
     with that spec: a search that overlaps a reindex switch stays on the collection its
-    query vector fits (the old one is retained a while). When the embedder raises ``DependencyUnavailable`` the search runs in keyword mode and
-    is flagged ``degraded``; a keyword query made only of stop words finds nothing. With a
-    ``cache`` and ``ttl_s`` > 0, results (never degraded ones) are cached per collection
-    content version.
+    query vector fits (the old one is retained a while). When the embedder raises
+    ``DependencyUnavailable`` the search runs in keyword mode and is flagged ``degraded``;
+    a keyword query made only of stop words finds nothing. With a ``cache`` and ``ttl_s`` > 0,
+    results (never degraded ones) are cached per collection content version.
     """
 
     def __init__(
@@ -192,18 +192,15 @@ class SearchService:
         dense: list[float] | None = None
         embed_ms = 0.0
         if mode != "keyword":
-            embedder = await self._embedders.get(spec.embedder)  # 409 if it cannot be had
-            started = self._clock()
-            try:
-                dense = await embedder.embed_query(query)
-            except DependencyUnavailable as exc:
-                self._note_embedder(down=True, detail=exc.detail)
-                mode, reason = "keyword", EMBEDDER_UNAVAILABLE
-                self.count_degraded(reason)
-            else:
-                self._note_embedder(down=False)
-                self.observe("embed", mode, self._clock() - started)
-            embed_ms = _ms(self._clock() - started)
+            dense, mode, reason, embed_ms = await self._embed(query, spec, mode)
+            current = await self._store.get_collection(spec.name)
+            if dense is not None and current is not None and current.physical != spec.physical:
+                # A reindex switched the collection while the query was embedded: embed it
+                # for the new one. (Embedded mode resolves a legacy physical name, equal to
+                # the API name, through the catalog; nothing awaits between this read and
+                # that resolution, so the search below reaches the collection read here.)
+                spec = current
+                dense, mode, reason, embed_ms = await self._embed(query, spec, mode)
         sparse = self._sparse.encode_query(query) if mode != "dense" else None
         if sparse is not None and not sparse.indices:
             sparse = None  # only stop words: no keyword can match
@@ -235,6 +232,22 @@ class SearchService:
             embed_ms=embed_ms,
             search_ms=_ms(searched),
         )
+
+    async def _embed(
+        self, query: str, spec: CollectionSpec, mode: SearchMode
+    ) -> tuple[list[float] | None, SearchMode, str | None, float]:
+        """The query vector by ``spec``'s embedder (None, keyword, a reason when it is down)."""
+        embedder = await self._embedders.get(spec.embedder)  # 409 if it cannot be had
+        started = self._clock()
+        try:
+            dense = await embedder.embed_query(query)
+        except DependencyUnavailable as exc:
+            self._note_embedder(down=True, detail=exc.detail)
+            self.count_degraded(EMBEDDER_UNAVAILABLE)
+            return None, "keyword", EMBEDDER_UNAVAILABLE, _ms(self._clock() - started)
+        self._note_embedder(down=False)
+        self.observe("embed", mode, self._clock() - started)
+        return dense, mode, None, _ms(self._clock() - started)
 
     def _note_embedder(self, *, down: bool, detail: str = "") -> None:
         # One log line per transition, not one per request during an outage.

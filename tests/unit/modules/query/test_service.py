@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
 from ragmono.domain import CollectionSpec, EmbedderRef, Filter, Match
 from ragmono.errors import Conflict, InvalidInput, NotFound
@@ -23,7 +24,9 @@ async def store() -> MemoryVectorStore:
 
 
 def service(store: MemoryVectorStore, embedder: Embedder | None = None) -> SearchService:
-    return SearchService(store, embedder or HashingEmbedder(), SimpleSparseEncoder())
+    return SearchService(
+        store, EmbedderRegistry(embedder or HashingEmbedder(), {}), SimpleSparseEncoder()
+    )
 
 
 async def test_each_mode_runs_as_asked(store: MemoryVectorStore) -> None:
