@@ -39,7 +39,8 @@ async def test_cluster_mode_serves_collections_and_shows_every_node(
         assert created.status_code == 201, created.text
         listed = await http.get("/api/v1/collections")
         assert [c["name"] for c in listed.json()["items"]] == ["docs"]
-        assert twins[0].backend.created["docs"]["shard_number"] == 6
+        physical = listed.json()["items"][0]["storage"]  # behind the alias "docs"
+        assert twins[0].backend.created[physical]["shard_number"] == 6
 
         ready = await http.get("/ready")
         assert ready.status_code == 200

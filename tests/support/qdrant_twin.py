@@ -4,7 +4,8 @@ Requests arrive over TCP exactly as ``AsyncQdrantClient`` sends them to a Qdrant
 parsed with qdrant-client's own pydantic models and executed by its local engine (the engine of
 ``location=":memory:"``), or relayed to a real node given as ``upstream``. Answers use Qdrant's
 envelope and status codes (404 missing, 409 duplicate, 400 bad input, 503 unavailable).
-Several twins can share one :class:`TwinBackend`, which plays a replicated cluster: a write
+Aliases work as in Qdrant: every collection route resolves them, and dropping a collection
+drops its aliases. Several twins can share one :class:`TwinBackend`, which plays a replicated cluster: a write
 through one node is read through another. Each twin can be made to fail like a real node:
 
 - ``"unavailable"``: every request (``/readyz`` too) answers 503;
@@ -44,6 +45,11 @@ class TwinBackend:
         """Body of each create-collection request (shard_number, replication_factor, ...)."""
         self.indexes: dict[str, dict[str, str]] = {}
         """Payload indexes per collection (the local engine ignores them; a server keeps them)."""
+
+    def physical(self, name: str) -> str:
+        """The collection ``name`` is, or that the alias ``name`` points at."""
+        aliases: dict[str, str] = self.engine._client.aliases  # type: ignore[attr-defined]
+        return aliases.get(name, name)
 
 
 class _Reply(Exception):
@@ -309,7 +315,7 @@ def _create(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -
 
 def _resolve(b: TwinBackend, name: str) -> str:
     """The collection an alias points at (Qdrant resolves aliases in every collection route)."""
-    return b.engine._client.aliases.get(name, name)
+    return b.physical(name)
 
 
 def _update_aliases(twin: QdrantTwin, b: TwinBackend, body: dict[str, Any]) -> bool:
@@ -335,7 +341,8 @@ def _info(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> 
     info = b.engine.get_collection(name).model_dump(mode="json")
     name = _resolve(b, name)
     info["payload_schema"] = {
-        field: {"data_type": schema, "points": 0} for field, schema in b.indexes[name].items()
+        field: {"data_type": schema, "points": 0}
+        for field, schema in b.indexes.get(name, {}).items()
     }
     return info
 

@@ -87,12 +87,16 @@ async def test_calls_rotate_over_nodes_and_collections_get_cluster_settings(env:
         assert queries
         assert all(q.get("consistency") == "majority" for q in queries)
         if not env.real:
-            created = env.backend.created[name]
+            created = env.backend.created[env.backend.physical(name)]
             assert created["shard_number"] == 6
             assert created["replication_factor"] == 2
             assert created["write_consistency_factor"] == 1
             assert env.backend.created["_ragmono_catalog"]["replication_factor"] == 3
-            assert set(env.backend.indexes[name]) == {"document_id", "source", "content_hash"}
+            assert set(env.backend.indexes[env.backend.physical(name)]) == {
+                "document_id",
+                "source",
+                "content_hash",
+            }
         await store.delete_collection(name)
     finally:
         await store.close()

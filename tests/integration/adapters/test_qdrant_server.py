@@ -56,10 +56,12 @@ async def test_collections_get_named_vectors_idf_and_payload_indexes(twin: Qdran
         await store.create_collection(spec("docs"))
     finally:
         await store.close()
-    created = twin.backend.created["docs"]
+    physical = twin.backend.physical("docs")  # the alias "docs" points at it
+    assert physical.startswith("docs.")
+    created = twin.backend.created[physical]
     assert created["vectors"] == {"dense": {"size": DIMS, "distance": "Cosine"}}
     assert created["sparse_vectors"] == {"keyword": {"modifier": "idf"}}
-    assert twin.backend.indexes["docs"] == {
+    assert twin.backend.indexes[physical] == {
         "document_id": "keyword",
         "source": "keyword",
         "content_hash": "keyword",
@@ -72,7 +74,8 @@ async def test_a_failed_create_leaves_nothing_behind(twin: QdrantTwin) -> None:
     try:
         with pytest.raises(DependencyUnavailable):
             await store.create_collection(spec("docs"))
-        assert "docs" not in twin.backend.created
+        assert not [n for n in twin.backend.created if n.startswith("docs")]
+        assert twin.backend.physical("docs") == "docs"  # no alias left either
         assert await store.get_collection("docs") is None
         twin.fail_paths.clear()
         await store.create_collection(spec("docs"))  # nothing half-made blocks a retry
@@ -138,11 +141,11 @@ async def test_a_collection_that_drifted_from_its_spec_is_reported(
     await writer.upsert("fine", await points())
     await writer.close()
     engine = twin.backend.engine  # someone recreated one by hand and dropped another
-    engine.delete_collection("drifted")
+    engine.delete_collection(twin.backend.physical("drifted"))  # its alias goes with it
     engine.create_collection(
         "drifted", vectors_config={"dense": models.VectorParams(size=32, distance="Cosine")}
     )
-    engine.delete_collection("gone")
+    engine.delete_collection(twin.backend.physical("gone"))
 
     store = store_on(twin.url)
     try:
@@ -163,7 +166,9 @@ async def test_a_collection_that_drifted_from_its_spec_is_reported(
         await store.close()
 
 
-async def test_another_embedder_blocks_dense_search_but_not_keyword(twin: QdrantTwin) -> None:
+async def test_a_collection_of_another_embedder_than_the_configured_one_is_served(
+    twin: QdrantTwin,
+) -> None:
     writer = store_on(twin.url)
     await writer.create_collection(spec("docs"))
     await writer.upsert("docs", await points())
@@ -171,10 +176,11 @@ async def test_another_embedder_blocks_dense_search_but_not_keyword(twin: Qdrant
     other = EmbedderRef(provider="ollama", model="nomic-embed-text", dimensions=768)
     store = store_on(twin.url)
     try:
-        await store.start(other)
+        await store.start(other)  # each collection is searched with the embedder it records
+        assert store.problems == {}
         dense, sparse = await query_vectors("ZX-4471")
-        with pytest.raises(Conflict, match="configured embedder is ollama/nomic-embed-text"):
-            await store.search("docs", VectorQuery(mode="dense", limit=3, dense=dense))
+        hits = await store.search("docs", VectorQuery(mode="dense", limit=3, dense=dense))
+        assert hits[0].chunk.document_id == "c"
         hits = await store.search("docs", VectorQuery(mode="keyword", limit=3, sparse=sparse))
         assert [h.chunk.document_id for h in hits] == ["c"]
     finally:

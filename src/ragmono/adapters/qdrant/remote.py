@@ -160,7 +160,9 @@ class RemoteVectorStore:
         info = await self.run(
             lambda c: c.get_collection(spec.name), collection=spec.name, operation="check"
         )
-        return find_problem(spec, info, self._embedder)
+        # Not against the configured embedder: each collection is searched and written with
+        # the embedder its spec records (see Embedders), so only a size mismatch is a problem.
+        return find_problem(spec, info, None)
 
     def _guard(self, name: str, *, dense: bool) -> None:
         problem = self.problems.get(name)
@@ -184,6 +186,12 @@ class RemoteVectorStore:
             raise Conflict(f"collection {spec.name!r} already exists", field="name")
         spec = msgspec.structs.replace(spec, storage=f"{spec.name}.{uuid.uuid4().hex[:12]}")
         try:
+            if await self.run(
+                partial(_exists, name=spec.name),
+                collection=spec.name,
+                operation="create_collection",
+            ):
+                raise Conflict("taken")  # an alias cannot take a collection's name
             spec = await self._create_physical(spec, spec.storage)
         except Conflict:
             raise Conflict(
@@ -435,6 +443,10 @@ class RemoteVectorStore:
 
     async def optimize(self, collection: str) -> None:
         """Nothing to do: a Qdrant server builds indexes in the background by itself."""
+
+
+async def _exists(client: AsyncQdrantClient, *, name: str) -> bool:
+    return await client.collection_exists(name)
 
 
 async def _delete_collection(client: AsyncQdrantClient, *, name: str) -> bool:

@@ -67,9 +67,9 @@ async def test_keyword_mode_never_calls_the_embedder(store: MemoryVectorStore) -
     assert not out.degraded
 
 
-async def test_mismatched_embedder_is_a_conflict(store: MemoryVectorStore) -> None:
+async def test_an_embedder_of_another_size_is_a_conflict(store: MemoryVectorStore) -> None:
     svc = service(store, HashingEmbedder(dimensions=64))
-    with pytest.raises(Conflict, match=r"hashing/hashing \(384 dimensions\)"):
+    with pytest.raises(Conflict, match=r"hashing/hashing makes 384-dimension vectors"):
         await svc.search(SearchParams(query="q", collection="c", mode="dense"))
 
 
