@@ -107,7 +107,8 @@ async def test_server_mode_switches_the_alias_and_keeps_answering(
 
         described = (await http.get(f"{COLLECTIONS}/docs")).json()
         second = described["storage"]
-        assert second.startswith("docs.") and second != first
+        assert second.startswith("docs.")
+        assert second != first
         assert described["embedder"]["dimensions"] == DIMS
         assert aliases(twin)["docs"] == second
         assert [r["storage"] for r in described["retained"]] == [first]

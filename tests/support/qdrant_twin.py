@@ -5,8 +5,9 @@ parsed with qdrant-client's own pydantic models and executed by its local engine
 ``location=":memory:"``), or relayed to a real node given as ``upstream``. Answers use Qdrant's
 envelope and status codes (404 missing, 409 duplicate, 400 bad input, 503 unavailable).
 Aliases work as in Qdrant: every collection route resolves them, and dropping a collection
-drops its aliases. Several twins can share one :class:`TwinBackend`, which plays a replicated cluster: a write
-through one node is read through another. Each twin can be made to fail like a real node:
+drops its aliases. Several twins can share one :class:`TwinBackend`, which plays a replicated
+cluster: a write through one node is read through another. Each twin can be made to fail like
+a real node:
 
 - ``"unavailable"``: every request (``/readyz`` too) answers 503;
 - ``"hang"``: requests are read and never answered (the client times out);
