@@ -33,12 +33,12 @@ from .checks import CollectionProblem, find_problem
 from .convert import (
     INDEXED_FIELDS,
     chunk_from_payload,
-    collection_vectors,
     query_arguments,
     to_filter,
     to_point,
 )
 from .remote_catalog import RemoteCatalog
+from .remote_switch import StorageSwitching, keyword_index
 
 __all__ = ["RemoteVectorStore"]
 
@@ -49,7 +49,7 @@ UPSERT_BATCH = 256
 """Points per upsert request: keeps each JSON body a few MB at 384-1024 dimensions."""
 
 
-class RemoteVectorStore:
+class RemoteVectorStore(StorageSwitching):
     """:class:`~ragmono.ports.VectorStore` on Qdrant over the network; see the subclasses."""
 
     mode = "remote"
@@ -208,104 +208,6 @@ class RemoteVectorStore:
             raise
         self.problems.pop(spec.name, None)
 
-    async def _create_physical(self, spec: CollectionSpec, storage: str) -> CollectionSpec:
-        """Create ``storage`` with its payload indexes; the spec as placed (sharding)."""
-        spec, placement = self._placement(spec)
-        dense, sparse = collection_vectors(spec)
-        await self.run(
-            lambda c: c.create_collection(
-                storage, vectors_config=dense, sparse_vectors_config=sparse, **placement
-            ),
-            collection=storage,
-            idempotent=False,
-            operation="create_collection",
-        )
-        try:
-            for field in INDEXED_FIELDS:
-                await self.run(
-                    partial(_keyword_index, name=storage, field=field),
-                    operation="create_collection",
-                )
-        except Exception:
-            await self._drop_quietly(storage)
-            raise
-        return spec
-
-    async def _point_alias(self, alias: str, storage: str, *, replace: bool) -> None:
-        """Point ``alias`` at ``storage`` in one alias update (atomic in Qdrant)."""
-        actions: list[models.AliasOperations] = []
-        if replace:
-            actions.append(
-                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
-            )
-        actions.append(
-            models.CreateAliasOperation(
-                create_alias=models.CreateAlias(collection_name=storage, alias_name=alias)
-            )
-        )
-        await self.run(
-            lambda c: c.update_collection_aliases(change_aliases_operations=actions),
-            collection=alias,
-            operation="switch_alias",
-        )
-
-    # -- reindex: build beside, switch the alias ----------------------------------------------
-
-    def check_switchable(self, spec: CollectionSpec) -> None:
-        """Collections made before aliases (Qdrant collection named like the API) cannot move.
-
-        An alias cannot take a name a Qdrant collection holds, so moving such a name means
-        dropping its collection first: a gap in service this refuses to cause.
-        """
-        if not spec.storage:
-            raise Conflict(
-                f"collection {spec.name!r} predates Qdrant aliases: its Qdrant collection is "
-                f"itself named {spec.name!r}, so the name cannot be switched without dropping "
-                "it first (searches would fail meanwhile); create a new collection with the "
-                "embedder you want and ingest again instead",
-                field="name",
-            )
-
-    async def create_storage(self, spec: CollectionSpec, storage: str) -> None:
-        """A fresh physical collection ``storage`` (a leftover one of that name is dropped)."""
-        await self._check_free(storage)
-        await self._drop_quietly(storage)
-        await self._create_physical(spec, storage)
-
-    async def drop_storage(self, storage: str) -> None:
-        """Drop a physical collection no catalog entry serves; missing is fine."""
-        await self._check_free(storage)
-        await self._drop_quietly(storage)
-
-    async def switch_storage(self, spec: CollectionSpec) -> None:
-        """Move the alias ``spec.name`` to ``spec.storage`` (atomic), then record the spec.
-
-        Between the two writes (milliseconds) another replica may still read the old spec;
-        its searches use the physical name they read, so they stay consistent.
-        """
-        current = await self.catalog.get(spec.name)
-        if current is None:
-            raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
-        if current.physical != spec.physical:
-            self.check_switchable(current)
-            await self._point_alias(spec.name, spec.physical, replace=True)
-        await self.catalog.put(spec)
-
-    async def _check_free(self, storage: str) -> None:
-        if "." not in storage:
-            raise ValueError(f"{storage!r} is not a physical collection name")
-        for spec in await self.catalog.all():
-            if spec.physical == storage:
-                raise Conflict(f"{storage!r} serves collection {spec.name!r}", field="storage")
-
-    async def _drop_quietly(self, name: str) -> None:
-        try:
-            await self.run(
-                lambda c: c.delete_collection(name), collection=name, operation="delete_collection"
-            )
-        except Exception as exc:  # the original error matters more
-            log.warning("qdrant_cleanup_failed", collection=name, error=str(exc))
-
     async def get_collection(self, name: str) -> CollectionSpec | None:
         """The catalog entry of ``name``, or None."""
         return await self.catalog.get(name)
@@ -436,7 +338,7 @@ class RemoteVectorStore:
         """Create the keyword payload indexes (Qdrant treats an existing one as done)."""
         for field in INDEXED_FIELDS:
             await self.run(
-                partial(_keyword_index, name=collection, field=field),
+                partial(keyword_index, name=collection, field=field),
                 collection=collection,
                 operation="ensure_payload_indexes",
             )
@@ -457,9 +359,3 @@ async def _upsert(
     client: AsyncQdrantClient, *, name: str, points: list[models.PointStruct]
 ) -> models.UpdateResult:
     return await client.upsert(name, points, wait=True)
-
-
-async def _keyword_index(client: AsyncQdrantClient, *, name: str, field: str) -> None:
-    await client.create_payload_index(
-        name, field, field_schema=models.PayloadSchemaType.KEYWORD, wait=True
-    )
