@@ -138,6 +138,9 @@ class Reindexer:
         store = self._require_store()
         spec, embedder = await self.check(job.collection, payload.embedder)
         storage = f"{spec.name}.{job.id[:12]}"
+        if spec.physical == storage:  # resumed after a crash that followed the switch
+            log.info("reindex_already_switched", collection=spec.name, job_id=job.id)
+            return
         fresh = msgspec.structs.replace(spec, embedder=embedder.ref, storage=storage, retained=())
         log.info(
             "reindex_started",
@@ -151,8 +154,10 @@ class Reindexer:
             await self._copy(spec, storage, embedder, observer)
             await self._catch_up(spec.name, storage, embedder)
             async with self._gate.held(spec.name):
+                held = time.perf_counter()
                 copied = await self._catch_up(spec.name, storage, embedder)
                 old = await self._switch(store, spec.name, fresh)
+                held_ms = round((time.perf_counter() - held) * 1000, 1)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 await asyncio.shield(store.drop_storage(storage))
@@ -166,6 +171,7 @@ class Reindexer:
             storage=storage,
             retained=old,
             caught_up=copied,
+            writes_held_ms=held_ms,
             job_id=job.id,
         )
         await store.optimize(spec.name)
