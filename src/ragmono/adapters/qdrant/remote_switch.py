@@ -8,6 +8,7 @@ atomic in Qdrant), so every replica switches at the same moment.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -124,10 +125,17 @@ class StorageSwitching:
         current = await self.catalog.get(spec.name)
         if current is None:
             raise NotFound(f"collection {spec.name!r} does not exist", field="collection")
-        if current.physical != spec.physical:
-            self.check_switchable(current)
-            await self._point_alias(spec.name, spec.physical, replace=True)
-        await self.catalog.put(spec)
+        if current.physical == spec.physical:
+            await self.catalog.put(spec)
+            return
+        self.check_switchable(current)
+        await self._point_alias(spec.name, spec.physical, replace=True)
+        try:
+            await self.catalog.put(spec)
+        except BaseException:  # the alias must follow the catalog: put it back
+            with contextlib.suppress(Exception):
+                await self._point_alias(spec.name, current.physical, replace=True)
+            raise
 
     async def _check_free(self, storage: str) -> None:
         if "." not in storage:

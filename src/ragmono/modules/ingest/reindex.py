@@ -101,8 +101,8 @@ class Reindexer:
     async def check(self, name: str, embedder: str) -> tuple[CollectionSpec, Embedder]:
         """What a reindex request needs, checked before a job is accepted.
 
-        404 unknown collection; 4xx (``body.embedder``) unknown embedder; 409 when the store
-        cannot switch this collection or it already uses that embedder.
+        404 unknown collection; 422 (``body.embedder``) unknown embedder; 409 when the store
+        cannot switch this collection. The same embedder is allowed (a plain rebuild).
         """
         store = self._require_store()
         spec = await store.get_collection(name)
