@@ -7,7 +7,6 @@ dense score after the switch can be computed here exactly and differs from MiniL
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +267,11 @@ async def test_a_cancelled_reindex_drops_what_it_built(
             f"{COLLECTIONS}/docs/reindex", json={"embedder": f"ollama/{MODEL}"}
         )
         location = started.headers["location"]
-        await asyncio.sleep(0.1)
+
+        async def under_way() -> bool:
+            return (await job_of(http, location))["progress"]["chunks_done"] > 0
+
+        assert await eventually(under_way, timeout_s=10)
         assert (await http.post(f"{location}/cancel")).status_code == 202
         job = await finished(http, location)
         assert job["state"] == "cancelled"

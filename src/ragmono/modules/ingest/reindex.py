@@ -191,10 +191,10 @@ class Reindexer:
         await observer.flush(force=True)
         offset: str | None = None
         while True:
-            if await observer.should_stop():
-                raise _Cancelled
             page, offset = await self._store.scroll(spec.name, None, PAGE, offset)
             for start in range(0, len(page), self._batch):
+                if await observer.should_stop():  # a cancel, checked between batches
+                    raise _Cancelled
                 batch = page[start : start + self._batch]
                 await self._write(storage, batch, embedder)
                 progress.chunks_done += len(batch)
