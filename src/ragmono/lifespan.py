@@ -510,7 +510,7 @@ def _build_ingest(
         embedders,
         adapters.sparse_encoder,
         gate,
-        batch_chunks=cfg.batch_chunks,
+        batch_chunks=settings.reindex.batch_chunks,
         keep_old_s=settings.reindex.keep_old_hours * 3600,
     )
     parse = ParseLimits(

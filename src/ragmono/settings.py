@@ -287,6 +287,9 @@ class ReindexSettings(_Section, frozen=True):
     keep_old_hours: Annotated[float, Meta(ge=0)] = 24.0
     """After a reindex switched a collection, its old physical collection is kept this long
     (for a rollback or a check) and then deleted; 0 deletes it right after the switch."""
+    batch_chunks: Annotated[int, Meta(ge=1, le=4096)] = 32
+    """Chunks embedded again per embedder call. Small batches let searches that use the same
+    embedder (its query embeddings queue behind the batch) wait less during a reindex."""
 
 
 class Settings(_Section, frozen=True):

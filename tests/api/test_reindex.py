@@ -47,7 +47,7 @@ def reindex_settings(make_settings: SettingsFactory, double: OllamaDouble) -> An
     return make_settings(
         ollama__url=double.url,
         ollama__timeout_s="5",
-        ingest__batch_chunks="2",
+        reindex__batch_chunks="2",
         rate_limit__enabled="false",
         cache__ttl_s="0",  # every search during the reindex reaches the store
     )

@@ -75,7 +75,7 @@ async def test_server_mode_switches_the_alias_and_keeps_answering(
         vector_store__mode="server",
         vector_store__url=twin.url,
         ollama__url=ollama_server.url,
-        ingest__batch_chunks="1",
+        reindex__batch_chunks="1",
         rate_limit__enabled="false",
         cache__ttl_s="0",
     )
