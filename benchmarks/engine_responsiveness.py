@@ -306,7 +306,9 @@ async def drive(base: str, points: int, batch: int, build_timeout_s: float) -> d
 @contextlib.asynccontextmanager
 async def serve(design: str, points: int, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
     """granian serving ``bench_app`` for ``design`` on a fresh data directory."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"ragmono-bench-{design}-"))
+    # Not in /tmp: other jobs on a shared machine sweep /tmp/ragmono-bench-* away mid-run.
+    (HERE / ".work").mkdir(exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"engine-{design}-", dir=HERE / ".work"))
     env = {
         **os.environ,
         "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
