@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
-from ragmono.backup import BackupSchedule, BackupService, expired, next_run
+from ragmono.backup import BackupSchedule, BackupService, FileCopyMedium, expired, next_run
 from tests.support.clock import ManualClock
 from tests.support.vector_data import spec
 
@@ -26,14 +26,8 @@ async def store(tmp_path: Path) -> AsyncIterator[EmbeddedVectorStore]:
 
 
 def _service(store: EmbeddedVectorStore, tmp_path: Path, clock: ManualClock) -> BackupService:
-    return BackupService(
-        store,
-        tmp_path / "backups",
-        staging=tmp_path / ".restore",
-        ragmono_version="0.1.0",
-        engine_version="0.9.0",
-        clock=clock,
-    )
+    medium = FileCopyMedium(store, staging=tmp_path / ".restore", engine_version="0.9.0")
+    return BackupService(medium, tmp_path / "backups", ragmono_version="0.1.0", clock=clock)
 
 
 async def test_prune_removes_exactly_the_backups_past_retention(
