@@ -69,7 +69,8 @@ class BackupService:
     def _new_id(self) -> str:
         base = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._clock()))
         candidate, n = base, 1
-        while (self.directory / candidate).exists() or candidate in self._tasks:
+        taken = self._tasks.keys() | self.failures.keys()
+        while (self.directory / candidate).exists() or candidate in taken:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
 
@@ -106,7 +107,9 @@ class BackupService:
                 finally:
                     self._tasks.pop(backup_id, None)
 
-        self._tasks[backup_id] = asyncio.create_task(run())
+        task = self._tasks[backup_id] = asyncio.create_task(run())
+        # The failure is kept in ``failures`` and logged; asyncio need not report it again.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return backup_id
 
     async def wait(self, backup_id: str) -> BackupManifest:

@@ -29,7 +29,7 @@ import httpx
 import structlog
 from qdrant_client import AsyncQdrantClient
 
-from ragmono.errors import Conflict, DependencyUnavailable
+from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import CollectionEntry, Telemetry
 
 from .calls import call_client
@@ -44,6 +44,11 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 _FILE = re.compile(r"^snapshots/node-(\d+)/([^/]+)\.snapshot$")
 _BLOCK = 1 << 20
+_STEPS = {
+    "snapshot_create": "creating a snapshot",
+    "snapshot_delete": "deleting the snapshot",
+    "snapshot_version": "asking the version",
+}
 
 
 @dataclass
@@ -113,15 +118,22 @@ class QdrantSnapshots:
         collection: str | None,
         operation: str,
     ) -> T:
-        return await call_client(
-            None,
-            fn,
-            node.client,
-            timeout_s=self._timeout_s,
-            collection=collection,
-            telemetry=self._telemetry,
-            operation=operation,
-        )
+        try:
+            return await call_client(
+                None,
+                fn,
+                node.client,
+                timeout_s=self._timeout_s,
+                collection=collection,
+                telemetry=self._telemetry,
+                operation=operation,
+            )
+        except DependencyUnavailable as exc:  # say which node and which step
+            what = _STEPS.get(operation, operation)
+            of = f" of {collection}" if collection else ""
+            raise DependencyUnavailable(
+                "qdrant", f"{what}{of} on {node.label} failed: {exc.detail}"
+            ) from exc
 
     async def engine_versions(self) -> list[str]:
         """The Qdrant version each node reports."""
@@ -212,7 +224,10 @@ class QdrantSnapshots:
             if found is None or int(found.group(1)) >= len(self._urls):
                 raise Conflict(f"backup {source.name}: {rel} belongs to no node here", field="id")
             plan.setdefault(found.group(2), {})[int(found.group(1))] = (source / rel, sha)
-        before = {s.name for s in await self._store.list_collections()}
+        try:
+            before = {s.name for s in await self._store.list_collections()}
+        except NotFound:  # the catalog collection itself is gone (Qdrant wiped)
+            before = set()
         # The catalog goes last: an entry then never names a collection not yet recovered.
         order = sorted(plan, key=lambda n: (n == CATALOG_COLLECTION, n))
         async with self._session() as (nodes, http):
