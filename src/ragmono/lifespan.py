@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,15 +394,22 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         metrics=metrics,
         ingest=ingest,
         jobs=jobs,
-        backups=build_backup_service(settings, adapters.vector_store, adapters.telemetry),
+        backups=build_backup_service(
+            settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
+        ),
     )
 
 
 def build_backup_service(
-    settings: Settings, store: VectorStore, telemetry: Telemetry | None = None
+    settings: Settings,
+    store: VectorStore,
+    telemetry: Telemetry | None = None,
+    *,
+    after_restore: Callable[[], Awaitable[object]] | None = None,
 ) -> BackupService | None:
     """Backups of the store: file copies (embedded) or Qdrant snapshots (server, cluster).
 
+    ``after_restore`` runs once restored data is served (the app drops its cached answers).
     None for a store neither medium can back up (the in-memory test twin).
     """
     from ragmono.backup import FileCopyMedium
@@ -437,6 +444,7 @@ def build_backup_service(
         Path(settings.backup.dir).expanduser().resolve(),
         ragmono_version=__version__,
         telemetry=telemetry,
+        after_restore=after_restore,
     )
 
 

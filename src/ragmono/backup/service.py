@@ -13,7 +13,7 @@ import asyncio
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal
 
@@ -49,8 +49,10 @@ class BackupService:
         ragmono_version: str,
         clock: Callable[[], float] = time.time,
         telemetry: Telemetry | None = None,
+        after_restore: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._medium = medium
+        self._after_restore = after_restore
         self.directory = directory
         self._ragmono_version = ragmono_version
         self._clock = clock

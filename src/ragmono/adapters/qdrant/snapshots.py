@@ -148,8 +148,10 @@ class QdrantSnapshots:
     async def write(self, into: Path) -> list[CollectionEntry]:
         """Snapshot, download and verify every collection on every node."""
         specs = await self._store.list_collections()
+        # Counted as reported by Qdrant (like GET /collections/{name}), before the snapshots.
         entries = [
-            CollectionEntry(name=s.name, points=await self._store.count(s.name)) for s in specs
+            CollectionEntry(name=s.name, points=(await self._store.stats(s.name)).points)
+            for s in specs
         ]
         names = [s.name for s in specs] + [CATALOG_COLLECTION]
         async with self._session() as (nodes, http):
