@@ -14,25 +14,18 @@ through one node is read through another. Each twin can be made to fail like a r
 ``requests`` records what reached the node, so tests can count calls a dead node received.
 
 Collection snapshots (create, list, download, delete, upload with ``priority``) follow Qdrant's
-REST API; each node keeps its own snapshot files, like a real node's snapshot directory. The
-snapshot body is the twin's own serialization (gzip'd JSON of the collection's create request,
-indexes and points): ragmono treats snapshots as opaque bytes.
+REST API; each node keeps its own files (see ``qdrant_twin_snapshots``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
-import hashlib
 import json
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,8 +33,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from qdrant_client import QdrantClient, models
 
+from tests.support import qdrant_twin_snapshots as snapshots
+
 Mode = str  # "ok" | "unavailable" | "hang" | "down"
 PROBE_PATHS = frozenset({"/", "/readyz", "/healthz", "/livez"})
+
+
+_Reply = snapshots.Reply
 
 
 class TwinBackend:
@@ -54,12 +52,6 @@ class TwinBackend:
         """Body of each create-collection request (shard_number, replication_factor, ...)."""
         self.indexes: dict[str, dict[str, str]] = {}
         """Payload indexes per collection (the local engine ignores them; a server keeps them)."""
-
-
-class _Reply(Exception):
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status, self.error = status, error
 
 
 class QdrantTwin:
@@ -215,7 +207,7 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             if parts.path == "/":  # the one answer Qdrant sends without its envelope
                 self._send(200, {"title": "qdrant - vector search engine", "version": twin.version})
                 return
-            if _SNAPSHOT_FILE.match(parts.path) and self.command in ("GET", "POST"):
+            if snapshots.SNAPSHOT_FILE.match(parts.path) and self.command in ("GET", "POST"):
                 self._snapshot_file(parts.path, query, raw)
                 return
             started = time.perf_counter()
@@ -250,14 +242,14 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             started = time.perf_counter()
             try:
                 if self.command == "GET":
-                    data = _download(twin, path)
+                    data = snapshots.download(twin, path)
                     self.send_response(200)
                     self.send_header("Content-Type", "application/octet-stream")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
                     return
-                _upload(twin, path, query, self.headers.get("Content-Type", ""), raw)
+                snapshots.upload(twin, path, query, self.headers.get("Content-Type", ""), raw)
                 payload = {"result": True, "status": "ok", "time": time.perf_counter() - started}
                 self._send(200, payload)
             except _Reply as reply:
@@ -416,115 +408,10 @@ def _drop(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> 
     return b.engine.delete_collection(name)
 
 
-_SNAPSHOT_FILE = re.compile(r"^/collections/([^/]+)/snapshots/([^/]+)$")
-
-
-def _serialize(b: TwinBackend, name: str) -> bytes:
-    """The collection as one opaque body: its create request, indexes and every point."""
-    _require(b, name)
-    points: list[Any] = []
-    offset: Any = None
-    while True:
-        records, offset = b.engine.scroll(
-            name, limit=256, offset=offset, with_payload=True, with_vectors=True
-        )
-        points.extend(
-            r.model_dump(mode="json", include={"id", "vector", "payload"}) for r in records
-        )
-        if offset is None:
-            break
-    doc = {"config": b.created[name], "indexes": b.indexes[name], "points": points}
-    return gzip.compress(json.dumps(doc).encode())
-
-
-def _recover(b: TwinBackend, name: str, data: bytes) -> None:
-    """Replace collection ``name`` with the one serialized in ``data``."""
-    try:
-        doc = json.loads(gzip.decompress(data))
-    except (OSError, ValueError) as exc:
-        raise _Reply(400, f"Wrong input: Snapshot is not a valid archive: {exc}") from exc
-    if b.engine.collection_exists(name):
-        b.engine.delete_collection(name)
-    request = models.CreateCollection(**doc["config"])
-    b.engine.create_collection(
-        name, vectors_config=request.vectors, sparse_vectors_config=request.sparse_vectors
-    )
-    b.created[name], b.indexes[name] = doc["config"], doc["indexes"]
-    points = [
-        models.PointStruct(id=p["id"], vector=p["vector"] or {}, payload=p["payload"])
-        for p in doc["points"]
-    ]
-    for start in range(0, len(points), 256):
-        b.engine.upsert(name, points=points[start : start + 256])
-
-
-def _describe(name: str, data: bytes) -> dict[str, Any]:
-    stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    checksum = hashlib.sha256(data).hexdigest()
-    return {"name": name, "creation_time": stamp, "size": len(data), "checksum": checksum}
-
-
-def _snapshot_create(twin: QdrantTwin, b: TwinBackend, name: str, body: Any) -> Any:
-    data = _serialize(b, name)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H-%M-%S")
-    taken = twin.snapshots.setdefault(name, {})
-    snapshot = f"{name}-{twin.port}-{stamp}-{len(taken)}.snapshot"
-    taken[snapshot] = data
-    return _describe(snapshot, data)
-
-
-def _snapshot_list(twin: QdrantTwin, b: TwinBackend, name: str, body: Any) -> Any:
-    _require(b, name)
-    return [_describe(n, d) for n, d in sorted(twin.snapshots.get(name, {}).items())]
-
-
-def _snapshot_delete(twin: QdrantTwin, b: TwinBackend, name: str, snap: str, body: Any) -> Any:
-    if twin.snapshots.get(name, {}).pop(snap, None) is None:
-        raise _Reply(404, f"Not found: Snapshot {snap} not found")
-    return True
-
-
-def _download(twin: QdrantTwin, path: str) -> bytes:
-    found = _SNAPSHOT_FILE.match(path)
-    assert found is not None
-    name, snap = found.groups()
-    data = twin.snapshots.get(name, {}).get(snap)
-    if data is None:
-        raise _Reply(404, f"Not found: Snapshot file {snap} does not exist")
-    return data
-
-
-def _upload(twin: QdrantTwin, path: str, query: dict[str, str], ctype: str, raw: bytes) -> None:
-    """``POST /collections/{c}/snapshots/upload``: recover from the multipart ``snapshot``."""
-    found = _SNAPSHOT_FILE.match(path)
-    if found is None or found.group(2) != "upload":
-        raise _Reply(404, f"Not found: no route POST {path}")
-    priority = query.get("priority", "replica")
-    if priority not in ("snapshot", "replica", "no_sync"):
-        raise _Reply(400, f"Wrong input: unknown priority {priority!r}")
-    if not ctype.startswith("multipart/form-data"):
-        raise _Reply(400, "Wrong input: expected multipart/form-data")
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
-    parts = [
-        p
-        for p in message.iter_parts()
-        if p.get_param("name", header="content-disposition") == "snapshot"
-    ]
-    if not parts:
-        raise _Reply(400, "Wrong input: multipart field 'snapshot' is missing")
-    data = parts[0].get_payload(decode=True)
-    assert isinstance(data, bytes)
-    expected = query.get("checksum")
-    if expected and hashlib.sha256(data).hexdigest() != expected:
-        raise _Reply(400, "Wrong input: Snapshot checksum mismatch")
-    with twin.backend.lock:
-        _recover(twin.backend, found.group(1), data)
-
-
 _HANDLERS: dict[str, Callable[..., Any]] = {
-    "snapshot_create": _snapshot_create,
-    "snapshot_list": _snapshot_list,
-    "snapshot_delete": _snapshot_delete,
+    "snapshot_create": snapshots.snapshot_create,
+    "snapshot_list": snapshots.snapshot_list,
+    "snapshot_delete": snapshots.snapshot_delete,
     "list": lambda t, b, body: _dump(b.engine.get_collections()),
     "info": _info,
     "exists": lambda t, b, name, body: {"exists": b.engine.collection_exists(name)},
