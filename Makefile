@@ -41,5 +41,8 @@ test: lint ## Lint, type-check and run the whole test suite
 bench: install ## Load test with k6 on loopback, quick profile in < 10 min (ARGS="--full")
 	$(VENV)/bin/python -m benchmarks.run $(ARGS)
 
+bench-quality: install ## nDCG@10 on BEIR SciFact, dense/keyword/hybrid (ARGS="--docs 500 --queries 50")
+	$(VENV)/bin/python -m benchmarks.retrieval_quality $(ARGS)
+
 clean: ## Remove the virtualenvs and caches (not ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import platform
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.timing import measure
 from ragmono.errors import DependencyUnavailable
 from ragmono.resilience import BreakerRegistry, DependencyBreaker
 from ragmono.settings import BreakerSettings
@@ -37,39 +36,6 @@ async def noop() -> None:
 
 async def refused() -> None:
     raise ConnectionRefusedError("refused")
-
-
-def percentile(sorted_ns: list[int], q: float) -> float:
-    """The q-th percentile in milliseconds (nearest rank)."""
-    index = min(len(sorted_ns) - 1, max(0, round(q / 100 * len(sorted_ns)) - 1))
-    return sorted_ns[index] / 1e6
-
-
-async def measure(name: str, call: Callable[[], Awaitable[None]], calls: int) -> dict[str, Any]:
-    for _ in range(min(2000, calls)):  # warm up caches and the interpreter
-        await call()
-    samples: list[int] = []
-    clock = time.perf_counter_ns
-    gc.disable()  # collector pauses are real, but not the breaker's; report them apart
-    try:
-        started = clock()
-        for _ in range(calls):
-            t0 = clock()
-            await call()
-            samples.append(clock() - t0)
-        elapsed_s = (clock() - started) / 1e9
-    finally:
-        gc.enable()
-    samples.sort()
-    return {
-        "name": name,
-        "calls": calls,
-        "p50_ms": round(percentile(samples, 50), 5),
-        "p95_ms": round(percentile(samples, 95), 5),
-        "p99_ms": round(percentile(samples, 99), 5),
-        "max_ms": round(samples[-1] / 1e6, 4),
-        "calls_per_s": round(calls / elapsed_s),
-    }
 
 
 async def open_breaker() -> DependencyBreaker:

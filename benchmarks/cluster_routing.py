@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import platform
 import time
@@ -31,6 +30,7 @@ from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
+from benchmarks.timing import measure
 from ragmono.adapters.qdrant.cluster import ClusterVectorStore
 from ragmono.errors import DependencyUnavailable
 from ragmono.resilience import BreakerRegistry
@@ -49,39 +49,6 @@ async def refused(client: AsyncQdrantClient) -> None:
     raise ConnectionRefusedError("refused")
 
 
-def percentile(sorted_ns: list[int], q: float) -> float:
-    """The q-th percentile in microseconds (nearest rank)."""
-    index = min(len(sorted_ns) - 1, max(0, round(q / 100 * len(sorted_ns)) - 1))
-    return sorted_ns[index] / 1e3
-
-
-async def measure(name: str, call: Callable[[], Awaitable[object]], calls: int) -> dict[str, Any]:
-    for _ in range(min(2000, calls)):  # warm up caches and the interpreter
-        await call()
-    samples: list[int] = []
-    clock = time.perf_counter_ns
-    gc.disable()  # collector pauses are real, but not the router's; report them apart
-    try:
-        started = clock()
-        for _ in range(calls):
-            t0 = clock()
-            await call()
-            samples.append(clock() - t0)
-        elapsed_s = (clock() - started) / 1e9
-    finally:
-        gc.enable()
-    samples.sort()
-    return {
-        "name": name,
-        "calls": calls,
-        "p50_us": round(percentile(samples, 50), 2),
-        "p95_us": round(percentile(samples, 95), 2),
-        "p99_us": round(percentile(samples, 99), 2),
-        "max_us": round(samples[-1] / 1e3, 1),
-        "calls_per_s": round(calls / elapsed_s),
-    }
-
-
 async def memory_clients() -> list[AsyncQdrantClient]:
     client = AsyncQdrantClient(location=":memory:")
     await client.create_collection(
@@ -92,6 +59,12 @@ async def memory_clients() -> list[AsyncQdrantClient]:
         [models.PointStruct(id=i, vector=[1.0, float(i), 0.0, 1.0]) for i in range(100)],
     )
     return [client, client, client]  # three "nodes" replicating the same data
+
+
+async def measure_us(
+    name: str, call: Callable[[], Awaitable[object]], calls: int
+) -> dict[str, Any]:
+    return await measure(name, call, calls, unit="us")
 
 
 def cluster(clients: list[AsyncQdrantClient]) -> ClusterVectorStore:
@@ -127,12 +100,12 @@ async def main(calls: int) -> dict[str, Any]:
 
     small = max(1000, calls // 10)  # the in-memory engine is slow: fewer real calls
     rows = [
-        await measure("direct", direct, calls),
-        await measure("breaker", through_breaker, calls),
-        await measure("routed", routed, calls),
-        await measure("routed_1_open", routed_1_open, calls),
-        await measure("count_direct", count_direct, small),
-        await measure("count_routed", count_routed, small),
+        await measure_us("direct", direct, calls),
+        await measure_us("breaker", through_breaker, calls),
+        await measure_us("routed", routed, calls),
+        await measure_us("routed_1_open", routed_1_open, calls),
+        await measure_us("count_direct", count_direct, small),
+        await measure_us("count_routed", count_routed, small),
     ]
     by_name = {r["name"]: r for r in rows}
     overhead = {

@@ -161,7 +161,7 @@ class Recorder:
     def __init__(self) -> None:
         self.samples: list[tuple[str, float]] = []
         self.failures: list[tuple[str, str]] = []
-        self.wrong = 0
+        self.wrong: dict[str, int] = {}
 
     def summary(self, phase: str | None = None) -> dict[str, Any]:
         lat = np.array([ms for p, ms in self.samples if phase is None or p == phase])
@@ -200,7 +200,7 @@ class Run:
                 return
             rec.samples.append((phase, ms))
             if check_correct and not resp.json()["correct"]:
-                rec.wrong += 1
+                rec.wrong[phase] = rec.wrong.get(phase, 0) + 1
         except httpx.HTTPError as exc:
             rec.failures.append((phase, f"{type(exc).__name__}: {exc}"))
 
@@ -306,7 +306,9 @@ async def drive(base: str, points: int, batch: int, build_timeout_s: float) -> d
 @contextlib.asynccontextmanager
 async def serve(design: str, points: int, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
     """granian serving ``bench_app`` for ``design`` on a fresh data directory."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"ragmono-bench-{design}-"))
+    # Not in /tmp: other jobs on a shared machine sweep /tmp/ragmono-bench-* away mid-run.
+    (HERE / ".work").mkdir(exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"engine-{design}-", dir=HERE / ".work"))
     env = {
         **os.environ,
         "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",

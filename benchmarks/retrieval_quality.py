@@ -31,6 +31,7 @@ from benchmarks.beir import (
     ndcg_at_k,
     recall_at_k,
 )
+from benchmarks.timing import nearest_rank
 from ragmono.app import create_app
 from ragmono.settings import load_settings
 
@@ -57,11 +58,6 @@ def subset(data: BeirDataset, docs: int | None, queries: int | None) -> BeirData
         queries={q: data.queries[q] for q in query_ids},
         qrels=qrels,
     )
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[str, Any]:
@@ -120,8 +116,8 @@ async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[
                 "recall@10": round(recall_at_k(run, data.qrels, 10), 4),
                 "recall@100": round(recall_at_k(run, data.qrels, 100), 4),
                 "latency_ms_p50": round(statistics.median(latencies), 2),
-                "latency_ms_p95": round(_percentile(latencies, 95), 2),
-                "latency_ms_p99": round(_percentile(latencies, 99), 2),
+                "latency_ms_p95": round(nearest_rank(sorted(latencies), 95), 2),
+                "latency_ms_p99": round(nearest_rank(sorted(latencies), 99), 2),
             }
     return report
 

@@ -1,7 +1,8 @@
-"""``ragmono backup create|list|restore|prune`` on the data directory, in this process.
+"""``ragmono backup create|list|restore|prune`` in this process, in every vector-store mode.
 
 The embedded store lets one process open the data directory: stop the server first, or use
-the admin API (``/api/v1/admin/backups``) of the running one.
+the admin API (``/api/v1/admin/backups``) of the running one. In server and cluster modes the
+CLI talks to Qdrant itself (snapshots), beside a running app.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _run(settings: Settings, action: Callable[[BackupService], Awaitable[None]])
         async with open_vector_store(settings) as store:
             service = build_backup_service(settings, store)
             if service is None:
-                raise Conflict("ragmono backups need vector_store.mode = embedded")
+                raise Conflict("this vector store has no backup medium")
             await action(service)
 
     try:
@@ -57,13 +58,13 @@ def _line(m: BackupManifest) -> str:
     points = sum(c.points for c in m.collections)
     return (
         f"{m.id}  {when}  {len(m.collections)} collections  {points} points  "
-        f"{m.size_bytes / 1e6:.1f} MB  qdrant-edge {m.engine_version}"
+        f"{m.size_bytes / 1e6:.1f} MB  {m.mode}  {m.engine} {m.engine_version}"
     )
 
 
 @click.group()
 def backup() -> None:
-    """Back up, list, restore and prune backups of the embedded data directory."""
+    """Back up, list, restore and prune backups (embedded files or Qdrant snapshots)."""
 
 
 @backup.command("create")
@@ -74,7 +75,7 @@ def create(data_dir: str | None, directory: str | None, config: str | None) -> N
     """Take a backup now."""
 
     async def action(svc: BackupService) -> None:
-        click.echo("backing up (writes paused while files are copied)...")
+        click.echo("backing up...")
         click.echo(f"created  {_line(await svc.create())}")
 
     _run(_settings(config, data_dir, directory), action)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ class Services:
     reindex: ReindexService
     """Reindex a collection with another embedder; drops retained old collections."""
     backups: BackupService | None = None
-    """Backups of the embedded store; None in server and cluster modes (not available yet)."""
+    """Backups in every Qdrant mode; None for a store without a backup medium (test twins)."""
 
 
 def _build_vector_store(
@@ -443,7 +443,9 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         metrics=metrics,
         ingest=ingest,
         jobs=jobs,
-        backups=build_backup_service(settings, adapters.vector_store),
+        backups=build_backup_service(
+            settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
+        ),
         reindex=reindex,
     )
 
@@ -453,18 +455,51 @@ def _embedders_of(adapters: Adapters) -> Embedders:
     return adapters.embedders or EmbedderRegistry(adapters.embedder, {})
 
 
-def build_backup_service(settings: Settings, store: VectorStore) -> BackupService | None:
-    """Backups for a file-backed store (embedded mode); None for stores it cannot copy."""
-    if not isinstance(store, RestorableVectorStore):
-        return None
-    from importlib.metadata import version
+def build_backup_service(
+    settings: Settings,
+    store: VectorStore,
+    telemetry: Telemetry | None = None,
+    *,
+    after_restore: Callable[[], Awaitable[object]] | None = None,
+) -> BackupService | None:
+    """Backups of the store: file copies (embedded) or Qdrant snapshots (server, cluster).
 
+    ``after_restore`` runs once restored data is served (the app drops its cached answers).
+    None for a store neither medium can back up (the in-memory test twin).
+    """
+    from ragmono.backup import FileCopyMedium
+    from ragmono.ports import BackupMedium
+
+    medium: BackupMedium
+    if isinstance(store, RestorableVectorStore):
+        from importlib.metadata import version
+
+        medium = FileCopyMedium(
+            store,
+            staging=settings.data_path / ".restore",
+            engine_version=version("qdrant-edge-py"),
+        )
+    else:
+        from ragmono.adapters.qdrant.remote import RemoteVectorStore
+        from ragmono.adapters.qdrant.snapshots import QdrantSnapshots
+
+        vs = settings.vector_store
+        urls = vs.urls if vs.mode == "cluster" else [vs.url]
+        if not isinstance(store, RemoteVectorStore) or not all(urls):
+            return None
+        medium = QdrantSnapshots(
+            store,
+            urls,
+            api_key=vs.api_key,
+            timeout_s=settings.backup.snapshot_timeout_s,
+            telemetry=telemetry,
+        )
     return BackupService(
-        store,
+        medium,
         Path(settings.backup.dir).expanduser().resolve(),
-        staging=settings.data_path / ".restore",
         ragmono_version=__version__,
-        engine_version=version("qdrant-edge-py"),
+        telemetry=telemetry,
+        after_restore=after_restore,
     )
 
 

@@ -227,6 +227,8 @@ class BackupSettings(_Section, frozen=True):
     """Backups older than this are pruned..."""
     keep_last: Annotated[int, Meta(ge=0)] = 7
     """...but the newest this many are always kept."""
+    snapshot_timeout_s: PositiveFloat = 600.0
+    """Server and cluster modes: longest time one snapshot create, download or upload may take."""
 
 
 class MigrationSettings(_Section, frozen=True):

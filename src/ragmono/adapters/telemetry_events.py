@@ -12,6 +12,8 @@ from __future__ import annotations
 import structlog
 
 from ragmono.ports import (
+    BackupOutcome,
+    BackupTrigger,
     BreakerState,
     CacheResult,
     Exposition,
@@ -76,6 +78,10 @@ class EventLoggingTelemetry:
         self.inner.observe_job(seconds, state, job_id=job_id)
         emit = log.warning if state == "failed" else log.info
         emit("job_finished", job_id=job_id, state=state, duration_s=round(seconds, 3))
+
+    def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
+        """Forwarded only: the backup service logs ``backup_created`` / ``backup_failed``."""
+        self.inner.observe_backup(outcome, trigger, at)
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

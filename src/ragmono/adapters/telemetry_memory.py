@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragmono.ports import BreakerState, CacheResult, Exposition, JobState, QueryStage, SearchMode
+from ragmono.ports import (
+    BackupOutcome,
+    BackupTrigger,
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+)
 
 __all__ = ["NoopTelemetry", "RecordingTelemetry"]
 
@@ -44,6 +53,9 @@ class NoopTelemetry:
         """Nothing."""
 
     def observe_job(self, seconds: float, state: JobState, *, job_id: str = "") -> None:
+        """Nothing."""
+
+    def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
         """Nothing."""
 
     def observe_dependency(
@@ -116,6 +128,10 @@ class RecordingTelemetry(NoopTelemetry):
     def observe_job(self, seconds: float, state: JobState, *, job_id: str = "") -> None:
         """Recorded."""
         self.calls.append(("observe_job", {"state": state, "job_id": job_id}))
+
+    def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
+        """Recorded."""
+        self.calls.append(("observe_backup", {"outcome": outcome, "trigger": trigger, "at": at}))
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 
+from ragmono.ports import CollectionEntry
+
 __all__ = [
     "MANIFEST",
     "BackupManifest",
@@ -21,13 +23,6 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 
 
-class CollectionEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One collection in a backup."""
-
-    name: str
-    points: int
-
-
 class BackupManifest(msgspec.Struct, frozen=True, kw_only=True):
     """Everything needed to judge and verify a backup before restoring it."""
 
@@ -36,9 +31,14 @@ class BackupManifest(msgspec.Struct, frozen=True, kw_only=True):
     """Unix seconds when the copy was taken."""
     format: int = FORMAT
     mode: str = "embedded"
+    """The vector-store mode that wrote it: embedded, server or cluster."""
     ragmono_version: str
     engine: str = "qdrant-edge"
+    """``qdrant-edge`` (embedded) or ``qdrant`` (server and cluster)."""
     engine_version: str
+    """The newest engine version among the nodes that wrote it."""
+    nodes: list[str] = msgspec.field(default_factory=list)
+    """Node URLs (no credentials) in server and cluster modes, in settings order."""
     collections: list[CollectionEntry]
     files: dict[str, str]
     """Path relative to the backup directory -> sha256 hex."""

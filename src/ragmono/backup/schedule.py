@@ -56,13 +56,16 @@ class BackupSchedule:
             log.warning("backup_skipped", reason="another backup, restore or prune is running")
             return False
         try:
-            manifest = await self._service.create()
-            pruned = await self._service.prune(keep_days=self._keep_days, keep_last=self._keep_last)
-        except Exception as exc:
+            manifest = await self._service.create(trigger="schedule")
+        except Exception:  # the service logged it (backup_failed) and counted it in metrics
             self.failures += 1
-            log.error("backup_failed", scheduled=True, error=str(exc), failures=self.failures)
             return False
         self.completed += 1
+        try:
+            pruned = await self._service.prune(keep_days=self._keep_days, keep_last=self._keep_last)
+        except Exception as exc:  # the backup itself is safe; pruning is retried next slot
+            log.error("backup_prune_failed", error=str(exc))
+            pruned = []
         log.info("backup_scheduled_done", backup=manifest.id, pruned=pruned)
         return True
 

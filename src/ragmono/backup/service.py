@@ -1,8 +1,10 @@
-"""Backups of the embedded store: copy under paused writes, manifest, verified restore.
+"""Backups in every vector-store mode: ids, one at a time, manifests, verified restore.
 
-A backup is ``<dir>/<id>/`` with ``catalog.json``, ``collections/<name>/...`` and
-``manifest.json``. It is written as ``<id>.partial`` and renamed when complete, so a listed
-backup is always whole. Restore checks versions and every checksum before anything is replaced.
+A backup is ``<dir>/<id>/`` holding what the :class:`~ragmono.ports.BackupMedium` wrote (the
+embedded data directory, or one Qdrant snapshot per collection and node) and
+``manifest.json`` with a sha256 per file. It is written as ``<id>.partial`` and renamed when
+complete, so a listed backup is always whole. Restore checks versions and every checksum
+before anything is replaced.
 """
 
 from __future__ import annotations
@@ -11,68 +13,50 @@ import asyncio
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Literal
 
 import structlog
 
 from ragmono.errors import Conflict, NotFound
-from ragmono.ports import RestorableVectorStore
+from ragmono.ports import BackupMedium, BackupTrigger, Telemetry
 
 from .manifest import (
     BackupManifest,
-    CollectionEntry,
     read_manifest,
     sha256_file,
     verify_files,
     write_manifest,
 )
 from .retention import expired
+from .versions import version_problem, version_tuple
 
-__all__ = ["BackupService", "version_problem"]
+__all__ = ["BackupService"]
 
 log = structlog.get_logger(__name__)
 _ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
-
-
-def version_problem(manifest: BackupManifest, *, mode: str, engine_version: str) -> str | None:
-    """Why this process cannot restore ``manifest``, or None when it can."""
-    if manifest.format != 1:
-        return f"backup format {manifest.format} is unknown to this ragmono (knows 1)"
-    if manifest.mode != mode or manifest.engine != "qdrant-edge":
-        return f"backup is of {manifest.mode}/{manifest.engine}; this store is {mode}/qdrant-edge"
-    ours, theirs = _version_tuple(engine_version), _version_tuple(manifest.engine_version)
-    if theirs > ours or theirs[:1] != ours[:1]:
-        return (
-            f"backup was written by qdrant-edge {manifest.engine_version}; this ragmono runs "
-            f"{engine_version} and reads only the same major version, not newer"
-        )
-    return None
-
-
 class BackupService:
-    """Create, list, verify, restore, delete and prune backups of a file-backed store."""
+    """Create, list, verify, restore, delete and prune backups through a backup medium."""
 
     def __init__(
         self,
-        store: RestorableVectorStore,
+        medium: BackupMedium,
         directory: Path,
         *,
-        staging: Path,
         ragmono_version: str,
-        engine_version: str,
         clock: Callable[[], float] = time.time,
+        telemetry: Telemetry | None = None,
+        after_restore: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        self._store = store
+        self._medium = medium
+        self._after_restore = after_restore
         self.directory = directory
-        self._staging = staging
         self._ragmono_version = ragmono_version
-        self._engine_version = engine_version
         self._clock = clock
+        self._telemetry = telemetry
         self._lock = asyncio.Lock()
         """Held by a backup, restore or prune: never two at once."""
         self._tasks: dict[str, asyncio.Task[BackupManifest]] = {}
@@ -87,7 +71,8 @@ class BackupService:
     def _new_id(self) -> str:
         base = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._clock()))
         candidate, n = base, 1
-        while (self.directory / candidate).exists() or candidate in self._tasks:
+        taken = self._tasks.keys() | self.failures.keys()
+        while (self.directory / candidate).exists() or candidate in taken:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
 
@@ -98,10 +83,15 @@ class BackupService:
 
     # -- create ------------------------------------------------------------------------------
 
-    async def create(self) -> BackupManifest:
+    @property
+    def mode(self) -> str:
+        """The vector-store mode backed up."""
+        return self._medium.mode
+
+    async def create(self, *, trigger: BackupTrigger = "cli") -> BackupManifest:
         """Take a backup now (waits for a running one to finish first)."""
         async with self._lock:
-            return await self._create(self._new_id())
+            return await self._create(self._new_id(), trigger)
 
     def start(self) -> str:
         """Start a backup in the background; its id. ``Conflict`` while one is running."""
@@ -112,14 +102,16 @@ class BackupService:
         async def run() -> BackupManifest:
             async with self._lock:
                 try:
-                    return await self._create(backup_id)
+                    return await self._create(backup_id, "api")
                 except Exception as exc:
                     self.failures[backup_id] = str(exc)
                     raise
                 finally:
                     self._tasks.pop(backup_id, None)
 
-        self._tasks[backup_id] = asyncio.create_task(run())
+        task = self._tasks[backup_id] = asyncio.create_task(run())
+        # The failure is kept in ``failures`` and logged; asyncio need not report it again.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return backup_id
 
     async def wait(self, backup_id: str) -> BackupManifest:
@@ -133,52 +125,51 @@ class BackupService:
         """Ids of backups still being written."""
         return sorted(self._tasks)
 
-    async def _create(self, backup_id: str) -> BackupManifest:
+    async def _create(self, backup_id: str, trigger: BackupTrigger) -> BackupManifest:
         started = time.perf_counter()
         partial = self.directory / f"{backup_id}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        (partial / "collections").mkdir(parents=True)
         try:
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
             created_at = self._clock()
-            async with self._store.paused_writes() as root:
-                paused = time.perf_counter()
-                entries = []
-                for spec in await self._store.list_collections():
-                    points = await self._store.count(spec.name)
-                    entries.append(CollectionEntry(name=spec.name, points=points))
-                    await asyncio.to_thread(
-                        shutil.copytree,
-                        root / "collections" / spec.name,
-                        partial / "collections" / spec.name,
-                        copy_function=sparse_copy,
-                    )
-                if (root / "catalog.json").exists():  # absent until the first collection
-                    await asyncio.to_thread(shutil.copy2, root / "catalog.json", partial)
-                paused_s = time.perf_counter() - paused
+            entries = await self._medium.write(partial)
+            versions = await self._medium.engine_versions()
             files = await asyncio.to_thread(_checksums, partial)
             manifest = BackupManifest(
                 id=backup_id,
                 created_at=created_at,
+                mode=self._medium.mode,
                 ragmono_version=self._ragmono_version,
-                engine_version=self._engine_version,
+                engine=self._medium.engine,
+                engine_version=max(versions, key=version_tuple),
+                nodes=self._medium.nodes,
                 collections=entries,
                 files=files,
                 size_bytes=sum(f.stat().st_blocks * 512 for f in partial.rglob("*") if f.is_file()),
             )
             write_manifest(partial, manifest)
             partial.replace(self.directory / backup_id)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(partial, ignore_errors=True)
+            self._observe("failure", trigger)
+            log.error("backup_failed", backup=backup_id, trigger=trigger, error=str(exc))
             raise
+        self._observe("success", trigger)
         log.info(
             "backup_created",
             backup=backup_id,
+            trigger=trigger,
+            mode=manifest.mode,
             collections=len(entries),
+            files=len(files),
             bytes=manifest.size_bytes,
-            writes_paused_s=round(paused_s, 3),
             seconds=round(time.perf_counter() - started, 3),
         )
         return manifest
+
+    def _observe(self, outcome: Literal["success", "failure"], trigger: BackupTrigger) -> None:
+        if self._telemetry is not None:
+            self._telemetry.observe_backup(outcome, trigger, self._clock())
 
     # -- read and delete -----------------------------------------------------------------------
 
@@ -226,8 +217,13 @@ class BackupService:
     async def verify(self, backup_id: str) -> BackupManifest:
         """The manifest if the backup can be restored here; ``Conflict`` saying why not."""
         manifest = await self.get(backup_id)
+        versions = await self._medium.engine_versions()
         problem = version_problem(
-            manifest, mode=self._store.mode, engine_version=self._engine_version
+            manifest,
+            mode=self._medium.mode,
+            engine=self._medium.engine,
+            engine_version=min(versions, key=version_tuple),
+            nodes=len(self._medium.nodes),
         )
         if problem is not None:
             raise Conflict(f"backup {backup_id} cannot be restored: {problem}", field="id")
@@ -240,38 +236,19 @@ class BackupService:
         return manifest
 
     async def restore(self, backup_id: str) -> BackupManifest:
-        """Verify every checksum, stage a copy beside the data, then swap it in."""
+        """Check versions and every checksum, then have the medium put the data back."""
         async with self._lock:
             manifest = await self.verify(backup_id)
-            staged = self._staging / backup_id
-            shutil.rmtree(staged, ignore_errors=True)
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(
-                shutil.copytree, self._path(backup_id), staged, copy_function=sparse_copy
-            )
-            (staged / "manifest.json").unlink()
-            problems = await asyncio.to_thread(verify_files, staged, manifest)
-            if problems:  # the copy itself went wrong (disk full, bad sector)
-                shutil.rmtree(staged, ignore_errors=True)
-                raise Conflict(f"staging backup {backup_id} failed: {problems[0]}", field="id")
-            await self._store.replace_data(staged)
-        log.info("backup_restored", backup=backup_id, collections=len(manifest.collections))
+            started = time.perf_counter()
+            await self._medium.restore(self._path(backup_id), manifest.files, manifest.collections)
+        log.info(
+            "backup_restored",
+            backup=backup_id,
+            mode=manifest.mode,
+            collections=len(manifest.collections),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return manifest
-
-
-def sparse_copy(src: str, dst: str) -> str:
-    """Copy a file keeping holes: the engine preallocates large, mostly empty mmap files."""
-    block = 1 << 20
-    zero = bytes(block)
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(block):
-            if chunk == zero[: len(chunk)]:
-                fout.seek(len(chunk), 1)
-            else:
-                fout.write(chunk)
-        fout.truncate()
-    shutil.copystat(src, dst)
-    return dst
 
 
 def _checksums(directory: Path) -> dict[str, str]:

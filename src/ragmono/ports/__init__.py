@@ -1,5 +1,6 @@
 """Ports: the Protocols services depend on. Adapters implement them; the lifespan picks one."""
 
+from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder, Embedders
@@ -12,6 +13,8 @@ from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
 from ragmono.ports.sparse_encoder import SparseEncoder
 from ragmono.ports.telemetry import (
+    BackupOutcome,
+    BackupTrigger,
     BreakerState,
     CacheResult,
     Exposition,
@@ -29,12 +32,16 @@ from ragmono.ports.vector_store import (
 )
 
 __all__ = [
+    "BackupMedium",
+    "BackupOutcome",
+    "BackupTrigger",
     "BreakerControl",
     "BreakerState",
     "Cache",
     "CacheResult",
     "CacheStats",
     "ChatMessage",
+    "CollectionEntry",
     "Embedder",
     "Embedders",
     "Exposition",

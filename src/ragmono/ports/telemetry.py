@@ -24,6 +24,12 @@ BreakerState = Literal["closed", "open", "half_open"]
 JobState = Literal["succeeded", "failed", "cancelled"]
 """How a background job ended."""
 
+BackupOutcome = Literal["success", "failure"]
+"""How one backup ended."""
+
+BackupTrigger = Literal["schedule", "api", "cli"]
+"""What started a backup."""
+
 
 class Exposition(NamedTuple):
     """A rendered scrape: the body and its media type."""
@@ -77,6 +83,10 @@ class Telemetry(Protocol):
 
     def observe_job(self, seconds: float, state: JobState, *, job_id: str = "") -> None:
         """A job ended after ``seconds`` of running; ``job_id`` goes to the log only."""
+        ...
+
+    def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
+        """A backup ended at unix time ``at``; a success also moves the last-success time."""
         ...
 
     # -- dependencies ------------------------------------------------------------------------

@@ -175,3 +175,24 @@ def test_http_durations_fall_into_cumulative_le_buckets() -> None:
     assert abs(durations[sum_key] - 20.3015) < 1e-9
     requests = _values(telemetry, "ragmono_http_requests_total")
     assert {k[3][1]: v for k, v in requests.items()} == {"2xx": 3, "5xx": 1}
+
+
+def test_backups_are_counted_by_outcome_and_trigger_with_the_last_success_time() -> None:
+    telemetry = _telemetry()
+    before = _values(telemetry, "ragmono_backups_total")
+    assert len(before) == 6
+    assert set(before.values()) == {0}
+    assert _values(telemetry, "ragmono_backup_last_success_timestamp_seconds") == {
+        ("ragmono_backup_last_success_timestamp_seconds",): 0
+    }
+
+    telemetry.observe_backup("failure", "schedule", 1_700_000_000.0)
+    telemetry.observe_backup("success", "api", 1_700_000_100.0)
+    telemetry.observe_backup("failure", "schedule", 1_700_000_200.0)
+
+    counts = _values(telemetry, "ragmono_backups_total")
+    assert counts[("ragmono_backups_total", ("outcome", "failure"), ("trigger", "schedule"))] == 2
+    assert counts[("ragmono_backups_total", ("outcome", "success"), ("trigger", "api"))] == 1
+    assert _values(telemetry, "ragmono_backup_last_success_timestamp_seconds") == {
+        ("ragmono_backup_last_success_timestamp_seconds",): 1_700_000_100.0
+    }

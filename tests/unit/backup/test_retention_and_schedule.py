@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
-from ragmono.backup import BackupSchedule, BackupService, expired, next_run
+from ragmono.adapters.telemetry_memory import RecordingTelemetry
+from ragmono.backup import BackupSchedule, BackupService, FileCopyMedium, expired, next_run
 from tests.support.clock import ManualClock
 from tests.support.vector_data import spec
 
@@ -26,14 +28,8 @@ async def store(tmp_path: Path) -> AsyncIterator[EmbeddedVectorStore]:
 
 
 def _service(store: EmbeddedVectorStore, tmp_path: Path, clock: ManualClock) -> BackupService:
-    return BackupService(
-        store,
-        tmp_path / "backups",
-        staging=tmp_path / ".restore",
-        ragmono_version="0.1.0",
-        engine_version="0.9.0",
-        clock=clock,
-    )
+    medium = FileCopyMedium(store, staging=tmp_path / ".restore", engine_version="0.9.0")
+    return BackupService(medium, tmp_path / "backups", ragmono_version="0.1.0", clock=clock)
 
 
 async def test_prune_removes_exactly_the_backups_past_retention(
@@ -128,3 +124,31 @@ async def test_a_slot_never_runs_beside_another_backup(
     assert [b.id for b in await svc.all()] == [backup_id]
     assert await schedule.run_slot() is True
     assert len(await svc.all()) == 2
+
+
+async def test_a_failed_slot_is_logged_once_counted_in_metrics_and_retried(
+    store: EmbeddedVectorStore, tmp_path: Path, capsys: Any
+) -> None:
+    clock = ManualClock(start=datetime(2026, 3, 1, 1, 0).astimezone().timestamp())
+    telemetry = RecordingTelemetry()
+    medium = FileCopyMedium(store, staging=tmp_path / ".restore", engine_version="0.9.0")
+    svc = BackupService(
+        medium, tmp_path / "backups", ragmono_version="0.1.0", clock=clock, telemetry=telemetry
+    )
+    (tmp_path / "backups").write_text("a file where the backup directory should be")
+    capsys.readouterr()
+    schedule = BackupSchedule(svc, "0 2 * * *", keep_days=30, keep_last=7, clock=clock)
+
+    assert await schedule.run_slot() is False
+    err = capsys.readouterr().err
+    assert err.count('"event": "backup_failed"') == 1
+    assert '"trigger": "schedule"' in err
+    assert telemetry.of("observe_backup") == [
+        {"outcome": "failure", "trigger": "schedule", "at": clock.now}
+    ]
+
+    (tmp_path / "backups").unlink()  # the operator fixes the disk; the next slot retries
+    clock.advance(DAY)
+    assert await schedule.run_slot() is True
+    assert [c["outcome"] for c in telemetry.of("observe_backup")] == ["failure", "success"]
+    assert len(await svc.all()) == 1

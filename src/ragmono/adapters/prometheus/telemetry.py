@@ -26,7 +26,16 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from ragmono.ports import BreakerState, CacheResult, Exposition, JobState, QueryStage, SearchMode
+from ragmono.ports import (
+    BackupOutcome,
+    BackupTrigger,
+    BreakerState,
+    CacheResult,
+    Exposition,
+    JobState,
+    QueryStage,
+    SearchMode,
+)
 
 from .http_collector import HttpCollector
 
@@ -44,6 +53,8 @@ _JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400)
 _STAGES: tuple[QueryStage, ...] = ("embed", "search", "generate", "total")
 _MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 _INGEST_RESULTS = ("created", "updated", "unchanged", "failed")
+_BACKUP_OUTCOMES: tuple[BackupOutcome, ...] = ("success", "failure")
+_BACKUP_TRIGGERS: tuple[BackupTrigger, ...] = ("schedule", "api", "cli")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 
@@ -147,6 +158,19 @@ class PrometheusTelemetry:
                 registry=reg,
             )
         )
+        self._backups = _Children(
+            Counter(
+                "ragmono_backups_total",
+                "Backups by outcome (success, failure) and trigger (schedule, api, cli).",
+                ("outcome", "trigger"),
+                registry=reg,
+            )
+        )
+        self._backup_last_success = Gauge(
+            "ragmono_backup_last_success_timestamp_seconds",
+            "Unix time the last successful backup finished (0 before the first one).",
+            registry=reg,
+        )
         self._dependency_duration = _Children(
             Histogram(
                 "ragmono_dependency_duration_seconds",
@@ -194,6 +218,9 @@ class PrometheusTelemetry:
                 self._query(stage, mode)
         for result in _INGEST_RESULTS:
             self._ingest_documents(result)
+        for outcome in _BACKUP_OUTCOMES:
+            for trigger in _BACKUP_TRIGGERS:
+                self._backups(outcome, trigger)
 
     def http_request_started(self) -> None:
         """One more request in flight."""
@@ -241,6 +268,12 @@ class PrometheusTelemetry:
     def observe_job(self, seconds: float, state: JobState, *, job_id: str = "") -> None:
         """Observe a finished job's run time by final state."""
         self._job_duration(state).observe(seconds)
+
+    def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
+        """Count the backup; a success sets the last-success time."""
+        self._backups(outcome, trigger).inc()
+        if outcome == "success":
+            self._backup_last_success.set(at)
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

@@ -151,6 +151,10 @@ class RemoteVectorStore(StorageSwitching):
                 )
         self.problems = problems
 
+    async def reload_catalog(self) -> None:
+        """Re-read the catalog and re-check every collection (a restore replaced them)."""
+        await self._check_collections()
+
     async def _check_collection(
         self, spec: CollectionSpec, existing: set[str]
     ) -> CollectionProblem | None:

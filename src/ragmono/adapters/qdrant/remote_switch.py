@@ -137,6 +137,13 @@ class StorageSwitching:
                 await self._point_alias(spec.name, current.physical, replace=True)
             raise
 
+    async def restore_aliases(self) -> None:
+        """Point each catalog entry's alias at its physical collection (after a restore of
+        snapshots, which carry collections but not aliases)."""
+        for spec in await self.catalog.all():
+            if spec.storage:
+                await self._point_alias(spec.name, spec.storage, replace=True)
+
     async def _check_free(self, storage: str) -> None:
         if "." not in storage:
             raise ValueError(f"{storage!r} is not a physical collection name")

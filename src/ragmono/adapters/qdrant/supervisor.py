@@ -49,6 +49,8 @@ START_TIMEOUT_S = 60.0
 """How long a call waits for a (re)starting worker before failing."""
 _BACKOFF_S = (0.0, 0.5, 1.0, 2.0, 5.0)
 _STABLE_S = 30.0
+SOCKET_BUFFER_BYTES = 4 << 20
+"""Asked of the kernel per socket end; it caps this at net.core.wmem_max / rmem_max."""
 _GIVE_UP_AFTER = 3
 """Consecutive failed starts after which /ready reports the engine unreachable."""
 State = Literal["starting", "ready", "restarting", "failing", "closed"]
@@ -190,6 +192,11 @@ class EngineSupervisor:
 
     def _start(self) -> _Connection:
         parent, child = socket.socketpair()
+        for end in (parent, child):
+            # A whole upsert frame (~1.7 MB for 500 chunks of 384 floats) in one send: each
+            # partial send/recv waits for the GIL, behind whatever the event loop is doing.
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
         try:
             args = [sys.executable, "-m", "ragmono.adapters.qdrant.worker"]
             args += ["--data-dir", str(self._data_dir), "--fd", str(child.fileno())]

@@ -31,8 +31,8 @@ class BackupList(msgspec.Struct, frozen=True):
 def _require(backups: BackupService | None) -> BackupService:
     if backups is None:
         raise Conflict(
-            "backups through ragmono are available in embedded mode only; use Qdrant's "
-            "snapshots in server and cluster modes",
+            "this vector store has no backup medium (backups need the embedded engine or a "
+            "Qdrant server or cluster)",
             field="vector_store.mode",
         )
     return backups

@@ -1,0 +1,147 @@
+"""The local ONNX embedder: throughput and memory, with and without the CPU arena and sorting.
+
+Each configuration runs in its own fresh process (memory is per process), in turn, ``--rounds``
+times (A B C A B C), on the same texts: the chunks ingest makes of SciFact abstracts
+(``title + " " + text``, default chunking) or, without the data set, synthetic texts.
+Reported per configuration: texts/s, per-batch latency p50/p95/p99, resident memory after
+loading the model, after the run, and at peak.
+
+* ``arena``: onnxruntime's CPU memory arena on, batches sorted by length (the shipped default);
+* ``no-arena``: the arena off (memory goes back to malloc after every batch);
+* ``unsorted``: the arena on, batches in the given order (the embedder before length sorting).
+
+    .venv/bin/python -m benchmarks.embedder [--texts 512] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.timing import nearest_rank
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
+CONFIGS = {
+    "arena": {"cpu_arena": True, "sorted": True},
+    "no-arena": {"cpu_arena": False, "sorted": True},
+    "unsorted": {"cpu_arena": True, "sorted": False},
+}
+
+
+def load_texts(count: int) -> list[str]:
+    """What ingest embeds: the default-sized chunks of SciFact documents, in document order
+    (whole abstracts and a short tail chunk now and then), or synthetic texts of mixed length."""
+    if not SCIFACT.exists():
+        words = ["retrieval", "augmented", "generation", "answers", "from", "documents"]
+        return [
+            " ".join(words[(i + j) % len(words)] for j in range(8 + i % 300)) for i in range(count)
+        ]
+    from ragmono.adapters.tokenizer import load_chunking_tokenizer
+    from ragmono.domain import ChunkingConfig
+    from ragmono.modules.ingest import Chunker
+
+    chunker, config = Chunker(load_chunking_tokenizer), ChunkingConfig()
+    texts: list[str] = []
+    with SCIFACT.open() as fh:
+        for line in fh:
+            doc = json.loads(line)
+            pieces = chunker.split(f"{doc['title']} {doc['text']}", config, markdown=False)
+            texts.extend(piece.text for piece in pieces)
+            if len(texts) >= count:
+                return texts[:count]
+    return texts
+
+
+def rss_mib() -> float:
+    """Current resident memory of this process."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def run_one(config: str, texts: list[str], batch: int) -> dict[str, Any]:
+    """One configuration in this process (called in a fresh subprocess)."""
+    from ragmono.adapters.onnx_embedder import OnnxEmbedder
+
+    options = CONFIGS[config]
+    embedder = OnnxEmbedder(batch_size=batch, cpu_arena=bool(options["cpu_arena"]))
+    loaded = rss_mib()
+    embedder.embed_sync(texts[:batch])  # warm up
+    latencies: list[float] = []
+    started = time.perf_counter()
+    if options["sorted"]:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        texts = [texts[i] for i in order]
+    for start in range(0, len(texts), batch):
+        t0 = time.perf_counter()
+        embedder._embed_batch(texts[start : start + batch])
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "config": config,
+        "texts": len(texts),
+        "texts_per_s": round(len(texts) / elapsed, 1),
+        "batch_ms_p50": round(nearest_rank(latencies, 50), 1),
+        "batch_ms_p95": round(nearest_rank(latencies, 95), 1),
+        "batch_ms_p99": round(nearest_rank(latencies, 99), 1),
+        "rss_loaded_mib": round(loaded),
+        "rss_after_mib": round(rss_mib()),
+        "rss_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    """Run every configuration in turn, ``--rounds`` times, each in a new process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    texts = load_texts(args.texts)
+    if args.child:
+        print(json.dumps(run_one(args.child, texts, args.batch)))
+        return
+    runs: list[dict[str, Any]] = []
+    for round_ in range(args.rounds):
+        for config in CONFIGS:
+            command = [sys.executable, "-m", "benchmarks.embedder", "--child", config]
+            command += ["--texts", str(args.texts), "--batch", str(args.batch)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO)
+            row = json.loads(out.stdout.strip().splitlines()[-1]) | {"round": round_}
+            runs.append(row)
+            print(json.dumps(row))
+    summary = {
+        config: {
+            key: statistics.median(r[key] for r in runs if r["config"] == config)
+            for key in ("texts_per_s", "batch_ms_p95", "rss_after_mib", "rss_peak_mib")
+        }
+        for config in CONFIGS
+    }
+    report = {
+        "benchmark": "embedder",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+        "texts": "scifact title+text" if SCIFACT.exists() else "synthetic",
+        "batch": args.batch,
+        "summary_median": summary,
+        "runs": runs,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "embedder.json").write_text(json.dumps(report, indent=2) + "\n")
+    for config, row in summary.items():
+        print(f"{config:<9} {row}")
+
+
+if __name__ == "__main__":
+    main()
