@@ -7,6 +7,7 @@ precision, so agreement is checked at cosine >= 0.999.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -39,3 +40,18 @@ async def test_query_and_document_vectors_agree() -> None:
     finally:
         await embedder.close()
     assert np.allclose(doc, query, atol=1e-5)
+
+
+async def test_a_query_does_not_wait_for_a_whole_ingest_call() -> None:
+    """A search's query embedding queues behind one run of a large call, not all of it."""
+    embedder = OnnxEmbedder()
+    texts = [f"passage {i} about retrieval, chunking and embeddings " * 20 for i in range(40)]
+    try:
+        documents = asyncio.create_task(embedder.embed_documents(texts))
+        await asyncio.sleep(0)  # the first run is on the embedding thread now
+        query = asyncio.create_task(embedder.embed_query("what is chunking?"))
+        done, _ = await asyncio.wait({documents, query}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {query}
+        assert len(await documents) == 40
+    finally:
+        await embedder.close()
