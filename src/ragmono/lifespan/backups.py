@@ -1,0 +1,92 @@
+"""The backup service for the configured store, and its in-process schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ragmono import __version__
+from ragmono.backup import BackupService
+from ragmono.ports import (
+    RestorableVectorStore,
+    Telemetry,
+    VectorStore,
+)
+from ragmono.settings import Settings
+
+if TYPE_CHECKING:  # services.py builds the backup service: no import cycle at run time
+    from .services import Services
+
+
+def build_backup_service(
+    settings: Settings,
+    store: VectorStore,
+    telemetry: Telemetry | None = None,
+    *,
+    after_restore: Callable[[], Awaitable[object]] | None = None,
+) -> BackupService | None:
+    """Backups of the store: file copies (embedded) or Qdrant snapshots (server, cluster).
+
+    ``after_restore`` runs once restored data is served (the app drops its cached answers).
+    None for a store neither medium can back up (the in-memory test twin).
+    """
+    from ragmono.backup import FileCopyMedium
+    from ragmono.ports import BackupMedium
+
+    medium: BackupMedium
+    if isinstance(store, RestorableVectorStore):
+        from importlib.metadata import version
+
+        medium = FileCopyMedium(
+            store,
+            staging=settings.data_path / ".restore",
+            engine_version=version("qdrant-edge-py"),
+        )
+    else:
+        from ragmono.adapters.qdrant.remote import RemoteVectorStore
+        from ragmono.adapters.qdrant.snapshots import QdrantSnapshots
+
+        vs = settings.vector_store
+        urls = vs.urls if vs.mode == "cluster" else [vs.url]
+        if not isinstance(store, RemoteVectorStore) or not all(urls):
+            return None
+        medium = QdrantSnapshots(
+            store,
+            urls,
+            api_key=vs.api_key,
+            timeout_s=settings.backup.snapshot_timeout_s,
+            telemetry=telemetry,
+        )
+    return BackupService(
+        medium,
+        Path(settings.backup.dir).expanduser().resolve(),
+        ragmono_version=__version__,
+        telemetry=telemetry,
+        after_restore=after_restore,
+    )
+
+
+@contextlib.asynccontextmanager
+async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """Run scheduled backups (backup.schedule, local time) while the app runs."""
+    if services.backups is None or not settings.backup.schedule:
+        yield
+        return
+    from ragmono.backup import BackupSchedule
+
+    schedule = BackupSchedule(
+        services.backups,
+        settings.backup.schedule,
+        keep_days=settings.backup.keep_days,
+        keep_last=settings.backup.keep_last,
+    )
+    task = asyncio.create_task(schedule.run_forever(), name="backup-schedule")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

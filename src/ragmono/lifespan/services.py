@@ -1,0 +1,174 @@
+"""Services from adapters: what controllers are handed, wired once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ragmono.adapters.embedders import EmbedderRegistry
+from ragmono.adapters.tokenizer import load_chunking_tokenizer
+from ragmono.backup import BackupService
+from ragmono.domain import ChunkingConfig
+from ragmono.modules.admin import BreakerService
+from ragmono.modules.collections import CollectionService
+from ragmono.modules.health import HealthService
+from ragmono.modules.ingest import (
+    Chunker,
+    DocumentWriter,
+    IngestJobs,
+    IngestLimits,
+    IngestService,
+    JobFiles,
+    JobRunner,
+    ParseLimits,
+    Reindexer,
+    ReindexService,
+    WriteGate,
+)
+from ragmono.modules.metrics import MetricsService
+from ragmono.modules.models import ModelsService
+from ragmono.modules.query import CacheAdmin, QueryService, SearchService
+from ragmono.ports import (
+    Embedders,
+    Telemetry,
+)
+from ragmono.settings import Settings
+
+from .adapters import Adapters
+from .backups import build_backup_service
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What controllers are handed (by name, through Litestar's dependency injection)."""
+
+    settings: Settings
+    adapters: Adapters
+    collections: CollectionService
+    health: HealthService
+    breakers: BreakerService
+    search: SearchService
+    answers: QueryService
+    cache_admin: CacheAdmin
+    models: ModelsService
+    telemetry: Telemetry
+    metrics: MetricsService
+    ingest: IngestService
+    jobs: JobRunner
+    reindex: ReindexService
+    """Reindex a collection with another embedder; drops retained old collections."""
+    backups: BackupService | None = None
+    """Backups in every Qdrant mode; None for a store without a backup medium (test twins)."""
+
+
+def build_services(settings: Settings, adapters: Adapters) -> Services:
+    """Wire services to adapters. Pure construction: no I/O."""
+    collections = CollectionService(
+        adapters.vector_store,
+        adapters.embedder.ref,
+        default_chunking=ChunkingConfig(
+            chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
+        ),
+    )
+    health = HealthService(
+        [adapters.vector_store.health, adapters.embedder.health],
+        breakers=adapters.breakers.snapshots,
+    )
+    if adapters.generator is not None:
+        health.add(adapters.generator.health)
+    metrics = MetricsService(adapters.telemetry, token=settings.auth.metrics_token)
+    from ragmono.adapters.cache_memory import MemoryCache
+    from ragmono.adapters.extractive import ExtractiveGenerator
+
+    cache = adapters.cache or MemoryCache(settings.cache.max_entries)
+    if cache.backend != "memory":
+        health.add(cache.health)
+    ttl_s = settings.cache.ttl_s
+    embedders = _embedders_of(adapters)
+    search = SearchService(
+        adapters.vector_store,
+        embedders,
+        adapters.sparse_encoder,
+        cache=cache,
+        ttl_s=ttl_s,
+        telemetry=adapters.telemetry,
+    )
+    extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
+    generator = adapters.generator or extractive
+    answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
+    ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
+    return Services(
+        settings=settings,
+        adapters=adapters,
+        collections=collections,
+        health=health,
+        breakers=BreakerService(adapters.breakers),
+        search=search,
+        answers=answers,
+        cache_admin=CacheAdmin(cache, ttl_s=ttl_s),
+        models=ModelsService(adapters.embedder, generator, adapters.model_catalog),
+        telemetry=adapters.telemetry,
+        metrics=metrics,
+        ingest=ingest,
+        jobs=jobs,
+        backups=build_backup_service(
+            settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
+        ),
+        reindex=reindex,
+    )
+
+
+def _embedders_of(adapters: Adapters) -> Embedders:
+    """The adapters' registry, or one that knows only their embedder (test twins)."""
+    return adapters.embedders or EmbedderRegistry(adapters.embedder, {})
+
+
+def _build_ingest(
+    settings: Settings, adapters: Adapters, embedders: Embedders
+) -> tuple[IngestService, JobRunner, ReindexService]:
+    cfg = settings.ingest
+    gate = WriteGate()
+    writer = DocumentWriter(
+        adapters.vector_store,
+        embedders,
+        adapters.sparse_encoder,
+        Chunker(load_chunking_tokenizer),
+        batch_chunks=cfg.batch_chunks,
+        telemetry=adapters.telemetry,
+        gate=gate,
+    )
+    reindexer = Reindexer(
+        adapters.vector_store,
+        embedders,
+        adapters.sparse_encoder,
+        gate,
+        batch_chunks=settings.reindex.batch_chunks,
+        keep_old_s=settings.reindex.keep_old_hours * 3600,
+    )
+    parse = ParseLimits(
+        max_pdf_pages=cfg.max_pdf_pages,
+        max_decoded_bytes=cfg.max_decoded_bytes,
+        timeout_s=cfg.parse_timeout_s,
+    )
+    work = IngestJobs(
+        writer,
+        parse,
+        allowed_roots=cfg.allowed_roots,
+        max_file_bytes=settings.server.max_upload_bytes,
+        reindexer=reindexer,
+    )
+    jobs = JobRunner(
+        adapters.job_store,
+        JobFiles(settings.data_path / "jobs"),
+        work,
+        workers=cfg.job_workers,
+        retention_s=cfg.job_retention_s,
+        telemetry=adapters.telemetry,
+    )
+    limits = IngestLimits(
+        async_threshold_bytes=cfg.async_threshold_bytes,
+        allowed_roots=tuple(cfg.allowed_roots),
+        idempotency_ttl_s=cfg.idempotency_ttl_s,
+        parse=parse,
+    )
+    ingest = IngestService(writer, jobs, adapters.idempotency, limits)
+    return ingest, jobs, ReindexService(reindexer, jobs)
