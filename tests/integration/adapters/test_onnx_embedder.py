@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragmono.adapters.onnx_embedder import OnnxEmbedder
+from ragmono.adapters.onnx_embedder import MAX_TOKENS, RUN_TOKENS, OnnxEmbedder
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "minilm-reference.json"
 
@@ -55,3 +55,22 @@ async def test_a_query_does_not_wait_for_a_whole_ingest_call() -> None:
         assert len(await documents) == 40
     finally:
         await embedder.close()
+
+
+async def test_runs_hold_many_short_texts_or_a_few_long_ones() -> None:
+    embedder = OnnxEmbedder()
+    short = [f"query {i}" for i in range(40)]
+    long = [f"passage {i} " + "about retrieval and chunking " * 60 for i in range(9)]
+    try:
+        encodings, runs = embedder.plan(short + long)
+    finally:
+        await embedder.close()
+    assert sorted(i for run in runs for i in run) == list(range(49))  # each text exactly once
+    for run in runs:
+        padded = len(run) * max(len(encodings[i].ids) for i in run)
+        assert len(run) <= 32
+        assert padded <= RUN_TOKENS
+    assert max(len(run) for run in runs) == 32  # short texts fill a run
+    per_run = RUN_TOKENS // MAX_TOKENS  # 256-token texts
+    long_runs = [len(run) for run in runs if set(run) & set(range(40, 49))]
+    assert long_runs == [per_run] * (9 // per_run) + [9 % per_run] * (9 % per_run > 0)
