@@ -12,7 +12,7 @@ from typing import Literal
 import msgspec
 from qdrant_client import models
 
-from ragmono.domain import CollectionSpec, EmbedderRef
+from ragmono.domain import CollectionSpec
 
 from .convert import DENSE, DISTANCES
 
@@ -34,11 +34,11 @@ class CollectionProblem(msgspec.Struct, frozen=True, kw_only=True):
     """A catalog entry that does not match what Qdrant holds (found by the startup check).
 
     ``missing``: no such collection in Qdrant (NotFound on use); ``mismatch``: its dense size
-    or distance differs from the spec (Conflict on every use); ``embedder``: the spec names
-    another embedder than the configured one (Conflict on dense use; keyword search works).
+    or distance differs from the spec (Conflict on every use). A collection built with another
+    embedder than the default is no problem: it is searched with the embedder its spec records.
     """
 
-    kind: Literal["missing", "mismatch", "embedder"]
+    kind: Literal["missing", "mismatch"]
     detail: str
 
 
@@ -62,9 +62,7 @@ def version_problem(version: str) -> str | None:
     return None
 
 
-def find_problem(
-    spec: CollectionSpec, info: models.CollectionInfo, embedder: EmbedderRef | None
-) -> CollectionProblem | None:
+def find_problem(spec: CollectionSpec, info: models.CollectionInfo) -> CollectionProblem | None:
     """What is wrong with collection ``spec.name`` as Qdrant describes it, or None."""
     vectors = info.config.params.vectors
     dense = vectors.get(DENSE) if isinstance(vectors, dict) else None
@@ -76,11 +74,4 @@ def find_problem(
             f"{want_size} d {want_distance.value}"
         )
         return CollectionProblem(kind="mismatch", detail=detail)
-    if embedder is not None and embedder != spec.embedder:
-        detail = (
-            f"collection {spec.name!r} was built with {spec.embedder.provider}/"
-            f"{spec.embedder.model} ({spec.embedder.dimensions} d), the configured embedder "
-            f"is {embedder.provider}/{embedder.model} ({embedder.dimensions} d)"
-        )
-        return CollectionProblem(kind="embedder", detail=detail)
     return None

@@ -164,9 +164,7 @@ class RemoteVectorStore(StorageSwitching):
         info = await self.run(
             lambda c: c.get_collection(spec.name), collection=spec.name, operation="check"
         )
-        # Not against the configured embedder: each collection is searched and written with
-        # the embedder its spec records (see Embedders), so only a size mismatch is a problem.
-        return find_problem(spec, info, None)
+        return find_problem(spec, info)
 
     def _guard(self, name: str, *, dense: bool) -> None:
         problem = self.problems.get(name)
