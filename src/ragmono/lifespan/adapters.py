@@ -109,62 +109,59 @@ async def _check_vector_store(store: VectorStore, embedder: EmbedderRef | None) 
         await start(embedder)
 
 
+def _local_embedder(settings: Settings) -> Embedder:
+    from ragmono.adapters.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+
+
+async def _ollama_embedder(
+    settings: Settings, breakers: BreakerRegistry, model: str, dimensions: int, *, verify: bool
+) -> Embedder:
+    """Every Ollama model shares the ``ollama_embed`` breaker: they are one server."""
+    from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
+
+    return await OllamaEmbedder.open(
+        url=settings.ollama.url,
+        model=model,
+        dimensions=dimensions,
+        batch_size=settings.embedder.batch_size,
+        timeout_s=settings.ollama.timeout_s,
+        breaker=breakers.get(
+            "ollama_embed",
+            is_failure=is_ollama_failure,
+            default_timeout_s=settings.ollama.timeout_s,
+        ),
+        verify=verify,
+    )
+
+
 async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
-        from ragmono.adapters.onnx_embedder import OnnxEmbedder
-
-        return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+        return _local_embedder(settings)
     if provider == "ollama":
-        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
-
-        return await OllamaEmbedder.open(
-            url=settings.ollama.url,
-            model=settings.embedder.model,
-            dimensions=settings.embedder.dimensions,
-            batch_size=settings.embedder.batch_size,
-            timeout_s=settings.ollama.timeout_s,
-            breaker=breakers.get(
-                "ollama_embed",
-                is_failure=is_ollama_failure,
-                default_timeout_s=settings.ollama.timeout_s,
-            ),
-        )
+        # Not verified: with embedder.dimensions set, the app starts while Ollama is down.
+        model, dimensions = settings.embedder.model, settings.embedder.dimensions
+        return await _ollama_embedder(settings, breakers, model, dimensions, verify=False)
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
 
 
 def _embedder_registry(
     settings: Settings, breakers: BreakerRegistry, default: Embedder
 ) -> EmbedderRegistry:
-    """The configured embedder, ``local/all-MiniLM-L6-v2`` and any ``ollama/<model>``.
-
-    Every Ollama model shares the ``ollama_embed`` breaker: they are one server.
-    """
+    """The configured embedder, ``local/all-MiniLM-L6-v2`` and any ``ollama/<model>``."""
     from ragmono.errors import NotFound
 
     async def local(model: str, dimensions: int) -> Embedder:
-        from ragmono.adapters.onnx_embedder import MODEL_NAME, OnnxEmbedder
+        from ragmono.adapters.onnx_embedder import MODEL_NAME  # onnxruntime only when asked
 
         if model != MODEL_NAME:
             raise NotFound(f"the local provider has only {MODEL_NAME!r}", field="embedder")
-        return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+        return _local_embedder(settings)
 
     async def ollama(model: str, dimensions: int) -> Embedder:
-        from ragmono.adapters.ollama import OllamaEmbedder, is_ollama_failure
-
-        return await OllamaEmbedder.open(
-            url=settings.ollama.url,
-            model=model,
-            dimensions=dimensions,
-            batch_size=settings.embedder.batch_size,
-            timeout_s=settings.ollama.timeout_s,
-            breaker=breakers.get(
-                "ollama_embed",
-                is_failure=is_ollama_failure,
-                default_timeout_s=settings.ollama.timeout_s,
-            ),
-            verify=dimensions == 0,
-        )
+        return await _ollama_embedder(settings, breakers, model, dimensions, verify=not dimensions)
 
     return EmbedderRegistry(default, {"local": local, "ollama": ollama})
 

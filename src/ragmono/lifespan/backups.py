@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ragmono import __version__
-from ragmono.backup import BackupService
+from ragmono.backup import BackupService, FileCopyMedium
 from ragmono.ports import (
+    BackupMedium,
     RestorableVectorStore,
     Telemetry,
     VectorStore,
@@ -33,9 +34,6 @@ def build_backup_service(
     ``after_restore`` runs once restored data is served (the app drops its cached answers).
     None for a store neither medium can back up (the in-memory test twin).
     """
-    from ragmono.backup import FileCopyMedium
-    from ragmono.ports import BackupMedium
-
     medium: BackupMedium
     if isinstance(store, RestorableVectorStore):
         from importlib.metadata import version
