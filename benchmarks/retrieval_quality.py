@@ -91,7 +91,6 @@ async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[
         report["ingest_seconds"] = round(time.perf_counter() - started, 2)
         stats = (await http.get(f"/api/v1/collections/{COLLECTION}")).json()["stats"]
         report["chunks"] = stats["points"]
-        await asyncio.sleep(0)
         report["modes"] = {}
         for mode in MODES:
             run: dict[str, dict[str, float]] = {}

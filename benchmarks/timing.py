@@ -18,7 +18,7 @@ _DIGITS = {"ms": 5, "us": 2}
 
 
 def nearest_rank(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile of already sorted values (nearest rank, as trec_eval and k6 cut)."""
+    """The q-th percentile of already sorted values, by nearest rank (no interpolation)."""
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
 
