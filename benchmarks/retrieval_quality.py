@@ -8,6 +8,11 @@ and query latency. Settings are the shipped defaults; nothing here is tuned on t
 
     .venv/bin/python benchmarks/retrieval_quality.py                 # full: 5,183 docs, 300 queries
     .venv/bin/python benchmarks/retrieval_quality.py --docs 500 --queries 50
+    .venv/bin/python benchmarks/retrieval_quality.py --data-dir /tmp/scifact  # keep the ingest
+
+With ``--data-dir`` the collection is kept there and a later run on the same directory skips
+the ingest (the ingest time then comes from the first run). Each mode's chunk hits
+are written beside the report (``*-runs.json``) so fusion functions can be compared on them.
 """
 
 from __future__ import annotations
@@ -60,8 +65,13 @@ def subset(data: BeirDataset, docs: int | None, queries: int | None) -> BeirData
     )
 
 
-async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[str, Any]:
-    """Ingest ``data`` into a fresh app on ``data_dir`` and score every mode."""
+async def evaluate(
+    data: BeirDataset, data_dir: Path, top_k: int = 100, runs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Ingest ``data`` into an app on ``data_dir`` (unless already there) and score every mode.
+
+    ``runs``, when given, receives each mode's chunk hits (id, document, score) per query.
+    """
     settings = load_settings(
         None,
         {
@@ -74,10 +84,15 @@ async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[
     )
     report: dict[str, Any] = {"documents": len(data.corpus), "queries": len(data.qrels)}
     async with AsyncTestClient(app=create_app(settings), timeout=600) as http:
-        created = await http.post("/api/v1/collections", json={"name": COLLECTION})
-        created.raise_for_status()
-        report["collection"] = created.json()
-        ids = list(data.corpus)
+        existing = await http.get(f"/api/v1/collections/{COLLECTION}")
+        ingested = existing.status_code == 200
+        if ingested:
+            report["collection"] = existing.json()
+        else:
+            created = await http.post("/api/v1/collections", json={"name": COLLECTION})
+            created.raise_for_status()
+            report["collection"] = created.json()
+        ids = [] if ingested else list(data.corpus)
         started = time.perf_counter()
         for start in range(0, len(ids), BATCH):
             batch = [
@@ -88,12 +103,13 @@ async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[
                 f"/api/v1/collections/{COLLECTION}/documents", json={"documents": batch}
             )
             response.raise_for_status()
-        report["ingest_seconds"] = round(time.perf_counter() - started, 2)
+        report["ingest_seconds"] = None if ingested else round(time.perf_counter() - started, 2)
         stats = (await http.get(f"/api/v1/collections/{COLLECTION}")).json()["stats"]
         report["chunks"] = stats["points"]
         report["modes"] = {}
         for mode in MODES:
             run: dict[str, dict[str, float]] = {}
+            chunk_run: dict[str, list[tuple[str, str, float]]] = {}
             latencies: list[float] = []
             for query_id in data.qrels:
                 t0 = time.perf_counter()
@@ -108,8 +124,12 @@ async def evaluate(data: BeirDataset, data_dir: Path, top_k: int = 100) -> dict[
                 )
                 latencies.append((time.perf_counter() - t0) * 1000)
                 response.raise_for_status()
-                hits = [(h["document_id"], h["score"]) for h in response.json()["results"]]
+                results = response.json()["results"]
+                hits = [(h["document_id"], h["score"]) for h in results]
                 run[query_id] = best_chunk_per_document(hits)
+                chunk_run[query_id] = [(h["id"], h["document_id"], h["score"]) for h in results]
+            if runs is not None:
+                runs[mode] = chunk_run
             report["modes"][mode] = {
                 "ndcg@10": round(ndcg_at_k(run, data.qrels, 10), 4),
                 "recall@10": round(recall_at_k(run, data.qrels, 10), 4),
@@ -125,7 +145,7 @@ def markdown(report: dict[str, Any]) -> str:
     """The report as a markdown table."""
     lines = [
         f"SciFact: {report['documents']} documents ({report['chunks']} chunks), "
-        f"{report['queries']} queries; ingest {report['ingest_seconds']} s",
+        f"{report['queries']} queries; ingest {report['ingest_seconds'] or 'reused'} s",
         "",
         "| mode | nDCG@10 | recall@10 | recall@100 | p50 ms | p95 ms | p99 ms |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -145,16 +165,23 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=None, help="subset size (default: all)")
     parser.add_argument("--queries", type=int, default=None, help="subset size (default: all)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--data-dir", type=Path, default=None, help="keep/reuse the ingest here")
     args = parser.parse_args()
     data = subset(load_beir(args.data), args.docs, args.queries)
-    with tempfile.TemporaryDirectory(prefix="ragmono-beir-") as tmp:
-        report = asyncio.run(evaluate(data, Path(tmp)))
+    runs: dict[str, Any] = {}
+    if args.data_dir is not None:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        report = asyncio.run(evaluate(data, args.data_dir, runs=runs))
+    else:
+        with tempfile.TemporaryDirectory(prefix="ragmono-beir-") as tmp:
+            report = asyncio.run(evaluate(data, Path(tmp), runs=runs))
     report["machine"] = {"platform": platform.platform(), "python": platform.python_version()}
     report["when"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     args.out.mkdir(parents=True, exist_ok=True)
     name = "retrieval-quality" + ("-full" if args.docs is None else f"-{len(data.corpus)}docs")
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / f"{name}.md").write_text(markdown(report) + "\n")
+    (args.out / f"{name}-runs.json").write_text(json.dumps(runs) + "\n")
     print(markdown(report))
 
 

@@ -26,10 +26,10 @@ async def test_create_get_list_patch_delete(client: Any) -> None:
     assert [c["name"] for c in listed] == ["docs"]
 
     patched = await client.patch(
-        "/api/v1/collections/docs", json={"chunking": {"chunk_size": 256, "chunk_overlap": 32}}
+        "/api/v1/collections/docs", json={"chunking": {"chunk_size": 200, "chunk_overlap": 32}}
     )
     assert patched.status_code == 200
-    assert patched.json()["chunking"] == {"chunk_size": 256, "chunk_overlap": 32}
+    assert patched.json()["chunking"] == {"chunk_size": 200, "chunk_overlap": 32}
     assert patched.json()["description"] == "d"
 
     assert (await client.delete("/api/v1/collections/docs")).status_code == 204
@@ -55,6 +55,7 @@ async def test_duplicate_is_409_and_keeps_the_first(client: Any) -> None:
         ({"name": "ok", "dimensions": 768}, "body.dimensions"),
         ({"name": "ok", "distance": "manhattan"}, "body.distance"),
         ({"name": "ok", "chunking": {"chunk_size": 8}}, "body.chunking.chunk_size"),
+        ({"name": "ok", "chunking": {"chunk_size": 5000}}, "body.chunking.chunk_size"),
         (
             {"name": "ok", "chunking": {"chunk_size": 64, "chunk_overlap": 64}},
             "body.chunking.chunk_overlap",
@@ -74,6 +75,28 @@ async def test_bad_create_names_the_field_and_writes_nothing(
     assert (await client.get("/api/v1/collections")).json()["items"] == []
     shards = settings.data_path / "vectors" / "collections"
     assert not any(shards.iterdir())
+
+
+async def test_chunks_longer_than_the_embedder_reads_are_refused(client: Any) -> None:
+    """MiniLM reads 256 word pieces with [CLS] and [SEP]: a longer chunk's tail is unseen."""
+    created = await client.post(
+        "/api/v1/collections", json={"name": "docs", "chunking": {"chunk_size": 255}}
+    )
+    assert created.status_code == 422
+    assert created.json()["field"] == "body.chunking.chunk_size"
+    assert "254" in created.json()["detail"]
+    ok = await client.post(
+        "/api/v1/collections", json={"name": "docs", "chunking": {"chunk_size": 254}}
+    )
+    assert ok.status_code == 201
+
+    patched = await client.patch(
+        "/api/v1/collections/docs", json={"chunking": {"chunk_size": 5000}}
+    )
+    assert patched.status_code == 422
+    assert patched.json()["field"] == "body.chunking.chunk_size"
+    assert "254" in patched.json()["detail"]
+    assert (await client.get("/api/v1/collections/docs")).json()["chunking"]["chunk_size"] == 254
 
 
 async def test_unknown_collection_is_404_and_bad_name_is_400(client: Any) -> None:

@@ -17,7 +17,7 @@ TOPICS = {
 }
 
 
-async def _create(client: Any, chunk_size: int = 512) -> None:
+async def _create(client: Any, chunk_size: int = 250) -> None:
     body = {"name": "docs", "chunking": {"chunk_size": chunk_size, "chunk_overlap": 0}}
     assert (await client.post("/api/v1/collections", json=body)).status_code == 201
 

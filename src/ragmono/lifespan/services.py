@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ragmono.adapters.embedders import EmbedderRegistry
+from ragmono.adapters.onnx_embedder import MAX_TOKENS, MODEL_NAME
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.backup import BackupService
-from ragmono.domain import ChunkingConfig
+from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
-from ragmono.modules.collections import CollectionService
+from ragmono.modules.collections import ChunkLimit, CollectionService
 from ragmono.modules.health import HealthService
 from ragmono.modules.ingest import (
     Chunker,
@@ -60,6 +61,17 @@ class Services:
     """Backups in every Qdrant mode; None for a store without a backup medium (test twins)."""
 
 
+def chunk_limit(ref: EmbedderRef) -> ChunkLimit | None:
+    """The longest chunk ``ref``'s model reads whole; None where the window is not known.
+
+    The local MiniLM truncates at 256 word pieces, two of which are [CLS] and [SEP]. An Ollama
+    model's context is not recorded in its reference, so it is not checked here.
+    """
+    if ref.provider == "local" and ref.model == MODEL_NAME:
+        return ChunkLimit(MAX_TOKENS - 2, f"{MAX_TOKENS} word pieces including [CLS] and [SEP]")
+    return None
+
+
 def build_services(settings: Settings, adapters: Adapters) -> Services:
     """Wire services to adapters. Pure construction: no I/O."""
     collections = CollectionService(
@@ -68,6 +80,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         default_chunking=ChunkingConfig(
             chunk_size=settings.ingest.chunk_size, chunk_overlap=settings.ingest.chunk_overlap
         ),
+        chunk_limit=chunk_limit,
     )
     health = HealthService(
         [adapters.vector_store.health, adapters.embedder.health],

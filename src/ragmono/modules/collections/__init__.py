@@ -1,6 +1,6 @@
 """Collections module: CRUD and stats."""
 
 from .controller import CollectionController
-from .service import ChunkingChange, CollectionService
+from .service import ChunkingChange, ChunkLimit, CollectionService
 
-__all__ = ["ChunkingChange", "CollectionController", "CollectionService"]
+__all__ = ["ChunkLimit", "ChunkingChange", "CollectionController", "CollectionService"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import msgspec
 
@@ -26,6 +27,18 @@ class ChunkingChange(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class ChunkLimit(NamedTuple):
+    """The most word pieces a chunk may hold for one embedder, and why."""
+
+    tokens: int
+    reason: str
+
+
+def no_chunk_limit(ref: EmbedderRef) -> ChunkLimit | None:
+    """No known window (the default for stores and embedders that do not say)."""
+    return None
+
+
 class CollectionService:
     """Owns collection lifecycle on top of the vector store's catalog."""
 
@@ -35,11 +48,13 @@ class CollectionService:
         embedder: EmbedderRef,
         *,
         default_chunking: ChunkingConfig,
+        chunk_limit: Callable[[EmbedderRef], ChunkLimit | None] = no_chunk_limit,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._default_chunking = default_chunking
+        self._chunk_limit = chunk_limit
         self._clock = clock
 
     async def create(
@@ -60,7 +75,7 @@ class CollectionService:
                 field="body.dimensions",
             )
         base = self._default_chunking
-        config = _checked_chunking(chunking.applied_to(base) if chunking else base)
+        config = self._checked(chunking.applied_to(base) if chunking else base, self._embedder)
         now = self._clock()
         spec = CollectionSpec(
             name=name,
@@ -102,7 +117,7 @@ class CollectionService:
         if description is not None:
             changes["description"] = description
         if chunking is not None:
-            changes["chunking"] = _checked_chunking(chunking.applied_to(spec.chunking))
+            changes["chunking"] = self._checked(chunking.applied_to(spec.chunking), spec.embedder)
         updated = msgspec.structs.replace(spec, **changes)
         await self._store.update_collection(updated)
         return updated
@@ -111,6 +126,19 @@ class CollectionService:
         """Drop a collection with all of its documents."""
         await self.get(name)
         await self._store.delete_collection(name)
+
+
+    def _checked(self, chunking: ChunkingConfig, embedder: EmbedderRef) -> ChunkingConfig:
+        # A chunk longer than the embedder reads is cut before embedding: its tail would be
+        # invisible to dense search, so the size is refused rather than silently truncated.
+        limit = self._chunk_limit(embedder)
+        if limit is not None and chunking.chunk_size > limit.tokens:
+            raise InvalidInput(
+                f"chunk_size {chunking.chunk_size} is over {limit.tokens}, the most "
+                f"{embedder.label} reads ({limit.reason})",
+                field="body.chunking.chunk_size",
+            )
+        return _checked_chunking(chunking)
 
 
 def _checked_chunking(chunking: ChunkingConfig) -> ChunkingConfig:
