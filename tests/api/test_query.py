@@ -109,7 +109,7 @@ async def test_nothing_found_says_so_without_calling_the_generator(
         assert body["sources"] == []
         assert body["citations"] == []
         assert body["generator"] == "none"
-    assert llm.prompts == []
+    assert llm.requests == []
 
 
 async def test_citations_to_passages_not_given_are_dropped(
@@ -122,11 +122,13 @@ async def test_citations_to_passages_not_given_are_dropped(
     assert body["citations"] == [1, 2]
     assert [s["n"] for s in body["sources"]] == [1, 2]
     assert (body["generator"], body["model"]) == ("scripted", "m-7")
-    (system, user) = llm.prompts[0]
-    assert "[n]" in system.content or "[1]" in system.content
-    assert user.content.startswith("[1] Annual leave. Every employee receives 25 days")
-    assert "\n\n[2] " in user.content
-    assert user.content.endswith("Question: paid annual leave days")
+    asked = llm.requests[0]
+    assert asked.question == "paid annual leave days"
+    assert [p.n for p in asked.passages] == [1, 2]
+    assert asked.passages[0].text.startswith("Annual leave. Every employee receives 25 days")
+    assert asked.passages[0].source == body["sources"][0]["source"]
+    assert asked.question_vector is not None
+    assert asked.embedder is not None
 
 
 async def test_generator_down_answers_extractively_flagged_degraded(
@@ -144,7 +146,7 @@ async def test_generator_down_answers_extractively_flagged_degraded(
     assert (body["degraded"], body["degraded_reason"]) == (True, "generator_unavailable")
     assert response.headers["warning"] == '199 ragmono "degraded: generator_unavailable"'
     assert again["cached"] is False  # degraded answers are never cached
-    assert len(llm.prompts) == 2
+    assert len(llm.requests) == 2
 
 
 async def test_streaming_sends_tokens_then_sources_then_done(api: Any) -> None:
@@ -246,7 +248,7 @@ async def test_repeat_is_a_cache_hit_and_a_write_to_the_collection_is_a_miss(
     assert second["sources"] == first["sources"]
     assert second["timings"]["generate_ms"] == 0.0
     assert streamed[-1][1]["cached"] is True
-    assert len(llm.prompts) == 2  # first, and after the write; never for the hits
+    assert len(llm.requests) == 2  # first, and after the write; never for the hits
     assert "leave-2025" in [s["document_id"] for s in after_write["sources"]]
     assert (search_first["cached"], search_again["cached"], search_after["cached"]) == (
         False, True, False,

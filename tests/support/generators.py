@@ -1,13 +1,13 @@
-"""Generator twins: scripted answers, failures and slow streams that record cancellation."""
+"""Answerer twins: scripted answers, failures and slow streams that record cancellation."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest
 
 
 class ScriptedGenerator:
@@ -31,7 +31,7 @@ class ScriptedGenerator:
         self.fail_after = fail_after
         self._name = name
         self._model = model
-        self.prompts: list[list[ChatMessage]] = []
+        self.requests: list[AnswerRequest] = []
         self.streams_opened = 0
         self.streams_closed = 0
         self.cancelled = asyncio.Event()
@@ -46,16 +46,16 @@ class ScriptedGenerator:
         """As given."""
         return self._model
 
-    async def generate(self, messages: Sequence[ChatMessage]) -> str:
+    async def generate(self, request: AnswerRequest) -> str:
         """The scripted text, or DependencyUnavailable when ``fail_after == 0``."""
-        self.prompts.append(list(messages))
+        self.requests.append(request)
         if self.fail_after == 0:
             raise DependencyUnavailable("ollama_generate", "connection refused")
         return self.text
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """Word by word; notes whether it was closed before the end."""
-        self.prompts.append(list(messages))
+        self.requests.append(request)
         self.streams_opened += 1
         finished = False
         try:

@@ -1,117 +1,245 @@
 """The extractive answerer: no LLM, always available, deterministic.
 
-It reads the query service's prompt (numbered passages, then ``Question: ...``; see
-``ragmono.modules.query.prompts``), scores every sentence of every passage by the question
-words it contains (weighted by rarity across the passages, stemmed crudely, stop words
-ignored), and answers with the best one or two sentences, each cited as ``[n]``. When no
-sentence shares a word with the question it says so and quotes the top passage's opening.
+Candidates are whole sentences (1-3 adjacent ones of a paragraph), list items with their
+lead-in sentence and code lines with the sentence that introduces them
+(``extractive_units``). Each is scored by meaning, the cosine between the question's vector
+and the candidate's under the collection's own embedder (units embedded in one batch and
+cached per passage text, so a passage seen again costs nothing), and by words, BM25 over the
+passages' units with Snowball stems. Both scores are min-max scaled over the question's
+candidates and weighted equally (no reason to favour one a priori). The answer is the best
+single unit, widened to its neighbours only when they hold question words it lacks, plus at
+most one more span that holds a different needed fact; each is quoted whole and cited
+``[n]``. When nothing shares a word or a meaning with the question it says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+import snowballstemmer
 
 from ragmono.domain import DependencyHealth
-from ragmono.ports import ChatMessage
+from ragmono.errors import DependencyUnavailable
+from ragmono.ports import AnswerRequest, Embedder, Passage
 
-__all__ = ["NO_PASSAGES_ANSWER", "ExtractiveGenerator"]
+from .extractive_units import Candidate, Unit, candidates, units
+
+__all__ = ["NO_PASSAGES_ANSWER", "ExtractiveGenerator", "answer_tokens", "terms"]
 
 NO_PASSAGES_ANSWER = "I found no passages to answer this question from."
-
-_PASSAGE = re.compile(r"^\[(\d+)\] (.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n+")
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-_SUFFIXES = ("ements", "ement", "ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s")
-_STOP_WORDS = """a about above after again against all am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few for from
-    further get gets got had has have having he her here hers herself him himself his how i if
-    in into is it its itself just let me mine more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own please same she should so some such than that
-    the their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves much many tell know need want also there's what's it's i'm"""
-_STOP = frozenset(_STOP_WORDS.split())
-
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def _terms(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
-
-
-def parse_prompt(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[int, str]]]:
-    """The question and the numbered passages from the last user message."""
-    user = next((m.content for m in reversed(messages) if m.role == "user"), "")
-    body, sep, question = user.rpartition("Question:")
-    if not sep:
-        body, question = "", user
-    passages = [(int(n), text.strip()) for n, text in _PASSAGE.findall(body)]
-    return question.strip(), passages
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-def extract_answer(question: str, passages: Sequence[tuple[int, str]], *, most: int = 2) -> str:
-    """The best ``most`` sentences for ``question``, each followed by its ``[n]``."""
-    if not passages:
-        return NO_PASSAGES_ANSWER
-    candidates = [
-        (rank, n, position, sentence, set(_terms(sentence)))
-        for rank, (n, text) in enumerate(passages)
-        for position, sentence in enumerate(_sentences(text))
+# BM25's customary constants (Robertson & Zaragoza), not fitted to any data set here.
+_K1, _B = 1.2, 0.75
+# A second span must score this share of the first: a near-equal, not a weak, extra fact.
+_SECOND_SPAN = 0.8
+# Below this cosine (MiniLM: unrelated text sits at 0.0-0.3) and with no shared word,
+# nothing in the passages is about the question.
+_RELATED = 0.35
+_WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*")
+_STOP = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "mine",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "please",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "much",
+        "many",
+        "tell",
+        "know",
+        "need",
+        "want",
+        "also",
+        "there's",
+        "what's",
+        "it's",
+        "i'm",
     ]
-    wanted = set(_terms(question))
-    df: dict[str, int] = {}
-    for *_, terms in candidates:
-        for term in terms & wanted:
-            df[term] = df.get(term, 0) + 1
-    idf = {t: math.log(1 + len(candidates) / df[t]) for t in df}
+)
+_stemmer = snowballstemmer.stemmer("english")
 
-    def score(rank: int, terms: set[str]) -> float:
-        # Fragments such as headings ("Annual leave.") carry no answer: damp short ones.
-        # Retrieval already ranked the passages: a small prior breaks near-ties its way.
-        weight = sum(idf[t] for t in terms & wanted)
-        return weight * min(1.0, len(terms) / 4) * (1 + 0.25 / (1 + rank))
 
-    ranked = sorted(
-        ((score(c[0], c[4]), -c[0], -c[2], c) for c in candidates if c[4] & wanted),
-        key=lambda item: (item[0], item[1], item[2]),
-        reverse=True,
-    )
-    if not ranked:
-        first_n, first_text = passages[0]
-        sentences = _sentences(first_text) or [first_text]
-        opening = next((x for x in sentences if len(_terms(x)) >= 4), sentences[0])
-        return (
-            "The passages found do not answer this directly. "
-            f"The closest one says: {opening} [{first_n}]"
-        )
-    best_score, *_, best = ranked[0]
-    chosen = [best]
-    covered = best[4] & wanted
-    for item_score, *_, cand in ranked[1:]:
-        if len(chosen) >= most:
-            break
-        if item_score >= 0.5 * best_score and (cand[4] & wanted) - covered:
-            chosen.append(cand)
-            covered |= cand[4] & wanted
-    return " ".join(f"{c[3]} [{c[1]}]" for c in chosen)
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` (stop words dropped), in order."""
+    words = [w.strip("'.-_") for w in _WORD.findall(text.lower())]
+    stems: list[str] = _stemmer.stemWords([w for w in words if w and w not in _STOP])
+    return stems
+
+
+def answer_tokens(answer: str) -> list[str]:
+    """How an answer is streamed: each word with the white space before it."""
+    return re.findall(r"\s*\S+", answer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    units: list[Unit]
+    spans: list[Candidate]
+    terms: list[Counter[str]]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 class ExtractiveGenerator:
     """:class:`~ragmono.ports.Generator` that quotes the passages instead of writing."""
 
-    def __init__(self, *, max_sentences: int = 2) -> None:
-        self._most = max_sentences
+    def __init__(self, *, max_spans: int = 2, cache_passages: int = 4096) -> None:
+        self._most = max_spans
+        self._parsed: _Lru[str, _Parsed] = _Lru(cache_passages)
+        self._vectors: _Lru[tuple[str, str], np.ndarray] = _Lru(cache_passages)
 
     @property
     def name(self) -> str:
@@ -123,15 +251,22 @@ class ExtractiveGenerator:
         """No model."""
         return ""
 
-    async def generate(self, messages: Sequence[ChatMessage]) -> str:
+    async def generate(self, request: AnswerRequest) -> str:
         """The whole extractive answer."""
-        question, passages = parse_prompt(messages)
-        return extract_answer(question, passages, most=self._most)
+        passages = list(request.passages)
+        if not passages:
+            return NO_PASSAGES_ANSWER
+        parsed = [self._parse(p.text) for p in passages]
+        meaning = await self._meaning(request, passages, parsed)
+        vector = None
+        if meaning is not None and request.question_vector is not None:
+            vector = np.asarray(request.question_vector, dtype=np.float32)
+            vector /= float(np.linalg.norm(vector)) or 1.0
+        return _answer(request.question, passages, parsed, meaning, vector, self._most)
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
-        """The same answer word by word (each word with its trailing space)."""
-        answer = await self.generate(messages)
-        for token in re.findall(r"\S+\s*", answer):
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
+        """The same answer word by word (each word with the white space before it)."""
+        for token in answer_tokens(await self.generate(request)):
             yield token
 
     async def health(self) -> DependencyHealth:
@@ -142,3 +277,190 @@ class ExtractiveGenerator:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+    def _parse(self, text: str) -> _Parsed:
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            found = units(text)
+            parsed = _Parsed(found, candidates(found), [Counter(terms(u.text)) for u in found])
+            self._parsed.put(text, parsed)
+        return parsed
+
+    async def _meaning(
+        self, request: AnswerRequest, passages: list[Passage], parsed: list[_Parsed]
+    ) -> list[np.ndarray] | None:
+        """Each passage's unit vectors (rows, unit length), or None without an embedder."""
+        embedder = request.embedder
+        if embedder is None or request.question_vector is None:
+            return None
+        label = embedder.ref.label
+        keys = [(label, _digest(p.text)) for p in passages]
+        found = [self._vectors.get(k) for k in keys]
+        missing = [i for i, v in enumerate(found) if v is None and parsed[i].units]
+        if missing:
+            texts = [u.text for i in missing for u in parsed[i].units]
+            try:
+                vectors = await _embed(embedder, texts)
+            except DependencyUnavailable:
+                return None  # words alone still answer
+            start = 0
+            for i in missing:
+                count = len(parsed[i].units)
+                found[i] = vectors[start : start + count]
+                self._vectors.put(keys[i], vectors[start : start + count])
+                start += count
+        return [v if v is not None else np.zeros((0, 1)) for v in found]
+
+
+async def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    matrix = np.asarray(await embedder.embed_documents(texts), dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class _Scored:
+    passage: int
+    span: Candidate
+    words: float
+    cosine: float
+    covered: frozenset[str]
+    score: float = 0.0
+
+
+def _answer(
+    question: str,
+    passages: list[Passage],
+    parsed: list[_Parsed],
+    meaning: list[np.ndarray] | None,
+    question_vector: np.ndarray | None,
+    most: int,
+) -> str:
+    wanted = set(terms(question))
+    scored = _score(wanted, parsed, meaning, question_vector)
+    if not scored or (
+        not any(s.covered for s in scored) and max(s.cosine for s in scored) < _RELATED
+    ):
+        return _nothing_relevant(passages[0], parsed[0])
+    singles = [s for s in scored if len(s.span.focus) == 1]
+    best = max(singles or scored, key=_order)
+    best = _widened(best, scored)
+    chosen = [best]
+    covered = set(best.covered)
+    for other in sorted(scored, key=_order, reverse=True):
+        if len(chosen) >= most or other.score < _SECOND_SPAN * best.score:
+            break
+        overlaps = any(
+            other.passage == c.passage and set(other.span.parts) & set(c.span.parts) for c in chosen
+        )
+        if not overlaps and other.covered - covered:
+            chosen.append(other)
+            covered |= other.covered
+    chosen.sort(key=lambda s: (s.passage, s.span.parts[0]))
+    return " ".join(_quote(passages[s.passage], parsed[s.passage], s.span) for s in chosen)
+
+
+def _order(s: _Scored) -> tuple[float, int, int]:
+    # Near-ties go to the passage retrieval ranked higher, then to the earlier span.
+    return (round(s.score, 9), -s.passage, -s.span.parts[0])
+
+
+def _score(
+    wanted: set[str],
+    parsed: list[_Parsed],
+    meaning: list[np.ndarray] | None,
+    question: np.ndarray | None,
+) -> list[_Scored]:
+    all_units = [c for p in parsed for c in p.terms]
+    if not all_units:
+        return []
+    df: Counter[str] = Counter()
+    for unit_terms in all_units:
+        df.update(t for t in unit_terms if t in wanted)
+    total = len(all_units)
+    idf = {t: math.log(1 + (total - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+    average = sum(sum(c.values()) for c in all_units) / total or 1.0
+    scored: list[_Scored] = []
+    for index, passage in enumerate(parsed):
+        vectors = meaning[index] if meaning is not None else None
+        for span in passage.spans:
+            counts: Counter[str] = Counter()
+            for part in span.parts:
+                counts.update(passage.terms[part])
+            length = sum(counts.values())
+            norm_tf = _K1 * (1 - _B + _B * length / average)
+            words = sum(
+                idf[t] * counts[t] * (_K1 + 1) / (counts[t] + norm_tf)
+                for t in wanted
+                if counts[t] and t in idf
+            )
+            cosine = 0.0
+            if vectors is not None and len(vectors) == len(passage.units):
+                summed = vectors[span.parts].sum(axis=0)
+                norm = float(np.linalg.norm(summed))
+                cosine = float(summed @ question) / norm if norm and question is not None else 0.0
+            scored.append(
+                _Scored(index, span, words, cosine, frozenset(t for t in wanted if counts[t]))
+            )
+    _combine(scored, meaning is not None)
+    return scored
+
+
+def _combine(scored: list[_Scored], with_meaning: bool) -> None:
+    words = _scaled([s.words for s in scored])
+    if not with_meaning:
+        for s, w in zip(scored, words, strict=True):
+            s.score = w
+        return
+    cosines = _scaled([s.cosine for s in scored])
+    for s, w, c in zip(scored, words, cosines, strict=True):
+        s.score = 0.5 * w + 0.5 * c
+
+
+def _scaled(values: list[float]) -> list[float]:
+    low, high = min(values), max(values)
+    if high - low <= 1e-12:
+        return [1.0 if high > 0 else 0.0 for _ in values]
+    return [(v - low) / (high - low) for v in values]
+
+
+def _widened(best: _Scored, scored: list[_Scored]) -> _Scored:
+    """The span around ``best``'s sentence that adds question words it lacks, if any."""
+    if best.span.focus != best.span.parts or len(best.span.parts) != 1:
+        return best
+    unit = best.span.parts[0]
+    wider = [
+        s
+        for s in scored
+        if s.passage == best.passage
+        and len(s.span.focus) > 1
+        and unit in s.span.parts
+        and s.covered > best.covered
+        and s.score >= best.score
+    ]
+    return max(wider, key=_order) if wider else best
+
+
+def _quote(passage: Passage, parsed: _Parsed, span: Candidate) -> str:
+    parts = [parsed.units[i] for i in span.parts]
+    text = " ".join(u.text for u in parts)
+    if any(u.kind == "code" for u in parts) and len(parts) > 1:
+        lead = " ".join(u.text for u in parts if u.kind != "code")
+        code = " ".join(f"`{u.text}`" for u in parts if u.kind == "code")
+        text = f"{lead} {code}"
+    return f"{text} [{passage.n}]"
+
+
+def _nothing_relevant(passage: Passage, parsed: _Parsed) -> str:
+    sentences = [u.text for u in parsed.units if u.kind == "sentence"] or [
+        u.text for u in parsed.units
+    ]
+    opening = next((s for s in sentences if len(terms(s)) >= 4), sentences[0] if sentences else "")
+    return (
+        "The passages found do not answer this directly. "
+        f"The closest one says: {opening} [{passage.n}]"
+    )

@@ -20,8 +20,10 @@ import structlog
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
+
+from .ollama_prompt import build_messages
 
 __all__ = ["KNOWN_DIMENSIONS", "OllamaEmbedder", "OllamaGenerator", "is_ollama_failure"]
 
@@ -250,7 +252,9 @@ class OllamaEmbedder:
 
 
 class OllamaGenerator:
-    """``Generator`` on Ollama's ``/api/chat``, whole or streamed; never retried."""
+    """The LLM answerer on Ollama's ``/api/chat``, whole or streamed; never retried.
+
+    It writes its own prompt from the structured passages (``ollama_prompt``)."""
 
     def __init__(
         self,
@@ -279,7 +283,8 @@ class OllamaGenerator:
         """The chat model answering."""
         return self._model
 
-    def _request(self, messages: Sequence[ChatMessage], stream: bool) -> dict[str, Any]:
+    def _request(self, request: AnswerRequest, stream: bool) -> dict[str, Any]:
+        messages = build_messages(request)
         return {
             "model": self._model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -288,17 +293,17 @@ class OllamaGenerator:
             "keep_alive": self._keep_alive,
         }
 
-    async def generate(self, messages: Sequence[ChatMessage]) -> str:
-        """The whole answer in one response."""
+    async def generate(self, request: AnswerRequest) -> str:
+        """The whole answer in one response, to a prompt built from ``request``."""
         try:
             response = await self._breaker.call(
-                self._client.sdk.chat, **self._request(messages, stream=False)
+                self._client.sdk.chat, **self._request(request, stream=False)
             )
         except ollama.ResponseError as exc:
             raise _rejected(self._breaker.name, self._model, exc) from exc
         return str(response.message.content or "")
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """The answer piece by piece; closing this iterator closes the HTTP response.
 
         The breaker (and its timeout) guards the call up to the first piece, where a dead or
@@ -306,7 +311,7 @@ class OllamaGenerator:
         ``DependencyUnavailable``.
         """
         try:
-            chunks, first = await self._breaker.call(self._open_stream, messages)
+            chunks, first = await self._breaker.call(self._open_stream, request)
         except ollama.ResponseError as exc:
             raise _rejected(self._breaker.name, self._model, exc) from exc
         try:
@@ -323,10 +328,8 @@ class OllamaGenerator:
         finally:
             await chunks.aclose()
 
-    async def _open_stream(
-        self, messages: Sequence[ChatMessage]
-    ) -> tuple[Any, ollama.ChatResponse]:
-        chunks = await self._client.sdk.chat(**self._request(messages, stream=True))
+    async def _open_stream(self, request: AnswerRequest) -> tuple[Any, ollama.ChatResponse]:
+        chunks = await self._client.sdk.chat(**self._request(request, stream=True))
         try:
             first = await anext(chunks)
         except BaseException:

@@ -4,7 +4,7 @@ from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder, Embedders
-from ragmono.ports.generator import ChatMessage, Generator
+from ragmono.ports.generator import Answerer, AnswerRequest, ChatMessage, Generator, Passage
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
@@ -32,6 +32,8 @@ from ragmono.ports.vector_store import (
 )
 
 __all__ = [
+    "AnswerRequest",
+    "Answerer",
     "BackupMedium",
     "BackupOutcome",
     "BackupTrigger",
@@ -53,6 +55,7 @@ __all__ = [
     "MigrationLedger",
     "ModelCatalog",
     "ModelInfo",
+    "Passage",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",

@@ -9,21 +9,24 @@ import pytest
 
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest, Passage
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings
 from tests.conftest import OllamaTarget
 from tests.support.ollama_server import OllamaDouble
 
-PASSAGES = (
-    "Answer from the passages and cite them as [n].\n"
-    "[1] The Eiffel Tower is 330 metres tall. It was finished in 1889.\n"
-    "[2] Paris is the capital of France."
+PROMPT = AnswerRequest(
+    question="How tall is the Eiffel Tower?",
+    passages=[
+        Passage(
+            n=1,
+            id="a",
+            text="The Eiffel Tower is 330 metres tall. It was finished in 1889.",
+            source="paris.md",
+        ),
+        Passage(n=2, id="b", text="Paris is the capital of France.", source="france.md"),
+    ],
 )
-PROMPT = [
-    ChatMessage(role="system", content="You answer questions from numbered passages."),
-    ChatMessage(role="user", content=f"{PASSAGES}\n\nQuestion: How tall is the Eiffel Tower?"),
-]
 
 
 @pytest.fixture
@@ -126,6 +129,12 @@ async def test_generate_answers_from_the_passages(
         assert sent["stream"] is False
         assert sent["options"] == {"temperature": 0.0, "num_predict": 64}
         assert sent["keep_alive"] == "5m"
+        system, user = sent["messages"]
+        assert system["role"] == "system"
+        assert "[1]" in system["content"]
+        assert user["content"].startswith("[1] The Eiffel Tower is 330 metres tall.")
+        assert "(from paris.md)\n\n[2] Paris is the capital of France." in user["content"]
+        assert user["content"].endswith("Question: How tall is the Eiffel Tower?")
 
 
 async def test_stream_yields_the_answer_in_pieces(

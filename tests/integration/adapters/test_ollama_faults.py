@@ -9,13 +9,16 @@ import pytest
 
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
 from ragmono.errors import Conflict, DependencyUnavailable
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest, Passage
 from ragmono.resilience import BreakerRegistry, RetryPolicy
 from ragmono.settings import BreakerSettings
 from tests.support.clock import ManualClock
 from tests.support.ollama_server import CHAT_MODEL, EMBED_MODEL, OllamaDouble
 
-PROMPT = [ChatMessage(role="user", content="[1] Water boils at 100 degrees.\n\nWhen?")]
+PROMPT = AnswerRequest(
+    question="When?",
+    passages=[Passage(n=1, id="w", text="Water boils at 100 degrees.", source="water.txt")],
+)
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.001, max_delay_s=0.002)
 
 

@@ -127,7 +127,6 @@ class CollectionService:
         await self.get(name)
         await self._store.delete_collection(name)
 
-
     def _checked(self, chunking: ChunkingConfig, embedder: EmbedderRef) -> ChunkingConfig:
         # A chunk longer than the embedder reads is cut before embedding: its tail would be
         # invisible to dense search, so the size is refused rather than silently truncated.

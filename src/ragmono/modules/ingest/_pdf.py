@@ -1,9 +1,16 @@
-"""PDF text extraction with pypdf, bounded in pages, decompressed bytes and time."""
+"""PDF text extraction with pypdf, bounded in pages, decompressed bytes and time.
+
+pypdf gives a page as its printed lines; :func:`paragraphs` joins the lines of each paragraph
+(a typeset line ends a paragraph when it is clearly shorter than the page's full lines, and a
+bullet or number starts a new one), so sentences are not cut at the margin.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 import time
+import unicodedata
 from typing import Any
 
 import pypdf
@@ -12,9 +19,41 @@ from pypdf.errors import LimitReachedError, PyPdfError
 from ragmono.errors import InvalidInput, PayloadTooLarge
 
 from ._parsed import ParsedFile, ParseLimits, tidy
+from .blocks import join_words
 
 PAGE_BREAK = "\f"
 """Separates pages in the extracted text; chunking turns it into each chunk's ``page``."""
+_ITEM_START = re.compile(r"^(?:[\u2022\u25cf\u25e6\u25aa\u2013*-]|\d{1,3}[.)]|[a-z][.)])\s")
+# A line at most this share of the page's full line width ends its paragraph (or is a title).
+_SHORT_LINE = 0.7
+
+
+def paragraphs(page_text: str) -> str:
+    """The page's lines joined into paragraphs, one per line, separated by blank lines."""
+    # NFKC: typeset ligatures ("\ufb01les") become plain letters that words match.
+    lines = [line.strip() for line in unicodedata.normalize("NFKC", page_text).split("\n")]
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return ""
+    full = lengths[int(0.8 * (len(lengths) - 1))]  # a typical full line, not the longest
+    blocks: list[str] = []
+    current = ""
+    for line in lines:
+        if not line:
+            if current:
+                blocks.append(current)
+            current = ""
+            continue
+        if current and _ITEM_START.match(line):
+            blocks.append(current)
+            current = ""
+        current = join_words(current, line) if current else line
+        if len(line) < _SHORT_LINE * full:
+            blocks.append(current)
+            current = ""
+    if current:
+        blocks.append(current)
+    return "\n\n".join(blocks)
 
 
 def _limits(limits: ParseLimits) -> dict[str, int]:
@@ -77,7 +116,7 @@ def _extract(
             # Decode first: extract_text() swallows the decompression-limit error and
             # returns "", which would hide a bomb behind a "no text" answer.
             contents.get_data()
-        text = tidy(page.extract_text() or "").replace(PAGE_BREAK, " ")
+        text = paragraphs(tidy(page.extract_text() or "").replace(PAGE_BREAK, " "))
         extracted += len(text)
         if extracted > limits.max_decoded_bytes:
             raise PayloadTooLarge(

@@ -1,9 +1,13 @@
-"""Files to text: .txt, .md, .html, .pdf and .docx, with titles and headings kept.
+"""Files to text: .txt, .md, .rst, .html, .pdf and .docx, with titles and headings kept.
 
-Parsers return Markdown-flavoured text when the format has headings (HTML and DOCX headings
-become ``#`` lines), so chunking can follow sections. Every parser is bounded: undecodable or
-binary text, PDFs with too many pages, streams that decompress past ``max_decoded_bytes``
-(zip bombs) and files that take longer than ``timeout_s`` are refused with a 4xx error.
+Parsers return Markdown-flavoured text when the format has headings (reStructuredText, HTML
+and DOCX headings become ``#`` lines), so chunking can follow sections. Each paragraph comes
+out as one line whatever the source's wrapping (``blocks.reflow`` for Markdown and text, the
+parser's own tree for the others), with headings, list items, table rows and code kept apart.
+
+Every parser is bounded: undecodable or binary text, PDFs with too many pages, streams that
+decompress past ``max_decoded_bytes`` (zip bombs) and files that take longer than
+``timeout_s`` are refused with a 4xx error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from ragmono.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 from ._parsed import ParsedFile, ParseLimits, tidy
 from ._pdf import parse_pdf
+from ._rst import parse_rst
+from .blocks import reflow
 
 __all__ = ["SUPPORTED_EXTENSIONS", "ParseLimits", "ParsedFile", "parse_file", "supported"]
 
@@ -30,13 +36,17 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".text": "text",
     ".md": "markdown",
     ".markdown": "markdown",
+    ".rst": "rst",
     ".html": "html",
     ".htm": "html",
     ".pdf": "pdf",
     ".docx": "docx",
 }
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
-_HTML_BLOCKS = "p,div,li,br,tr,td,th,dt,dd,pre,blockquote,section,article,header,footer,figcaption"
+_HTML_BLOCKS = "p,div,li,br,tr,dt,dd,blockquote,section,article,header,footer,figcaption,table"
+_BLOCK, _LINE = "\u2029", "\u2028"
+_HTML_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_ITEM_GAP = re.compile("- [ \u2029]+")
 _MD = MarkdownIt("commonmark")
 
 
@@ -57,10 +67,12 @@ def parse_file(name: str, data: bytes, limits: ParseLimits, *, field: str = "fil
         raise UnsupportedMediaType(f"{name}: unsupported file type (use {known})", field=field)
     deadline = time.monotonic() + limits.timeout_s
     if kind == "text":
-        parsed = ParsedFile(text=_decode_text(name, data, field), markdown=False)
+        parsed = ParsedFile(text=reflow(_decode_text(name, data, field)), markdown=False)
     elif kind == "markdown":
-        text = _decode_text(name, data, field)
+        text = reflow(_decode_text(name, data, field))
         parsed = ParsedFile(text=text, markdown=True, metadata=_md_title(text))
+    elif kind == "rst":
+        parsed = parse_rst(name, _decode_text(name, data, field), field)
     elif kind == "html":
         parsed = _parse_html(_decode_text(name, data, field))
     elif kind == "pdf":
@@ -110,16 +122,28 @@ def _parse_html(html: str) -> ParsedFile:
     root = tree.body or tree.root
     if root is None:
         return ParsedFile(text="", markdown=True)
+    # Source line breaks inside a paragraph are only wrapping: all white space collapses
+    # below, and block boundaries (marked with U+2029) and <pre> line ends (U+2028) are what
+    # become line breaks. Headings become "#" lines, list items "- " lines, rows "a | b".
+    for node in root.css("pre"):
+        code = node.text(deep=True, separator="").strip("\n").replace("\n", _LINE)
+        node.replace_with(f"{_BLOCK}```{_LINE}{code}{_LINE}```{_BLOCK}")
     for node in root.css("h1,h2,h3,h4,h5,h6"):
         heading = node.text(deep=True, separator=" ", strip=True)
         if not title and node.tag == "h1":
             title = heading
         level = int((node.tag or "h1")[1])
-        node.replace_with(f"\n\n{'#' * level} {heading}\n\n")
+        node.replace_with(f"{_BLOCK}{_BLOCK}{'#' * level} {heading}{_BLOCK}{_BLOCK}")
+    for node in root.css("td,th"):
+        node.insert_after(" | ")
+    for node in root.css("li"):
+        node.insert_before(f"{_BLOCK}- ")
     for node in root.css(_HTML_BLOCKS):
-        node.insert_before("\n")
-        node.insert_after("\n")
-    text = tidy(root.text(deep=True, separator=""))
+        node.insert_before(_BLOCK)
+        node.insert_after(_BLOCK)
+    text = _HTML_SPACE.sub(" ", root.text(deep=True, separator=""))
+    text = _ITEM_GAP.sub("- ", text).replace(_BLOCK, "\n").replace(_LINE, "\n")
+    text = tidy("\n".join(line.rstrip(" |") for line in text.split("\n")))
     return ParsedFile(text=text, markdown=True, metadata={"title": title} if title else {})
 
 

@@ -1,25 +1,28 @@
-"""Answers: retrieve passages, prompt the generator, keep only citations to given passages.
+"""Answers: retrieve passages, hand them to the answerer, keep only citations to them.
 
-The configured generator answers; when it raises ``DependencyUnavailable`` the extractive
-answerer takes over and the answer is flagged ``degraded``. With no passages the answer says
-so and no generator is called. Answers (never degraded ones) are cached like searches.
+The configured answerer (``Generator`` port) gets the question and the passages as data, with
+the collection's embedder and the question's vector from search; when it raises
+``DependencyUnavailable`` the extractive answerer takes over and the answer is flagged
+``degraded``. With no passages the answer says so and no answerer is called. Answers (never
+degraded ones) are cached like searches. A streamed answer comes as words, each with the
+white space before it, exactly as its cached replay does.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import msgspec
 import structlog
 
 from ragmono.domain import CollectionSpec, Filter, ScoredChunk, SearchMode
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import Cache, ChatMessage, Generator
+from ragmono.ports import AnswerRequest, Cache, Generator, Passage
 
 from .cache import ResultCache
-from .prompts import CitationFilter, build_messages, clean_citations
+from .prompts import CitationFilter, WordStream, clean_citations, word_tokens
 from .schemas import DoneEvent, QueryOut, QueryTimings, SourceOut, SourcesEvent, TokenEvent
 from .service import Retrieval, SearchParams, SearchService, checked_query
 
@@ -54,7 +57,7 @@ class QueryParams(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(slots=True)
 class PreparedQuery:
-    """Everything decided before the first token: passages, prompt, cache key, timings."""
+    """Everything decided before the first token: passages, request, cache key, timings."""
 
     params: QueryParams
     started: float
@@ -62,7 +65,8 @@ class PreparedQuery:
     retrieval: Retrieval | None = None
     cached: QueryOut | None = None
     key: str | None = None
-    messages: list[ChatMessage] = field(default_factory=list)
+    request: AnswerRequest | None = None
+    """What the answerer is asked; None when nothing was found (no answerer is called)."""
 
     @property
     def passages(self) -> list[ScoredChunk]:
@@ -118,8 +122,19 @@ class QueryService:
             spec,
         )
         if prepared.passages:
-            prepared.messages = build_messages(params.query, prepared.passages)
+            prepared.request = await self._request(params.query, prepared)
         return prepared
+
+    async def _request(self, question: str, prepared: PreparedQuery) -> AnswerRequest:
+        found = prepared.retrieval
+        vector = found.query_vector if found is not None else None
+        embedder = await self._search.embedder_for(found.spec) if found is not None else None
+        return AnswerRequest(
+            question=question.strip(),
+            passages=passages(prepared.passages),
+            embedder=embedder,
+            question_vector=vector,
+        )
 
     async def cached_body(self, params: QueryParams) -> bytes | None:
         """The ready-to-send JSON body of a cached answer, or None (see SearchService's)."""
@@ -144,17 +159,18 @@ class QueryService:
         generator: Generator | None = None
         degraded: str | None = None
         text = NOTHING_FOUND
-        if prepared.messages:
+        if prepared.request is not None:
             try:
                 generator = self._generator
-                text = await generator.generate(prepared.messages)
+                text = await generator.generate(prepared.request)
                 self._note_generator(down=False)
             except DependencyUnavailable as exc:
                 self._note_generator(down=True, detail=exc.detail)
                 generator, degraded = self._fallback, GENERATOR_UNAVAILABLE
-                text = await generator.generate(prepared.messages)
+                text = await generator.generate(prepared.request)
         cited: list[int] = []
-        text = clean_citations(text, len(prepared.passages), cited).strip()
+        # The same white space a stream of the answer would show (see WordStream).
+        text = "".join(word_tokens(clean_citations(text, len(prepared.passages), cited)))
         out = self._result(prepared, text, cited, generator, degraded, generated)
         await self._finish(prepared, out)
         return out
@@ -167,7 +183,7 @@ class QueryService:
         """
         if prepared.cached is not None:
             out = prepared.cached
-            for token in _words(out.answer):
+            for token in word_tokens(out.answer):
                 yield TokenEvent(text=token)
             yield SourcesEvent(sources=out.sources, citations=out.citations)
             yield _done(out)
@@ -176,25 +192,25 @@ class QueryService:
         used: list[Generator] = []
         degraded: list[str] = []
         cleaner = CitationFilter(len(prepared.passages))
+        words = WordStream()
         parts: list[str] = []
-        tokens = self._tokens(prepared.messages, used, degraded) if prepared.messages else None
+        request = prepared.request
+        tokens = self._tokens(request, used, degraded) if request is not None else None
         try:
             pieces = tokens if tokens is not None else _once(NOTHING_FOUND)
             async for piece in pieces:
-                shown = cleaner.feed(piece)
-                if shown:
-                    parts.append(shown)
-                    yield TokenEvent(text=shown)
-            rest = cleaner.flush()
-            if rest:
-                parts.append(rest)
-                yield TokenEvent(text=rest)
+                for word in words.feed(cleaner.feed(piece)):
+                    parts.append(word)
+                    yield TokenEvent(text=word)
+            for word in words.feed(cleaner.flush()) + words.flush():
+                parts.append(word)
+                yield TokenEvent(text=word)
         finally:
             if tokens is not None:
                 await tokens.aclose()
         out = self._result(
             prepared,
-            "".join(parts).strip(),
+            "".join(parts),
             cleaner.cited,
             used[-1] if used else None,
             degraded[0] if degraded else None,
@@ -205,10 +221,10 @@ class QueryService:
         yield _done(out)
 
     async def _tokens(
-        self, messages: list[ChatMessage], used: list[Generator], degraded: list[str]
+        self, request: AnswerRequest, used: list[Generator], degraded: list[str]
     ) -> AsyncGenerator[str, None]:
         used.append(self._generator)
-        upstream = self._generator.stream(messages)
+        upstream = self._generator.stream(request)
         produced = False
         try:
             async for token in upstream:
@@ -221,7 +237,7 @@ class QueryService:
             degraded.append(GENERATOR_UNAVAILABLE)
             if produced:  # what was streamed stays; the fallback answer follows it
                 yield "\n\n"
-            async for token in self._fallback.stream(messages):
+            async for token in self._fallback.stream(request):
                 yield token
         finally:
             await _close(upstream)
@@ -295,6 +311,25 @@ class QueryService:
         self._generator_down = down
 
 
+def passages(found: Sequence[ScoredChunk]) -> list[Passage]:
+    """The found chunks as the answerer's passages, numbered from 1 in rank order."""
+    out: list[Passage] = []
+    for n, hit in enumerate(found, start=1):
+        meta = hit.chunk.metadata
+        page = meta.get("page")
+        out.append(
+            Passage(
+                n=n,
+                id=hit.id,
+                text=hit.chunk.text.strip(),
+                source=hit.chunk.source,
+                section=str(meta.get("section") or ""),
+                page=page if isinstance(page, int) else None,
+            )
+        )
+    return out
+
+
 def _sources(passages: Sequence[ScoredChunk]) -> list[SourceOut]:
     return [
         SourceOut(
@@ -321,11 +356,6 @@ def _done(out: QueryOut) -> DoneEvent:
         cached=out.cached,
         timings=out.timings,
     )
-
-
-def _words(text: str) -> list[str]:
-    words = text.split(" ")
-    return [w + " " for w in words[:-1]] + [words[-1]] if words else []
 
 
 async def _once(text: str) -> AsyncIterator[str]:

@@ -1,45 +1,56 @@
-"""The grounded-answer prompt, and the citation rules applied to what comes back.
+"""Citation rules applied to any answer, and the word tokens answers are streamed in.
 
-The user message lists the passages, numbered from 1, then the question::
-
-    [1] Every employee receives 25 days of paid annual leave ...
-
-    [2] Open Settings, choose Security and click Forgot password ...
-
-    Question: how many vacation days do I get?
-
-The extractive answerer (``adapters/extractive.py``) reads this same layout, so a change here
-must be made there too (``tests/unit/adapters/test_extractive.py`` checks they agree).
+Answerers cite passages as ``[n]``; :func:`clean_citations` drops numbers outside the passages
+given (a model can invent them). :class:`WordStream` turns any token stream into words, each
+with the white space before it, so a live stream and its cached replay match token for token.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from ragmono.domain import ScoredChunk
-from ragmono.ports import ChatMessage
-
-__all__ = ["SYSTEM_PROMPT", "CitationFilter", "build_messages", "clean_citations"]
-
-SYSTEM_PROMPT = (
-    "You answer questions using only the numbered passages you are given. After each claim, "
-    "cite the passage it comes from by its number in square brackets, like [1] or [2][3]. "
-    "Cite only passages you were given. If the passages do not contain the answer, say that "
-    "you do not know instead of guessing. Answer concisely, in the language of the question."
-)
+__all__ = ["CitationFilter", "WordStream", "clean_citations", "word_tokens"]
 
 _CITATION = re.compile(r"(\s?)\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # What may still become a citation at the end of a streamed buffer: spaces, then "[1, 2".
 _OPEN_TAIL = re.compile(r"\s*(?:\[[\d,\s]{0,30})?\Z")
+_WORD_TOKEN = re.compile(r"\s*\S+")
 
 
-def build_messages(question: str, passages: Sequence[ScoredChunk]) -> list[ChatMessage]:
-    """System instructions, then the numbered passages and the question."""
-    # Sources stay out of the prompt: the model cites numbers, the response maps them.
-    blocks = [f"[{n}] {p.chunk.text.strip()}" for n, p in enumerate(passages, start=1)]
-    user = "\n\n".join([*blocks, f"Question: {question.strip()}"])
-    return [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", user)]
+def word_tokens(text: str) -> list[str]:
+    """``text`` (outer white space dropped) as words, each with the white space before it."""
+    return _WORD_TOKEN.findall(text.strip())
+
+
+class WordStream:
+    """:func:`word_tokens` over pieces that split words anywhere.
+
+    A word is given out once white space after it shows it is complete; leading white space
+    of the whole stream and trailing white space at its end are dropped, as ``strip`` would.
+    """
+
+    def __init__(self) -> None:
+        self._held = ""
+        self._started = False
+
+    def feed(self, piece: str) -> list[str]:
+        """The words completed by ``piece``."""
+        buffer = self._held + piece
+        if not self._started:
+            buffer = buffer.lstrip()
+        tokens = _WORD_TOKEN.findall(buffer)
+        if tokens and not buffer[-1:].isspace():
+            tokens.pop()  # the last word may go on in the next piece
+        used = sum(len(t) for t in tokens)
+        self._held = buffer[used:]
+        if tokens:
+            self._started = True
+        return tokens
+
+    def flush(self) -> list[str]:
+        """The last word, at the end of the stream."""
+        rest, self._held = self._held, ""
+        return _WORD_TOKEN.findall(rest.rstrip()) if self._started else word_tokens(rest)
 
 
 def clean_citations(text: str, count: int, cited: list[int] | None = None) -> str:

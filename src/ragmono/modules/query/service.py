@@ -58,6 +58,8 @@ class Retrieval(msgspec.Struct, frozen=True, kw_only=True):
     degraded_reason: str | None = None
     embed_ms: float = 0.0
     search_ms: float = 0.0
+    query_vector: list[float] | None = None
+    """The query's dense vector under ``spec``'s embedder (None in keyword mode)."""
 
     @property
     def degraded(self) -> bool:
@@ -112,6 +114,10 @@ class SearchService:
         if spec is None:
             raise NotFound(f"collection {name!r} does not exist", field="collection")
         return spec
+
+    async def embedder_for(self, spec: CollectionSpec) -> Embedder:
+        """The embedder whose vectors ``spec``'s collection holds (opened once, cached)."""
+        return await self._embedders.get(spec.embedder)
 
     async def collection_or_none(self, name: str) -> CollectionSpec | None:
         """The catalog entry of ``name``, or None."""
@@ -231,6 +237,7 @@ class SearchService:
             degraded_reason=reason,
             embed_ms=embed_ms,
             search_ms=_ms(searched),
+            query_vector=dense if mode != "keyword" else None,
         )
 
     async def _embed(
