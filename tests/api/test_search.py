@@ -59,7 +59,8 @@ async def test_paraphrased_questions_find_the_right_document(
     assert doc_ids(dense)[0] == expected
     hybrid = await search(api, query=question, top_k=3)
     assert hybrid["mode"] == "hybrid"
-    assert expected in doc_ids(hybrid)[:2]  # a stray shared keyword may tie it for first
+    # Fusion keeps the dense winner first: a stray shared keyword does not outvote it.
+    assert doc_ids(hybrid)[0] == expected
 
 
 async def test_keyword_mode_finds_an_exact_identifier_dense_misses(api: Any) -> None:
@@ -69,7 +70,7 @@ async def test_keyword_mode_finds_an_exact_identifier_dense_misses(api: Any) -> 
     assert doc_ids(dense)[0] != "shipping"  # look-alike product pages win on meaning
     assert doc_ids(keyword)[0] == "shipping"
     assert keyword["results"][0]["score"] > keyword["results"][1]["score"]
-    assert "shipping" in doc_ids(hybrid)[:2]  # fusion lifts what only keywords found
+    assert doc_ids(hybrid)[0] == "shipping"  # fusion keeps the exact identifier's hit first
 
 
 async def test_results_carry_the_chunk_and_how_it_was_found(api: Any) -> None:

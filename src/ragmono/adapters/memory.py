@@ -165,13 +165,17 @@ class MemoryVectorStore:
             target.pop(pid, None)
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
-        """Brute-force dense, keyword or RRF hybrid search."""
+        """Brute-force dense, keyword or hybrid (DBSF or RRF, as Qdrant fuses) search."""
         candidates = [p for p in self._get(collection).points.values() if _matches(p, query.filter)]
         dense = _rank(candidates, lambda p: _dot(p.dense, query.dense or []))
         sparse = _rank(candidates, lambda p: _sparse_dot(p.sparse, query.sparse))
         if query.mode == "hybrid":
             fused: dict[str, float] = {}
             for ranking in (dense[: query.prefetch_limit], sparse[: query.prefetch_limit]):
+                if query.fusion == "dbsf":
+                    for score, p in _distribution_scaled(ranking):
+                        fused[p.id] = fused.get(p.id, 0.0) + score
+                    continue
                 for rank, (_, p) in enumerate(ranking):
                     fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (query.rrf_k + rank)
             by_id = {p.id: p for p in candidates}
@@ -259,6 +263,21 @@ def _sparse_dot(doc: SparseVector, query: SparseVector | None) -> float:
         return 0.0
     weights = dict(zip(doc.indices, doc.values, strict=True))
     return sum(weights.get(i, 0.0) * v for i, v in zip(query.indices, query.values, strict=True))
+
+
+def _distribution_scaled(
+    ranking: list[tuple[float, ChunkPoint]],
+) -> list[tuple[float, ChunkPoint]]:
+    """Scores mapped so mean - 3 sd is 0 and mean + 3 sd is 1 (Qdrant's DBSF; sample sd)."""
+    if not ranking:
+        return []
+    scores = [s for s, _ in ranking]
+    mean = sum(scores) / len(scores)
+    variance = sum((s - mean) ** 2 for s in scores) / max(1, len(scores) - 1)
+    low, high = mean - 3 * variance**0.5, mean + 3 * variance**0.5
+    if high <= low:
+        return [(0.5, p) for _, p in ranking]
+    return [((s - low) / (high - low), p) for s, p in ranking]
 
 
 def _rank(points: list[ChunkPoint], score: Any) -> list[tuple[float, ChunkPoint]]:

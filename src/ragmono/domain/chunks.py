@@ -9,6 +9,7 @@ import msgspec
 from ragmono.domain.filters import Filter
 
 SearchMode = Literal["dense", "keyword", "hybrid"]
+FusionMethod = Literal["dbsf", "rrf"]
 
 
 class SparseVector(msgspec.Struct, frozen=True):
@@ -52,7 +53,17 @@ class VectorQuery(msgspec.Struct, frozen=True, kw_only=True):
     """One search against one collection.
 
     ``dense`` is required for dense and hybrid mode, ``sparse`` for keyword and hybrid mode.
-    Hybrid fuses both rankings with reciprocal rank fusion (``rrf_k``).
+    Hybrid fuses the two lists (``prefetch_limit`` each) with ``fusion``: ``dbsf``
+    (distribution-based score fusion, the default: each list's scores scaled by its own
+    mean +- 3 standard deviations, then summed) or ``rrf`` (reciprocal rank fusion, ``rrf_k``).
+
+    Why DBSF: it keeps score margins that rank fusion throws away. An exact identifier
+    (``ZX-4471``, ``--python``) gives its chunk a BM25 score far above the rest of the
+    keyword list, so it stays on top; a keyword list of weak, near-equal matches (a
+    paraphrased question) scales to a narrow band and cannot outvote a clear dense winner,
+    which RRF lets it do because rank 1 of a weak list counts as much as rank 1 of a strong
+    one. It has no parameter to tune, and Qdrant runs it natively in every mode (server,
+    cluster and the embedded engine), so all modes rank alike.
     """
 
     mode: SearchMode
@@ -61,5 +72,6 @@ class VectorQuery(msgspec.Struct, frozen=True, kw_only=True):
     sparse: SparseVector | None = None
     filter: Filter | None = None
     score_threshold: float | None = None
+    fusion: FusionMethod = "dbsf"
     rrf_k: int = 60
     prefetch_limit: int = 100

@@ -89,11 +89,35 @@ async def test_dense_keyword_and_hybrid_search(store: Named, docs: str) -> None:
     hybrid = await store.store.search(
         docs, VectorQuery(mode="hybrid", limit=3, dense=dense, sparse=sparse)
     )
-    # RRF with k=60 and 0-based ranks: "c" is first by keyword and second by dense meaning.
+    # DBSF: each list scaled by its mean +- 3 sd, then summed. "c" is the only keyword hit and
+    # second by meaning, so it leads; every mode fuses to the same scores.
     assert [h.chunk.document_id for h in hits[:2]] == ["a", "c"]
     assert [h.chunk.document_id for h in hybrid[:2]] == ["c", "a"]
-    assert hybrid[0].score == pytest.approx(1 / 60 + 1 / 61, rel=1e-4)
-    assert hybrid[1].score == pytest.approx(1 / 60, rel=1e-4)
+    expected = _dbsf([{h.id: h.score for h in hits}, {h.id: h.score for h in keyword}])
+    for hit in hybrid:
+        assert hit.score == pytest.approx(expected[hit.id], abs=1e-4), hit.chunk.document_id
+
+    rrf = await store.store.search(
+        docs, VectorQuery(mode="hybrid", limit=3, dense=dense, sparse=sparse, fusion="rrf")
+    )
+    # RRF with k=60 and 0-based ranks: "c" is first by keyword and second by dense meaning.
+    assert [h.chunk.document_id for h in rrf[:2]] == ["c", "a"]
+    assert rrf[0].score == pytest.approx(1 / 60 + 1 / 61, rel=1e-4)
+    assert rrf[1].score == pytest.approx(1 / 60, rel=1e-4)
+
+
+def _dbsf(lists: list[dict[str, float]]) -> dict[str, float]:
+    """Distribution-based score fusion as Qdrant documents it (sample standard deviation)."""
+    fused: dict[str, float] = {}
+    for scores in lists:
+        values = list(scores.values())
+        mean = sum(values) / len(values)
+        sd = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
+        low, high = mean - 3 * sd, mean + 3 * sd
+        for point, value in scores.items():
+            scaled = (value - low) / (high - low) if high > low else 0.5
+            fused[point] = fused.get(point, 0.0) + scaled
+    return fused
 
 
 async def test_filters_restrict_search_and_count(store: Named, docs: str) -> None:

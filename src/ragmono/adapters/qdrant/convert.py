@@ -1,7 +1,8 @@
 """Domain types to qdrant-client models and back (server and cluster modes).
 
 The embedded adapter builds the same queries with qdrant-edge classes; both use the vector names
-``dense`` and ``keyword`` and RRF with an explicit ``k``, so every mode ranks and scores alike.
+``dense`` and ``keyword`` and the same fusion (DBSF, or RRF with an explicit ``k``), so every
+mode ranks and scores alike.
 """
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ def query_arguments(query: VectorQuery) -> dict[str, Any]:
     if query.mode == "hybrid" and dense is not None and sparse is not None:
         return {
             **common,
-            "query": models.RrfQuery(rrf=models.Rrf(k=query.rrf_k)),
+            "query": (
+                models.FusionQuery(fusion=models.Fusion.DBSF)
+                if query.fusion == "dbsf"
+                else models.RrfQuery(rrf=models.Rrf(k=query.rrf_k))
+            ),
             "prefetch": [
                 models.Prefetch(query=dense, using=DENSE, limit=query.prefetch_limit),
                 models.Prefetch(query=sparse, using=KEYWORD, limit=query.prefetch_limit),

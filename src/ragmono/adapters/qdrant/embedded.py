@@ -180,7 +180,7 @@ class EmbeddedVectorStore:
             await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
-        """Dense, keyword or hybrid (RRF) search; answered during index builds too."""
+        """Dense, keyword or hybrid (DBSF fusion) search; answered during index builds too."""
         shard = self._known(collection)
         op = Search(shard, wire(query))
         return await self.engine.call(op, list[ScoredChunk], timeout_s=self._timeout_s)

@@ -292,7 +292,7 @@ class RemoteVectorStore(StorageSwitching):
         )
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:
-        """Dense, keyword or hybrid (RRF with ``query.rrf_k``) search with an optional filter."""
+        """Dense, keyword or hybrid (``query.fusion``: DBSF or RRF) search with an optional filter."""
         self._guard(collection, dense=query.mode != "keyword")
         arguments = {**query_arguments(query), **self._read_args}
         response = await self.run(

@@ -93,7 +93,7 @@ def delete_points(shard: qe.EdgeShard, ids: Sequence[str]) -> None:
 
 
 def search(shard: qe.EdgeShard, query: VectorQuery) -> list[ScoredChunk]:
-    """Dense, keyword or hybrid (RRF) search with an optional filter."""
+    """Dense, keyword or hybrid (DBSF or RRF fusion) search with an optional filter."""
     hits = shard.query(to_edge_query(query))
     return [
         ScoredChunk(id=str(h.id), score=h.score, chunk=msgspec.convert(h.payload, Chunk))
@@ -170,7 +170,11 @@ def to_edge_query(query: VectorQuery) -> qe.QueryRequest:
     if query.mode == "hybrid" and dense is not None and sparse is not None:
         return qe.QueryRequest(
             limit=query.limit,
-            query=qe.Fusion.Rrf(k=query.rrf_k),  # type: ignore[arg-type]  # stub omits Rrf
+            query=(
+                qe.Fusion.Dbsf()  # type: ignore[arg-type]  # stub omits the fusion classes
+                if query.fusion == "dbsf"
+                else qe.Fusion.Rrf(k=query.rrf_k)  # type: ignore[arg-type]
+            ),
             prefetches=[
                 qe.Prefetch(limit=query.prefetch_limit, query=dense),
                 qe.Prefetch(limit=query.prefetch_limit, query=sparse),

@@ -159,7 +159,7 @@ class UploadController(Controller):
 
     @post(
         "/documents/upload",
-        summary="Upload files: .txt .md .html .pdf .docx (per-file results)",
+        summary="Upload files: .txt .md .rst .html .pdf .docx (per-file results)",
         status_code=200,
         before_request=_require_parts,
     )

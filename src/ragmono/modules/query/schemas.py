@@ -76,7 +76,8 @@ class SearchIn(_Body, frozen=True):
             Meta(
                 description=(
                     "Drop results scoring below this. Scores are per mode: cosine similarity "
-                    "(dense), BM25 (keyword), reciprocal-rank fusion (hybrid, at most ~0.033)."
+                    "(dense), BM25 (keyword), distribution-based score fusion (hybrid: each list "
+                    "scaled by its mean +- 3 sd, then summed; about 0-2)."
                 )
             ),
         ]
