@@ -14,8 +14,9 @@ expected document and key phrases; an answer is right when it holds a key phrase
 first citation is right when the first passage it cites comes from the expected document.
 
 ``--before REF`` runs the same set on another git ref's ``src/`` (``git archive``) in a child
-process first, so one table shows before and after from the same run. Nothing here is tuned:
-the sample seed and size are fixed, and the app runs with its defaults.
+process first, so one table shows before and after from the same run; with ``--data-dir`` both
+use one ingest (made by the first run; JSON documents chunk the same in both). Nothing here
+is tuned: the sample seed and size are fixed, and the app runs with its defaults.
 
     .venv/bin/python -m benchmarks.answers --set squad --before main
     .venv/bin/python -m benchmarks.answers --set docs --before main
@@ -41,7 +42,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SQUAD = REPO.parent / "shared" / "eval" / "squad" / "dev-v1.1-even-articles.json"
+# shared/ sits beside the project's checkout (a worktree one level deeper finds it too).
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "eval").is_dir()), REPO)
+SQUAD = SHARED / "eval" / "squad" / "dev-v1.1-even-articles.json"
 DOC_SET = REPO / "benchmarks" / "answer_set.json"
 SEED = 20261204
 SAMPLE = 600
@@ -121,15 +124,19 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
         },
     )
     async with AsyncTestClient(app=create_app(settings), timeout=900) as http:
-        (await http.post("/api/v1/collections", json={"name": COLLECTION})).raise_for_status()
+        existing = await http.get(f"/api/v1/collections/{COLLECTION}")
+        ingested = existing.status_code == 200
+        if not ingested:
+            created = await http.post("/api/v1/collections", json={"name": COLLECTION})
+            created.raise_for_status()
         started = time.perf_counter()
-        for start in range(0, len(qa.documents), 8):
+        for start in range(0, 0 if ingested else len(qa.documents), 8):
             batch = qa.documents[start : start + 8]
             reply = await http.post(
                 f"/api/v1/collections/{COLLECTION}/documents", json={"documents": batch}
             )
             reply.raise_for_status()
-        for path in qa.files:
+        for path in [] if ingested else qa.files:
             upload = [("files", (_upload_name(path), _read(path)))]
             reply = await http.post(
                 f"/api/v1/collections/{COLLECTION}/documents/upload", files=upload
@@ -138,7 +145,7 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
             failed = [r for r in reply.json().get("results", []) if r.get("status") == "failed"]
             if failed:
                 raise RuntimeError(f"{path}: {failed}")
-        ingest_s = time.perf_counter() - started
+        ingest_s = None if ingested else time.perf_counter() - started
         rows = []
         for question in qa.questions:
             t0 = time.perf_counter()
@@ -186,7 +193,7 @@ def _same_source(found: str, expected: str) -> bool:
     return found == expected or Path(found).name == Path(expected).name.removesuffix(".gz")
 
 
-def _summary(qa: QaSet, rows: list[dict[str, Any]], ingest_s: float) -> dict[str, Any]:
+def _summary(qa: QaSet, rows: list[dict[str, Any]], ingest_s: float | None) -> dict[str, Any]:
     from benchmarks.timing import nearest_rank
 
     total = sorted(r["ms"] for r in rows)
@@ -202,7 +209,7 @@ def _summary(qa: QaSet, rows: list[dict[str, Any]], ingest_s: float) -> dict[str
         "p95_ms": round(nearest_rank(total, 95), 1),
         "answerer_p50_ms": round(nearest_rank(answerer, 50), 2),
         "answerer_p95_ms": round(nearest_rank(answerer, 95), 2),
-        "ingest_s": round(ingest_s, 1),
+        "ingest_s": round(ingest_s, 1) if ingest_s is not None else None,
         "load_average": os.getloadavg(),
         "rows": rows,
     }
@@ -251,6 +258,14 @@ def table(results: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def _run(qa: QaSet, data_dir: Path | None) -> dict[str, Any]:
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return asyncio.run(evaluate(qa, data_dir))
+    with tempfile.TemporaryDirectory(prefix="ragmono-answers-") as tmp:
+        return asyncio.run(evaluate(qa, Path(tmp)))
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -261,23 +276,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--before", help="git ref to compare with (its src/ in a child process)")
     parser.add_argument("--json", type=Path, help="write this run's result here and stop")
+    parser.add_argument(
+        "--data-dir", type=Path, help="keep the ingest here; a later run (or --before's) reuses it"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     qa = load_set(args)
     if args.json is not None:
-        with tempfile.TemporaryDirectory(prefix="ragmono-answers-") as tmp:
-            result = asyncio.run(evaluate(qa, Path(tmp)))
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        args.json.write_text(json.dumps(_run(qa, args.data_dir), indent=1) + "\n")
         return
     shared = ["--set", args.set, "--squad", str(args.squad), "--doc-set", str(args.doc_set)]
     shared += ["--sample", str(args.sample), "--seed", str(args.seed)]
+    if args.data_dir is not None:
+        shared += ["--data-dir", str(args.data_dir)]
     results: list[tuple[str, dict[str, Any]]] = []
     args.out.mkdir(parents=True, exist_ok=True)
     if args.before:
         before = run_before(args.before, shared, args.out / f"answers-{args.set}-before.json")
         results.append((f"before ({args.before})", before))
-    with tempfile.TemporaryDirectory(prefix="ragmono-answers-") as tmp:
-        after = asyncio.run(evaluate(qa, Path(tmp)))
+    after = _run(qa, args.data_dir)
     (args.out / f"answers-{args.set}-after.json").write_text(json.dumps(after, indent=1) + "\n")
     results.append(("after (this tree)", after))
     report = table(results)

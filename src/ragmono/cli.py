@@ -90,7 +90,7 @@ def ingest(
     data_dir: str | None,
     config: str | None,
 ) -> None:
-    """Ingest a file or a directory (.txt .md .html .pdf .docx) with a progress bar.
+    """Ingest a file or a directory (.txt .md .rst .html .pdf .docx) with a progress bar.
 
     Without --url this runs in this process on the data directory, which the embedded store
     lets only one process open: stop the server first, or use --url to go through it.

@@ -141,3 +141,46 @@ async def test_the_upload_limit_follows_settings(make_settings: SettingsFactory)
         big = await http.post(UPLOAD, files=[("files", ("b.txt", b"b" * 8192, "text/plain"))])
         assert big.status_code == 413
         assert await _points(http) == 1
+
+
+RST_MANUAL = b"""Tidewatch Manual
+================
+
+Tidewatch records water levels at a harbour gauge.
+
+Installation
+------------
+
+The gauge daemon needs a serial port and a writable spool
+directory. Readings are written to the spool every ninety
+seconds and are kept for fourteen days before they are
+rotated away.
+
+::
+
+    tidewatch --port /dev/ttyS0
+"""
+
+
+async def test_restructuredtext_upload_is_answered_with_whole_sentences(client: Any) -> None:
+    await _create(client)
+    upload = [("files", ("tidewatch.rst", RST_MANUAL, "text/x-rst"))]
+    response = await client.post(UPLOAD, files=upload)
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert result["status"] == "created"
+    detail = (await client.get(f"/api/v1/collections/docs/documents/{result['id']}")).json()
+    assert detail["document"]["metadata"]["title"] == "Tidewatch Manual"
+    assert detail["document"]["metadata"]["format"] == "rst"
+    assert detail["items"][0]["metadata"]["section"].startswith("Tidewatch Manual")
+
+    asked = await client.post(
+        "/api/v1/query",
+        json={"collection": "docs", "query": "How long are readings kept before rotation?"},
+    )
+    assert asked.status_code == 200
+    answer = asked.json()["answer"]
+    assert (
+        "Readings are written to the spool every ninety seconds and are kept for fourteen "
+        "days before they are rotated away. [1]"
+    ) in answer

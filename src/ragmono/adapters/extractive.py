@@ -4,7 +4,7 @@ Candidates are whole sentences (1-3 adjacent ones of a paragraph), list items wi
 lead-in sentence and code lines with the sentence that introduces them
 (``extractive_units``). Each is scored by meaning, the cosine between the question's vector
 and the candidate's under the collection's own embedder (units embedded in one batch and
-cached per passage text, so a passage seen again costs nothing), and by words, BM25 over the
+cached by text, so a passage seen again costs nothing), and by words, BM25 over the
 passages' units with Snowball stems. Both scores are min-max scaled over the question's
 candidates and weighted equally (no reason to favour one a priori). The answer is the best
 single unit, widened to its neighbours only when they hold question words it lacks, plus at
@@ -14,7 +14,6 @@ most one more span that holds a different needed fact; each is quoted whole and 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter, OrderedDict
@@ -239,7 +238,8 @@ class ExtractiveGenerator:
     def __init__(self, *, max_spans: int = 2, cache_passages: int = 4096) -> None:
         self._most = max_spans
         self._parsed: _Lru[str, _Parsed] = _Lru(cache_passages)
-        self._vectors: _Lru[tuple[str, str], np.ndarray] = _Lru(cache_passages)
+        # About 10 units a passage: a 40k-unit cache holds 4k passages' vectors (~60 MiB).
+        self._vectors: _Lru[tuple[str, str], np.ndarray] = _Lru(10 * cache_passages)
 
     @property
     def name(self) -> str:
@@ -257,7 +257,7 @@ class ExtractiveGenerator:
         if not passages:
             return NO_PASSAGES_ANSWER
         parsed = [self._parse(p.text) for p in passages]
-        meaning = await self._meaning(request, passages, parsed)
+        meaning = await self._meaning(request, parsed, set(terms(request.question)))
         vector = None
         if meaning is not None and request.question_vector is not None:
             vector = np.asarray(request.question_vector, dtype=np.float32)
@@ -287,39 +287,50 @@ class ExtractiveGenerator:
         return parsed
 
     async def _meaning(
-        self, request: AnswerRequest, passages: list[Passage], parsed: list[_Parsed]
-    ) -> list[np.ndarray] | None:
-        """Each passage's unit vectors (rows, unit length), or None without an embedder."""
+        self, request: AnswerRequest, parsed: list[_Parsed], wanted: set[str]
+    ) -> list[list[np.ndarray | None]] | None:
+        """Unit vectors per passage (None for units not worth embedding), or None at all.
+
+        When some unit shares a content word with the question, only such units are embedded:
+        one that shares none is the answer only when none does (a paraphrase), and then every
+        unit is. Vectors are cached by unit text, so a passage seen again costs nothing.
+        """
         embedder = request.embedder
         if embedder is None or request.question_vector is None:
             return None
+        any_shared = any(wanted & counts.keys() for p in parsed for counts in p.terms)
         label = embedder.ref.label
-        keys = [(label, _digest(p.text)) for p in passages]
-        found = [self._vectors.get(k) for k in keys]
-        missing = [i for i, v in enumerate(found) if v is None and parsed[i].units]
+        chosen = [
+            [not any_shared or bool(wanted & counts.keys()) for counts in p.terms] for p in parsed
+        ]
+        missing = list(
+            dict.fromkeys(
+                u.text
+                for p, picks in zip(parsed, chosen, strict=True)
+                for u, pick in zip(p.units, picks, strict=True)
+                if pick and self._vectors.get((label, u.text)) is None
+            )
+        )
         if missing:
-            texts = [u.text for i in missing for u in parsed[i].units]
             try:
-                vectors = await _embed(embedder, texts)
+                vectors = await _embed(embedder, missing)
             except DependencyUnavailable:
                 return None  # words alone still answer
-            start = 0
-            for i in missing:
-                count = len(parsed[i].units)
-                found[i] = vectors[start : start + count]
-                self._vectors.put(keys[i], vectors[start : start + count])
-                start += count
-        return [v if v is not None else np.zeros((0, 1)) for v in found]
+            for text, vector in zip(missing, vectors, strict=True):
+                self._vectors.put((label, text), vector)
+        return [
+            [
+                self._vectors.get((label, u.text)) if pick else None
+                for u, pick in zip(p.units, picks, strict=True)
+            ]
+            for p, picks in zip(parsed, chosen, strict=True)
+        ]
 
 
 async def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
     matrix = np.asarray(await embedder.embed_documents(texts), dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -336,15 +347,14 @@ def _answer(
     question: str,
     passages: list[Passage],
     parsed: list[_Parsed],
-    meaning: list[np.ndarray] | None,
+    meaning: list[list[np.ndarray | None]] | None,
     question_vector: np.ndarray | None,
     most: int,
 ) -> str:
     wanted = set(terms(question))
     scored = _score(wanted, parsed, meaning, question_vector)
-    if not scored or (
-        not any(s.covered for s in scored) and max(s.cosine for s in scored) < _RELATED
-    ):
+    best_cosine = max((s.cosine for s in scored if not math.isnan(s.cosine)), default=0.0)
+    if not scored or (not any(s.covered for s in scored) and best_cosine < _RELATED):
         return _nothing_relevant(passages[0], parsed[0])
     singles = [s for s in scored if len(s.span.focus) == 1]
     best = max(singles or scored, key=_order)
@@ -372,7 +382,7 @@ def _order(s: _Scored) -> tuple[float, int, int]:
 def _score(
     wanted: set[str],
     parsed: list[_Parsed],
-    meaning: list[np.ndarray] | None,
+    meaning: list[list[np.ndarray | None]] | None,
     question: np.ndarray | None,
 ) -> list[_Scored]:
     all_units = [c for p in parsed for c in p.terms]
@@ -398,11 +408,13 @@ def _score(
                 for t in wanted
                 if counts[t] and t in idf
             )
-            cosine = 0.0
-            if vectors is not None and len(vectors) == len(passage.units):
-                summed = vectors[span.parts].sum(axis=0)
+            cosine = math.nan  # not embedded: scaled to the lowest below
+            given = [vectors[i] for i in span.parts] if vectors is not None else []
+            present = [v for v in given if v is not None]
+            if present and question is not None:
+                summed = np.sum(present, axis=0)
                 norm = float(np.linalg.norm(summed))
-                cosine = float(summed @ question) / norm if norm and question is not None else 0.0
+                cosine = float(summed @ question) / norm if norm else 0.0
             scored.append(
                 _Scored(index, span, words, cosine, frozenset(t for t in wanted if counts[t]))
             )
@@ -416,7 +428,9 @@ def _combine(scored: list[_Scored], with_meaning: bool) -> None:
         for s, w in zip(scored, words, strict=True):
             s.score = w
         return
-    cosines = _scaled([s.cosine for s in scored])
+    known = [s.cosine for s in scored if not math.isnan(s.cosine)]
+    floor = min(known) if known else 0.0
+    cosines = _scaled([floor if math.isnan(s.cosine) else s.cosine for s in scored])
     for s, w, c in zip(scored, words, cosines, strict=True):
         s.score = 0.5 * w + 0.5 * c
 

@@ -14,13 +14,36 @@ import re
 
 from markdown_it import MarkdownIt
 
-__all__ = ["reflow"]
+__all__ = ["join_words", "reflow", "reflow_text"]
 
 _MD = MarkdownIt("commonmark").enable("table")
 _QUOTE_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*")
 _HARD_BREAK = re.compile(r"(?:\\|  )$")
 # A word broken at the line end by a hyphen ("configu-" / "ration"), as PDF text has.
 _BROKEN_WORD = re.compile(r"[a-z]-$")
+# Plain text indents prose (manuals, definition lists); code shows itself by its shape.
+_CODE_LINE = re.compile(r"^\s*(?:[$#>] |\.\.?/)|[{};]\s*$|^\s*[\w.]+\(.*\)\s*$")
+
+
+def reflow_text(text: str) -> str:
+    """Plain text as :func:`reflow` reads it, with indented prose not taken for code.
+
+    An indented run of lines is prose unless one of its lines looks like code (a shell
+    prompt, a line ending in ``{``, ``}`` or ``;``, a call): prose is dedented first.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    run: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith(("    ", "\t")) and line.strip():
+            run.append(line)
+            continue
+        if run:
+            code = any(_CODE_LINE.search(r) for r in run)
+            out.extend(run if code else [r.strip() for r in run])
+            run = []
+        out.append(line)
+    return reflow("\n".join(out[:-1]))
 
 
 def reflow(text: str) -> str:

@@ -27,7 +27,7 @@ from ragmono.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from ._parsed import ParsedFile, ParseLimits, tidy
 from ._pdf import parse_pdf
 from ._rst import parse_rst
-from .blocks import reflow
+from .blocks import reflow, reflow_text
 
 __all__ = ["SUPPORTED_EXTENSIONS", "ParseLimits", "ParsedFile", "parse_file", "supported"]
 
@@ -67,7 +67,7 @@ def parse_file(name: str, data: bytes, limits: ParseLimits, *, field: str = "fil
         raise UnsupportedMediaType(f"{name}: unsupported file type (use {known})", field=field)
     deadline = time.monotonic() + limits.timeout_s
     if kind == "text":
-        parsed = ParsedFile(text=reflow(_decode_text(name, data, field)), markdown=False)
+        parsed = ParsedFile(text=reflow_text(_decode_text(name, data, field)), markdown=False)
     elif kind == "markdown":
         text = reflow(_decode_text(name, data, field))
         parsed = ParsedFile(text=text, markdown=True, metadata=_md_title(text))
