@@ -66,6 +66,8 @@ class QaSet:
     """Documents to ingest (JSON documents or files) and the questions to ask."""
 
     name: str
+    exact: bool = False
+    """Match phrases as written (case-insensitive), not after SQuAD's normalisation."""
     documents: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
@@ -98,7 +100,7 @@ def squad_set(path: Path, sample: int, seed: int) -> QaSet:
 def docs_set(path: Path) -> QaSet:
     """The real-document set: files where their packages install them."""
     spec = json.loads(path.read_text())
-    qa = QaSet(name="docs")
+    qa = QaSet(name="docs", exact=True)
     for doc in spec["documents"]:
         qa.files.append(Path(doc["path"]))
     for q in spec["questions"]:
@@ -154,7 +156,7 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
             )
             elapsed = (time.perf_counter() - t0) * 1000
             reply.raise_for_status()
-            rows.append(_score(question, reply.json(), elapsed))
+            rows.append(_score(question, reply.json(), elapsed, exact=qa.exact))
     return _summary(qa, rows, ingest_s)
 
 
@@ -169,12 +171,15 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if path.name.endswith(".gz") else data
 
 
-def _score(question: Question, body: dict[str, Any], elapsed_ms: float) -> dict[str, Any]:
+def _score(
+    question: Question, body: dict[str, Any], elapsed_ms: float, *, exact: bool
+) -> dict[str, Any]:
     answer = body["answer"]
     words = _CITE.sub(" ", answer).split()
-    golds = [normalize(g) for g in question.golds]
-    said = normalize(answer)
-    passages = [normalize(s["text"]) for s in body["sources"]]
+    norm = _plain if exact else normalize
+    golds = [norm(g) for g in question.golds]
+    said = norm(answer)
+    passages = [norm(s["text"]) for s in body["sources"]]
     by_n = {s["n"]: s for s in body["sources"]}
     first = by_n.get(body["citations"][0]) if body["citations"] else None
     return {
@@ -187,6 +192,10 @@ def _score(question: Question, body: dict[str, Any], elapsed_ms: float) -> dict[
         "ms": elapsed_ms,
         "answer_ms": body["timings"]["generate_ms"],
     }
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _same_source(found: str, expected: str) -> bool:
