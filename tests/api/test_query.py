@@ -327,3 +327,33 @@ async def test_stages_cache_lookups_and_degradations_are_reported(
         ("search", "miss"), ("search", "hit"), ("query", "miss"),
     ]  # fmt: skip
     assert telemetry.of("count_degraded") == [{"reason": "generator_unavailable"}]
+
+
+@pytest.mark.parametrize("scripted", [True, False])
+async def test_a_streamed_answer_and_its_cached_replay_match_token_for_token(
+    settings: Settings,
+    handbook_store: EmbeddedVectorStore,
+    cached_embedder: MemoEmbedder,
+    scripted: bool,
+) -> None:
+    # The scripted model streams " word" pieces with odd white space and an invalid citation;
+    # the extractive answerer streams "word " pieces. Both must replay exactly as streamed.
+    llm = (
+        ScriptedGenerator("Annual leave is  25 days [1].\nAsk HR [9] first.") if scripted else None
+    )
+    question = {"collection": "handbook", "query": "How much annual leave?", "top_k": 3}
+    async with asgi_client(
+        create_app(settings, adapters=adapters_with(handbook_store, cached_embedder, llm))
+    ) as api:
+        live = sse_events((await api.post(QUERY, json={**question, "stream": True})).text)
+        replay = sse_events((await api.post(QUERY, json={**question, "stream": True})).text)
+        whole = await ask(api, **question)
+    assert (live[-1][1]["cached"], replay[-1][1]["cached"], whole["cached"]) == (False, True, True)
+    live_tokens = [d["text"] for n, d in live if n == "token"]
+    replay_tokens = [d["text"] for n, d in replay if n == "token"]
+    assert live_tokens == replay_tokens
+    assert len(live_tokens) > 3
+    assert "".join(live_tokens) == whole["answer"]
+    assert whole["answer"] == whole["answer"].strip()
+    if scripted:
+        assert whole["answer"] == "Annual leave is  25 days [1].\nAsk HR first."

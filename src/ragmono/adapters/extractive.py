@@ -340,6 +340,9 @@ class _Scored:
     words: float
     cosine: float
     covered: frozenset[str]
+    size: int = 0
+    """Content words in the span: fragments such as a heading line ("Annual leave.") carry
+    no answer, so spans under four are damped in proportion (as the answerer always did)."""
     score: float = 0.0
 
 
@@ -416,7 +419,14 @@ def _score(
                 norm = float(np.linalg.norm(summed))
                 cosine = float(summed @ question) / norm if norm else 0.0
             scored.append(
-                _Scored(index, span, words, cosine, frozenset(t for t in wanted if counts[t]))
+                _Scored(
+                    index,
+                    span,
+                    words,
+                    cosine,
+                    frozenset(t for t in wanted if counts[t]),
+                    size=length,
+                )
             )
     _combine(scored, meaning is not None)
     return scored
@@ -426,13 +436,13 @@ def _combine(scored: list[_Scored], with_meaning: bool) -> None:
     words = _scaled([s.words for s in scored])
     if not with_meaning:
         for s, w in zip(scored, words, strict=True):
-            s.score = w
+            s.score = w * min(1.0, s.size / 4)
         return
     known = [s.cosine for s in scored if not math.isnan(s.cosine)]
     floor = min(known) if known else 0.0
     cosines = _scaled([floor if math.isnan(s.cosine) else s.cosine for s in scored])
     for s, w, c in zip(scored, words, cosines, strict=True):
-        s.score = 0.5 * w + 0.5 * c
+        s.score = (0.5 * w + 0.5 * c) * min(1.0, s.size / 4)
 
 
 def _scaled(values: list[float]) -> list[float]:
