@@ -16,7 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
 from ragmono.adapters.telemetry_memory import NoopTelemetry
-from ragmono.api.edge import (
+from ragmono.api.edge_middleware import (
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
     cors_config,

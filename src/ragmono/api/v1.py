@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from litestar import Router
 
-from ragmono.api.edge import API_SECURITY
+from ragmono.api.edge_middleware import API_SECURITY
 from ragmono.modules.admin import BackupController, BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
 from ragmono.modules.models import ModelsController
 from ragmono.modules.query import CacheAdminController, QueryController, SearchController
+from ragmono.modules.reindex import ReindexController
 from ragmono.settings import Settings
 
 
@@ -27,6 +28,7 @@ def build_v1_router(settings: Settings | None = None) -> Router:
             BreakerController,
             BackupController,
             *ingest_handlers(upload_limit),
+            ReindexController,
             SearchController,
             QueryController,
             CacheAdminController,

@@ -20,13 +20,12 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
-    Reindexer,
-    ReindexService,
     WriteGate,
 )
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
 from ragmono.modules.query import CacheAdmin, QueryService, SearchService
+from ragmono.modules.reindex import Reindexer, ReindexService
 from ragmono.ports import (
     Embedders,
     Telemetry,
@@ -154,7 +153,7 @@ def _build_ingest(
         parse,
         allowed_roots=cfg.allowed_roots,
         max_file_bytes=settings.server.max_upload_bytes,
-        reindexer=reindexer,
+        reindexer=reindexer.run,
     )
     jobs = JobRunner(
         adapters.job_store,
