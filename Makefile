@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install run test lint format typecheck bench bench-quality clean
+.PHONY: help install run test lint format typecheck bench bench-quality bench-answers clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,10 @@ bench: install ## Load test with k6 on loopback, quick profile in < 10 min (ARGS
 
 bench-quality: install ## nDCG@10 on BEIR SciFact, dense/keyword/hybrid (ARGS="--docs 500 --queries 50")
 	$(VENV)/bin/python -m benchmarks.retrieval_quality $(ARGS)
+
+bench-answers: install ## Answer quality: SQuAD even articles + Debian manuals, main vs this tree
+	$(VENV)/bin/python -m benchmarks.answers --set squad --sample 500 --before main $(ARGS)
+	$(VENV)/bin/python -m benchmarks.answers --set docs --before main $(ARGS)
 
 clean: ## Remove the virtualenvs and caches (not ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
