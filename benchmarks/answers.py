@@ -164,6 +164,42 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
     return {**_summary(qa, rows, ingest_s), "unreadable": unreadable}
 
 
+async def retrieval_by_mode(qa: QaSet, data_dir: Path) -> dict[str, dict[str, float]]:
+    """Passage recall@5 (and first-passage source right) per search mode, on an ingest."""
+    from litestar.testing import AsyncTestClient
+
+    from ragmono.app import create_app
+    from ragmono.settings import load_settings
+
+    settings = load_settings(
+        None,
+        {
+            "RAGMONO_STORAGE__DATA_DIR": str(data_dir),
+            "RAGMONO_RATE_LIMIT__ENABLED": "false",
+            "RAGMONO_CACHE__TTL_S": "0",
+            "RAGMONO_LOGGING__LEVEL": "warning",
+        },
+    )
+    norm = _plain if qa.exact else normalize
+    out: dict[str, dict[str, float]] = {}
+    async with AsyncTestClient(app=create_app(settings), timeout=900) as http:
+        for mode in ("dense", "keyword", "hybrid"):
+            found = first = 0
+            for q in qa.questions:
+                body = {"query": q.text, "collection": COLLECTION, "top_k": 5, "mode": mode}
+                reply = await http.post("/api/v1/search", json=body)
+                reply.raise_for_status()
+                hits = reply.json()["results"]
+                golds = [norm(g) for g in q.golds]
+                found += any(g and g in norm(h["text"]) for g in golds for h in hits)
+                first += bool(hits and _same_source(hits[0]["source"], q.source))
+            out[mode] = {
+                "passage_recall@5": round(found / len(qa.questions), 4),
+                "first_passage_source_right": round(first / len(qa.questions), 4),
+            }
+    return out
+
+
 def _upload_name(path: Path) -> str:
     return path.name[:-3] if path.name.endswith(".gz") else path.name
 
@@ -288,13 +324,23 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=SAMPLE)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--before", help="git ref to compare with (its src/ in a child process)")
+    parser.add_argument("--before-json", type=Path, help="a --before run's saved result to show")
     parser.add_argument("--json", type=Path, help="write this run's result here and stop")
     parser.add_argument(
         "--data-dir", type=Path, help="keep the ingest here; a later run (or --before's) reuses it"
     )
+    parser.add_argument(
+        "--modes", action="store_true", help="passage recall@5 per search mode on --data-dir"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     qa = load_set(args)
+    if args.modes:
+        by_mode = asyncio.run(retrieval_by_mode(qa, args.data_dir))
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"answers-{args.set}-modes.json").write_text(json.dumps(by_mode, indent=1))
+        print(json.dumps(by_mode, indent=1))
+        return
     if args.json is not None:
         args.json.write_text(json.dumps(_run(qa, args.data_dir), indent=1) + "\n")
         return
@@ -304,7 +350,9 @@ def main() -> None:
         shared += ["--data-dir", str(args.data_dir)]
     results: list[tuple[str, dict[str, Any]]] = []
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.before:
+    if args.before_json is not None:
+        results.append(("before (main)", json.loads(args.before_json.read_text())))
+    elif args.before:
         before = run_before(args.before, shared, args.out / f"answers-{args.set}-before.json")
         results.append((f"before ({args.before})", before))
     after = _run(qa, args.data_dir)

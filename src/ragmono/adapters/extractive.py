@@ -40,6 +40,8 @@ _SECOND_SPAN = 0.8
 # Below this cosine (MiniLM: unrelated text sits at 0.0-0.3) and with no shared word,
 # nothing in the passages is about the question.
 _RELATED = 0.35
+# Units embedded per question at most: about one passage's sentences (250 word pieces).
+_MEANING_UNITS = 12
 _WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*")
 _STOP = frozenset(
     [
@@ -289,20 +291,16 @@ class ExtractiveGenerator:
     async def _meaning(
         self, request: AnswerRequest, parsed: list[_Parsed], wanted: set[str]
     ) -> list[list[np.ndarray | None]] | None:
-        """Unit vectors per passage (None for units not worth embedding), or None at all.
+        """Unit vectors per passage (None for units not embedded), or None at all.
 
-        When some unit shares a content word with the question, only such units are embedded:
-        one that shares none is the answer only when none does (a paraphrase), and then every
-        unit is. Vectors are cached by unit text, so a passage seen again costs nothing.
+        Meaning re-ranks a shortlist (:func:`_shortlist`); vectors are cached by unit text, so
+        a passage seen again costs nothing.
         """
         embedder = request.embedder
         if embedder is None or request.question_vector is None:
             return None
-        any_shared = any(wanted & counts.keys() for p in parsed for counts in p.terms)
         label = embedder.ref.label
-        chosen = [
-            [not any_shared or bool(wanted & counts.keys()) for counts in p.terms] for p in parsed
-        ]
+        chosen = _shortlist(parsed, wanted)
         missing = list(
             dict.fromkeys(
                 u.text
@@ -325,6 +323,28 @@ class ExtractiveGenerator:
             ]
             for p, picks in zip(parsed, chosen, strict=True)
         ]
+
+
+def _shortlist(parsed: list[_Parsed], wanted: set[str]) -> list[list[bool]]:
+    """Which units to embed: the ``_MEANING_UNITS`` sharing the most question words.
+
+    Ranked by shared content words (rarer first is BM25's job; here a count suffices), then
+    retrieval order, so with no word shared (a paraphrase) the top passages' units are taken.
+    Embedding every unit of five passages cold costs about 50 short texts per question; a
+    shortlist of about one passage's sentences bounds that.
+    """
+    ranked = sorted(
+        (
+            (-len(wanted & counts.keys()), passage, position)
+            for passage, p in enumerate(parsed)
+            for position, counts in enumerate(p.terms)
+        )
+    )
+    keep = {(passage, position) for _, passage, position in ranked[:_MEANING_UNITS]}
+    return [
+        [(passage, position) in keep for position in range(len(p.terms))]
+        for passage, p in enumerate(parsed)
+    ]
 
 
 async def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
