@@ -323,6 +323,12 @@ def main() -> None:
     parser.add_argument("--doc-set", type=Path, default=DOC_SET)
     parser.add_argument("--sample", type=int, default=SAMPLE)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--limit",
+        type=int,
+        help="ask only the first N of the sample (a saved --before-json run "
+        "is cut to the same questions)",
+    )
     parser.add_argument("--before", help="git ref to compare with (its src/ in a child process)")
     parser.add_argument("--before-json", type=Path, help="a --before run's saved result to show")
     parser.add_argument("--json", type=Path, help="write this run's result here and stop")
@@ -335,6 +341,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     qa = load_set(args)
+    if args.limit:
+        qa.questions = qa.questions[: args.limit]
     if args.modes:
         by_mode = asyncio.run(retrieval_by_mode(qa, args.data_dir))
         args.out.mkdir(parents=True, exist_ok=True)
@@ -351,7 +359,12 @@ def main() -> None:
     results: list[tuple[str, dict[str, Any]]] = []
     args.out.mkdir(parents=True, exist_ok=True)
     if args.before_json is not None:
-        results.append(("before (main)", json.loads(args.before_json.read_text())))
+        before = json.loads(args.before_json.read_text())
+        if args.limit:  # the same questions as this run, re-summarised
+            asked = {q.text for q in qa.questions}
+            rows = [r for r in before["rows"] if r["question"] in asked]
+            before = {**_summary(qa, rows, None), "load_average": before["load_average"]}
+        results.append(("before (main)", before))
     elif args.before:
         before = run_before(args.before, shared, args.out / f"answers-{args.set}-before.json")
         results.append((f"before ({args.before})", before))

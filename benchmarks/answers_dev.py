@@ -4,7 +4,7 @@ The benchmark (``benchmarks/answers.py``) asks a seeded sample of the even artic
 questions; this script draws a disjoint sample (other seed, benchmark questions removed), runs
 retrieval once through the API on an ingest made by the benchmark (``--data-dir``) and scores
 answerer variants offline on the same passages. Rules and constants of
-``adapters/extractive.py`` were compared here, never on the benchmark's questions.
+``adapters/extractive_scoring.py`` were compared here, never on the benchmark's questions.
 
     .venv/bin/python -m benchmarks.answers_dev --data-dir /tmp/squad-data --sample 150
 """
@@ -57,16 +57,17 @@ async def collect(data_dir: Path, questions: list[Question]) -> list[dict[str, A
 
 async def score(found: list[dict[str, Any]], variants: dict[str, dict[str, Any]]) -> None:
     """Answer recall and mean words per variant (module constants patched per run)."""
-    from ragmono.adapters import extractive
+    from ragmono.adapters import extractive, extractive_scoring
     from ragmono.adapters.onnx_embedder import OnnxEmbedder
     from ragmono.ports import AnswerRequest, Passage
 
     embedder = OnnxEmbedder()
     vectors = {f["question"].text: await embedder.embed_query(f["question"].text) for f in found}
     for name, patch in variants.items():
-        saved = {k: getattr(extractive, k) for k in patch}
-        for key, value in patch.items():
-            setattr(extractive, key, value)
+        constants = {k: v for k, v in patch.items() if not k.startswith("_MOST")}
+        saved = {k: getattr(extractive_scoring, k) for k in constants}
+        for key, value in constants.items():
+            setattr(extractive_scoring, key, value)
         answerer = extractive.ExtractiveGenerator(max_spans=patch.get("_MOST", 2))
         right, words = 0, []
         for f in found:
@@ -86,7 +87,7 @@ async def score(found: list[dict[str, Any]], variants: dict[str, dict[str, Any]]
             right += any(normalize(g) in said for g in q.golds)
             words.append(len(answer.split()) - answer.count("["))
         for key, value in saved.items():
-            setattr(extractive, key, value)
+            setattr(extractive_scoring, key, value)
         print(f"{name}: recall {right / len(found):.3f}, words {statistics.fmean(words):.1f}")
     await embedder.close()
 

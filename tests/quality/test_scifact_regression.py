@@ -26,6 +26,8 @@ FLOORS = {"dense": 0.88, "keyword": 0.845, "hybrid": 0.895}
 async def test_every_mode_stays_above_its_floor(tmp_path: Path) -> None:
     report = await evaluate(load_beir(SUBSET), tmp_path, top_k=100)
     scores = {mode: m["ndcg@10"] for mode, m in report["modes"].items()}
+    print(f"SciFact subset nDCG@10: {scores}")  # shown with -rP: the figures behind the floors
     for mode, floor in FLOORS.items():
         assert scores[mode] >= floor, f"{mode} nDCG@10 {scores[mode]:.4f} fell below {floor}"
-    assert scores["hybrid"] >= max(scores["dense"], scores["keyword"]) - 0.02
+    # The default mode (hybrid, DBSF) never loses to its parts by more than noise.
+    assert scores["hybrid"] >= max(scores["dense"], scores["keyword"]) - 0.005

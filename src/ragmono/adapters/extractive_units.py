@@ -11,18 +11,40 @@ line the sentence that introduces it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
 import sentencex
+import snowballstemmer
 
-__all__ = ["Candidate", "Unit", "candidates", "sentences", "units"]
+__all__ = ["Candidate", "Parsed", "Unit", "candidates", "sentences", "terms", "units"]
 
 UnitKind = Literal["sentence", "item", "code", "row"]
 _ITEM = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25e6\u25aa]|\d{1,3}[.)])\s+\S")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _ROW = re.compile(r"^\s*\|.*\||\S.* \| \S")
 _DELIMITER_ROW = re.compile(r"^[\s|:-]+$")
+_WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*")
+_STOP_WORDS = """a about above after again against all am an and any are as at be because been
+before
+being below between both but by can could did do does doing down during each few for
+from further get gets got had has have having he her here hers herself him himself his
+how i if in into is it its itself just let me mine more most my myself no nor not now of
+off on once only or other our ours ourselves out over own please same she should so some
+such than that the their theirs them themselves then there these they this those through
+to too under until up very was we were what when where which while who whom why will
+with would you your yours yourself yourselves much many tell know need want also there's
+what's it's i'm"""
+_STOP = frozenset(_STOP_WORDS.split())
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` (stop words dropped), in order."""
+    words = [w.strip("'.-_") for w in _WORD.findall(text.lower())]
+    stems: list[str] = _stemmer.stemWords([w for w in words if w and w not in _STOP])
+    return stems
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +142,12 @@ def _lead_in(found: list[Unit], index: int, kind: UnitKind) -> int | None:
     while j >= 0 and found[j].kind == kind:
         j -= 1
     return j if j >= 0 and found[j].kind == "sentence" else None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A passage ready for scoring: its units, answer spans and each unit's stemmed words."""
+
+    units: list[Unit]
+    spans: list[Candidate]
+    terms: list[Counter[str]]
