@@ -25,6 +25,9 @@ _ITEM = re.compile(r"^\s*(?:[-*+\u2022\u25cf\u25e6\u25aa]|\d{1,3}[.)])\s+\S")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _ROW = re.compile(r"^\s*\|.*\||\S.* \| \S")
 _DELIMITER_ROW = re.compile(r"^[\s|:-]+$")
+# An indented block (a tab or four spaces) is code in Markdown, and ingest keeps plain text's
+# indented commands that way too; joined paragraphs never start indented.
+_INDENTED_CODE = re.compile(r"^(?:\t| {4})\s*\S")
 _WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*")
 _STOP_WORDS = """a about above after again against all am an and any are as at be because been
 before
@@ -68,8 +71,22 @@ class Candidate:
 
 
 def sentences(paragraph: str) -> list[str]:
-    """The sentences of one paragraph, whitespace-trimmed."""
-    return [s.strip() for s in sentencex.segment("en", paragraph) if s.strip()]
+    """The sentences of one paragraph, whitespace-trimmed.
+
+    A piece that starts in lower case or with "/" continues the sentence before it (the
+    segmenter took the dot of "./configure" or of "`./test`" for a full stop): a sentence of
+    prose never starts that way, and a cut sentence is worse than a long one.
+    """
+    found: list[str] = []
+    for piece in (s.strip() for s in sentencex.segment("en", paragraph)):
+        if not piece:
+            continue
+        lone_dot = found and (piece[0] == "/" or found[-1].endswith((" .", " `.")))
+        if found and (lone_dot or piece[0].islower()):
+            found[-1] = f"{found[-1]}{'' if lone_dot else ' '}{piece}"
+            continue
+        found.append(piece)
+    return found
 
 
 def units(text: str) -> list[Unit]:
@@ -83,7 +100,7 @@ def units(text: str) -> list[Unit]:
             continue
         if not stripped:
             continue
-        if in_code:
+        if in_code or _INDENTED_CODE.match(line):
             found.append(Unit(stripped, "code", block))
         elif stripped.startswith("#"):
             continue

@@ -138,3 +138,28 @@ def test_html_source_wrapping_is_not_a_line_break() -> None:
         "serve --help",
         "```",
     ]
+
+
+def test_paths_and_inline_code_do_not_end_a_sentence() -> None:
+    paragraph = (
+        "Unit tests reside in `./test/libapt` and run with `make test`. If the source comes "
+        "from Git, the ./configure script has to be generated first. It takes e.g. a minute."
+    )
+    assert sentences(paragraph) == [
+        "Unit tests reside in `./test/libapt` and run with `make test`.",
+        "If the source comes from Git, the ./configure script has to be generated first.",
+        "It takes e.g. a minute.",
+    ]
+
+
+def test_an_indented_command_is_code_introduced_by_its_lead_in() -> None:
+    text = parse_file(
+        "readme.md",
+        b"The suite can be run via:\n\n\t$ ./test/run-tests\n\nEach test runs alone.",
+        LIMITS,
+    ).text
+    assert [(u.kind, u.text) for u in units(text)] == [
+        ("sentence", "The suite can be run via:"),
+        ("code", "$ ./test/run-tests"),
+        ("sentence", "Each test runs alone."),
+    ]
