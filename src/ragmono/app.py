@@ -23,6 +23,7 @@ from ragmono.api.edge import (
     document_problem_responses,
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
+from ragmono.api.openai_v1 import build_openai_router
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         route_handlers=[
             HealthController,
             build_v1_router(settings),
+            build_openai_router(),
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],
