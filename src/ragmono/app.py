@@ -21,6 +21,7 @@ from ragmono.api.edge import (
     EdgeMiddleware,
     cors_config,
     document_problem_responses,
+    principal_of,
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.openai_v1 import build_openai_router
@@ -36,8 +37,9 @@ from ragmono.lifespan import (
     open_adapters,
     share_rate_limits,
 )
-from ragmono.modules.auth import scoped_routes
+from ragmono.modules.auth import ANY_SCOPE, scoped_routes
 from ragmono.modules.health import HealthController
+from ragmono.modules.mcp import McpEndpoint, McpServices, build_mcp_server
 from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
 
@@ -51,6 +53,18 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     """
     edge = build_edge(settings)
     metrics_on = settings.metrics.enabled
+
+    def mcp_services() -> McpServices:
+        services: Services = app.state.services
+        return McpServices(
+            collections=services.collections,
+            search=services.search,
+            answers=services.answers,
+            ingest=services.ingest,
+        )
+
+    # Authenticated by the edge like /api; each tool checks its own scope.
+    mcp = McpEndpoint(build_mcp_server(mcp_services, principal_of), opt={"scope": ANY_SCOPE})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -69,6 +83,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             await stack.enter_async_context(app.state.services.jobs.running())
             await stack.enter_async_context(app.state.services.reindex.retention())
             await stack.enter_async_context(backup_schedule(settings, app.state.services))
+            await stack.enter_async_context(mcp.running())
             yield
 
     def provide(name: str) -> Provide:
@@ -88,6 +103,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             HealthController,
             build_v1_router(settings),
             build_openai_router(),
+            mcp.handler,
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],

@@ -137,7 +137,11 @@ class EdgeMiddleware:
         self._allow: dict[str, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith(GUARDED_PREFIXES):
+        if scope["type"] != ScopeType.HTTP or not (
+            scope["path"].startswith(GUARDED_PREFIXES)
+            # A mount (/mcp) sees only the path below it: its declared scope marks it.
+            or ROUTE_SCOPE_KEY in scope["route_handler"].opt
+        ):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":  # no credentials needed to ask what a path allows

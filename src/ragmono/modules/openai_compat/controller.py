@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from pathlib import Path
 
 import msgspec
 import structlog
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 from .errors import ErrorBody, ErrorDetail
@@ -30,20 +32,42 @@ EVENT_STREAM = "text/event-stream"
 _DONE = b"data: [DONE]\n\n"
 
 
+def _error(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=ErrorBody, generate_examples=False, description=description)
+
+
+ERRORS = {
+    400: _error("An invalid value; `error.param` names the field."),
+    401: _error("Missing or invalid credentials."),
+    403: _error("The credentials lack the scope this route needs."),
+    404: _error("Unknown model (`error.code` is `model_not_found`)."),
+    429: _error("Rate limit used up (Retry-After)."),
+    503: _error("A dependency is unavailable (Retry-After)."),
+}
+"""Every /v1 error in OpenAI's body, as the OpenAPI document states it."""
+
+
 class OpenAIController(Controller):
     """The OpenAI API's shapes over ragmono: a collection is the model ``rag/<collection>``."""
 
     tags = ["openai"]
 
-    @get("/models", summary="List models (one per collection)", opt={"scope": "query"})
+    @get(
+        "/models",
+        summary="List models (one per collection)",
+        opt={"scope": "query"},
+        responses=ERRORS,
+    )
     async def list_models(self, openai: NamedDependency[OpenAICompatService]) -> ModelList:
         return await openai.models()
 
-    @get("/models/{model_id:path}", summary="Get one model", opt={"scope": "query"})
+    @get(
+        "/models/{model_id:path}", summary="Get one model", opt={"scope": "query"}, responses=ERRORS
+    )
     async def get_model(
-        self, model_id: str, openai: NamedDependency[OpenAICompatService]
+        self, model_id: FromPath[Path], openai: NamedDependency[OpenAICompatService]
     ) -> ModelOut:
-        return await openai.model(model_id.lstrip("/"))
+        return await openai.model(str(model_id).lstrip("/"))
 
     @post(
         "/chat/completions",
@@ -57,6 +81,7 @@ class OpenAIController(Controller):
             "`data: [DONE]`."
         ),
         opt={"scope": "query"},
+        responses=ERRORS,
     )
     async def chat_completions(
         self, data: JSONBody[ChatCompletionIn], openai: NamedDependency[OpenAICompatService]
@@ -70,7 +95,13 @@ class OpenAIController(Controller):
             )
         return Response(await openai.complete(data))
 
-    @post("/embeddings", status_code=200, summary="Embed texts", opt={"scope": "search"})
+    @post(
+        "/embeddings",
+        status_code=200,
+        summary="Embed texts",
+        opt={"scope": "search"},
+        responses=ERRORS,
+    )
     async def embeddings(
         self, data: JSONBody[EmbeddingsIn], openai: NamedDependency[OpenAICompatService]
     ) -> EmbeddingsOut:
