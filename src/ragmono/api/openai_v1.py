@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from ragmono.api.edge import API_SECURITY, ERROR_RENDERER_KEY
+from ragmono.api.edge_middleware import API_SECURITY, ERROR_RENDERER_KEY
 from ragmono.modules.openai_compat import (
     OPENAI_EXCEPTION_HANDLERS,
     OpenAIController,

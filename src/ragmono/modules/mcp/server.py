@@ -23,7 +23,7 @@ from pydantic import Field
 from ragmono.errors import RagmonoError
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.ingest import DocumentInput, IngestService
-from ragmono.modules.query import QueryParams, QueryService, SearchParams, SearchService
+from ragmono.modules.query import AnswerService, SearchParams, SearchService
 from ragmono.modules.query.filters import to_domain_filter
 from ragmono.modules.query.schemas import FilterIn
 
@@ -52,7 +52,7 @@ class McpServices:
 
     collections: CollectionService
     search: SearchService
-    answers: QueryService
+    answers: AnswerService
     ingest: IngestService
 
 
@@ -148,7 +148,7 @@ def build_mcp_server(
         mode: _Mode = "hybrid",
     ) -> dict[str, Any]:
         async def work() -> Any:
-            params = QueryParams(query=question, collection=collection, top_k=top_k, mode=mode)
+            params = SearchParams(query=question, collection=collection, top_k=top_k, mode=mode)
             return await services().answers.answer(params)
 
         result: dict[str, Any] = await call(ctx, "query", work)

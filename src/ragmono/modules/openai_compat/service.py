@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from ragmono.domain import CollectionSpec
 from ragmono.errors import InvalidInput, NotFound
 from ragmono.modules.collections import CollectionService
-from ragmono.modules.query import QueryParams, QueryService
-from ragmono.modules.query.answers import PreparedQuery
+from ragmono.modules.query import AnswerService, SearchParams
+from ragmono.modules.query.answer_service import PreparedQuery
 from ragmono.modules.query.schemas import DoneEvent, QueryOut, SourceOut, SourcesEvent, TokenEvent
 from ragmono.ports import Embedder, Embedders
 
@@ -84,7 +84,7 @@ class OpenAICompatService:
     def __init__(
         self,
         collections: CollectionService,
-        answers: QueryService,
+        answers: AnswerService,
         embedders: Embedders,
         *,
         generator_label: str,
@@ -135,7 +135,7 @@ class OpenAICompatService:
             field="model",
         )
 
-    async def _params(self, request: ChatCompletionIn) -> QueryParams:
+    async def _params(self, request: ChatCompletionIn) -> SearchParams:
         """The query the chat asks; ``NotFound`` (param ``model``) for an unknown collection,
         ``InvalidInput`` (param ``messages``) for a missing question."""
         collection = self._collection_of(request)
@@ -146,11 +146,11 @@ class OpenAICompatService:
                 f"{collection!r} (GET /v1/models lists them)",
                 field="model",
             )
-        return QueryParams(
+        return SearchParams(
             query=question, collection=collection, top_k=request.top_k, mode=request.mode
         )
 
-    def _chat(self, request: ChatCompletionIn, params: QueryParams) -> PreparedChat:
+    def _chat(self, request: ChatCompletionIn, params: SearchParams) -> PreparedChat:
         return PreparedChat(
             id=f"chatcmpl-{uuid.uuid4().hex}",
             created=int(self._clock()),
