@@ -6,8 +6,9 @@ A protocol translation over the collections, query and embedder services (the sa
 
 from .controller import OpenAIController
 from .conversation import is_follow_up, standalone_question
+from .embeddings import EmbeddingLimits, count_tokens
 from .errors import OPENAI_EXCEPTION_HANDLERS, ErrorBody, openai_error_for
-from .service import EmbeddingLimits, OpenAICompatService, count_tokens
+from .service import OpenAICompatService
 
 __all__ = [
     "OPENAI_EXCEPTION_HANDLERS",

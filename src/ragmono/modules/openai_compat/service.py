@@ -8,12 +8,9 @@ collection records (or a named one), so they equal the vectors stored for the sa
 
 from __future__ import annotations
 
-import base64
-import re
-import struct
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 from ragmono.domain import CollectionSpec
@@ -25,6 +22,7 @@ from ragmono.modules.query.schemas import DoneEvent, QueryOut, SourceOut, Source
 from ragmono.ports import Embedder, Embedders
 
 from .conversation import standalone_question
+from .embeddings import EmbeddingLimits, check_tokens, checked_texts, count_tokens, encoded
 from .schemas import (
     MODEL_PREFIX,
     ChatChoice,
@@ -45,23 +43,7 @@ from .schemas import (
     Usage,
 )
 
-__all__ = ["EmbeddingLimits", "OpenAICompatService", "PreparedChat", "count_tokens"]
-
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def count_tokens(text: str) -> int:
-    """Words and punctuation marks: a tokenizer-free approximation of token counts."""
-    return len(_TOKEN.findall(text))
-
-
-@dataclass(frozen=True, slots=True)
-class EmbeddingLimits:
-    """OpenAI's limits on one embeddings request (tokens counted by ``count_tokens``)."""
-
-    max_inputs: int = 2048
-    max_input_tokens: int = 8192
-    max_total_tokens: int = 300_000
+__all__ = ["OpenAICompatService", "PreparedChat"]
 
 
 @dataclass(slots=True)
@@ -254,9 +236,9 @@ class OpenAICompatService:
 
     async def embed(self, request: EmbeddingsIn) -> EmbeddingsOut:
         """Vectors for ``input`` by the model's embedder, in OpenAI's list shape."""
-        texts = self._checked_texts(request.input)
+        texts = checked_texts(request.input, self._limits)
         tokens = [count_tokens(t) for t in texts]
-        self._check_tokens(tokens)
+        check_tokens(tokens, self._limits)
         embedder = await self._embedder_for(request.model)
         size = embedder.ref.dimensions
         if request.dimensions is not None and request.dimensions != size:
@@ -266,47 +248,15 @@ class OpenAICompatService:
                 field="dimensions",
             )
         vectors = await embedder.embed_documents(texts)
-        encode = _base64 if request.encoding_format == "base64" else _floats
         total = sum(tokens)
         return EmbeddingsOut(
-            data=[EmbeddingItem(index=i, embedding=encode(v)) for i, v in enumerate(vectors)],
+            data=[
+                EmbeddingItem(index=i, embedding=encoded(v, request.encoding_format))
+                for i, v in enumerate(vectors)
+            ],
             model=request.model,
             usage=EmbeddingsUsage(prompt_tokens=total, total_tokens=total),
         )
-
-    def _checked_texts(self, given: str | list[object]) -> list[str]:
-        texts = [given] if isinstance(given, str) else given
-        if not texts:
-            raise InvalidInput("input is empty: send a text or a list of texts", field="input")
-        if len(texts) > self._limits.max_inputs:
-            raise InvalidInput(
-                f"input has {len(texts)} texts; at most {self._limits.max_inputs} per request",
-                field="input",
-            )
-        for index, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InvalidInput(
-                    f"input[{index}] is not a text: token arrays are not supported, send text",
-                    field="input",
-                )
-            if not text.strip():
-                raise InvalidInput(f"input[{index}] is empty", field="input")
-        return [str(t) for t in texts]
-
-    def _check_tokens(self, tokens: Sequence[int]) -> None:
-        limits = self._limits
-        for index, count in enumerate(tokens):
-            if count > limits.max_input_tokens:
-                raise InvalidInput(
-                    f"input[{index}] has {count} tokens; at most {limits.max_input_tokens}",
-                    field="input",
-                )
-        if sum(tokens) > limits.max_total_tokens:
-            raise InvalidInput(
-                f"input has {sum(tokens)} tokens in all; at most {limits.max_total_tokens} "
-                "per request",
-                field="input",
-            )
 
     async def _embedder_for(self, model: str) -> Embedder:
         if model.startswith(MODEL_PREFIX):
@@ -359,12 +309,3 @@ def _info(chat: PreparedChat, out: QueryOut) -> RagInfo:
         generator_model=out.model,
         cached=out.cached,
     )
-
-
-def _floats(vector: list[float]) -> list[float]:
-    return vector
-
-
-def _base64(vector: list[float]) -> str:
-    # OpenAI's base64 format: the little-endian float32 bytes of the vector.
-    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
