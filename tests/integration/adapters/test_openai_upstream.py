@@ -18,8 +18,7 @@ from ragmono.adapters.openai_upstream import (
 )
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import ChatMessage
-from ragmono.resilience import BreakerRegistry, RetryPolicy
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry, RetryPolicy
 from tests.conftest import OpenAITarget
 from tests.support.clock import ManualClock
 from tests.support.openai_server import CHAT_MODEL, EMBED_MODEL, OpenAIDouble
@@ -35,7 +34,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def registry(clock: ManualClock) -> BreakerRegistry:
-    return BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=30), clock=clock)
+    return BreakerRegistry(BreakerConfig(fail_max=3, reset_timeout_s=30), clock=clock)
 
 
 def make_generator(
