@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: settings, a real redis-server, the Ollama double, the app."""
+"""Fixtures shared by every test: settings, a real redis-server, the Ollama and OpenAI
+doubles, the app."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
 from ragmono.settings import LoggingSettings, Settings, load_settings
 from tests.support.ollama_server import CHAT_MODEL, EMBED_MODEL, OllamaDouble
+from tests.support.openai_server import CHAT_MODEL as OPENAI_CHAT_MODEL
+from tests.support.openai_server import EMBED_MODEL as OPENAI_EMBED_MODEL
+from tests.support.openai_server import OpenAIDouble
 from tests.support.redis_server import RedisServer
 
 SettingsFactory = Callable[..., Settings]
@@ -128,5 +132,56 @@ def ollama_target(request: pytest.FixtureRequest, ollama_server: OllamaDouble) -
         url,
         os.environ.get("RAGMONO_TEST_OLLAMA_EMBED_MODEL", EMBED_MODEL),
         os.environ.get("RAGMONO_TEST_OLLAMA_CHAT_MODEL", CHAT_MODEL),
+        None,
+    )
+
+
+@pytest.fixture(scope="session")
+def _openai_double() -> Iterator[OpenAIDouble]:
+    double = OpenAIDouble()
+    double.start()
+    yield double
+    double.close()
+
+
+@pytest.fixture
+def openai_server(_openai_double: OpenAIDouble) -> Iterator[OpenAIDouble]:
+    """The OpenAI-compatible double: listening, healthy, counters at zero; restored after."""
+    _openai_double.reset()
+    _openai_double.start()
+    yield _openai_double
+    _openai_double.reset()
+    _openai_double.start()
+
+
+@dataclass(frozen=True)
+class OpenAITarget:
+    """An OpenAI-compatible server to run adapter contract tests against."""
+
+    base_url: str
+    api_key: str
+    embed_model: str
+    chat_model: str
+    double: OpenAIDouble | None
+    """The double (switches, counters), or None for a real server."""
+
+
+@pytest.fixture(params=["double", "real"])
+def openai_target(request: pytest.FixtureRequest, openai_server: OpenAIDouble) -> OpenAITarget:
+    """The OpenAI double, and a real server when ``RAGMONO_TEST_OPENAI_URL`` is set (its
+    ``/v1`` base URL; key and models from ``RAGMONO_TEST_OPENAI_API_KEY``,
+    ``RAGMONO_TEST_OPENAI_EMBED_MODEL``, ``RAGMONO_TEST_OPENAI_CHAT_MODEL``)."""
+    if request.param == "double":
+        return OpenAITarget(
+            openai_server.base_url, "", OPENAI_EMBED_MODEL, OPENAI_CHAT_MODEL, openai_server
+        )
+    url = os.environ.get("RAGMONO_TEST_OPENAI_URL", "")
+    if not url:
+        pytest.skip("RAGMONO_TEST_OPENAI_URL is not set: no real server to check the contract on")
+    return OpenAITarget(
+        url,
+        os.environ.get("RAGMONO_TEST_OPENAI_API_KEY", ""),
+        os.environ.get("RAGMONO_TEST_OPENAI_EMBED_MODEL", OPENAI_EMBED_MODEL),
+        os.environ.get("RAGMONO_TEST_OPENAI_CHAT_MODEL", OPENAI_CHAT_MODEL),
         None,
     )

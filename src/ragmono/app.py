@@ -19,8 +19,10 @@ from ragmono.api.edge_middleware import (
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
     document_problem_responses,
+    principal_of,
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
+from ragmono.api.openai_v1 import build_openai_router
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
@@ -34,8 +36,9 @@ from ragmono.lifespan import (
     open_adapters,
     share_rate_limits,
 )
-from ragmono.modules.auth import scoped_routes
+from ragmono.modules.auth import ANY_SCOPE, scoped_routes
 from ragmono.modules.health import HealthController
+from ragmono.modules.mcp import McpEndpoint, McpServices, build_mcp_server
 from ragmono.modules.metrics import MetricsController
 from ragmono.modules.query import CacheReaders
 from ragmono.settings import Settings
@@ -51,6 +54,18 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     edge = build_edge(settings)
     cache_readers = CacheReaders()
     metrics_on = settings.metrics.enabled
+
+    def mcp_services() -> McpServices:
+        services: Services = app.state.services
+        return McpServices(
+            collections=services.collections,
+            search=services.search,
+            answers=services.answers,
+            ingest=services.ingest,
+        )
+
+    # Authenticated by the edge like /api; each tool checks its own scope.
+    mcp = McpEndpoint(build_mcp_server(mcp_services, principal_of), opt={"scope": ANY_SCOPE})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,6 +86,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             await stack.enter_async_context(services.jobs.running())
             await stack.enter_async_context(services.reindex.retention())
             await stack.enter_async_context(backup_schedule(settings, services.backups))
+            await stack.enter_async_context(mcp.running())
             yield
 
     def provide(name: str) -> Provide:
@@ -91,6 +107,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             build_v1_router(
                 max_upload_bytes=settings.server.max_upload_bytes, cache_readers=cache_readers
             ),
+            build_openai_router(),
+            mcp.handler,
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],

@@ -84,6 +84,7 @@ def configure_logging(settings: LogOptions, *, cache_loggers: bool = True) -> No
         cache_logger_on_first_use=cache_loggers,
     )
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, force=True)
-    # httpx logs every outbound request at INFO; our own events already say what matters.
-    for noisy in ("httpx", "httpcore"):
+    # httpx logs every outbound request at INFO, the MCP SDK every session manager start and
+    # stop; our own events already say what matters.
+    for noisy in ("httpx", "httpcore", "mcp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

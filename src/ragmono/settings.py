@@ -101,8 +101,9 @@ class VectorStoreSettings(_Section, frozen=True):
 
 
 class EmbedderSettings(_Section, frozen=True):
-    provider: Literal["local", "ollama"] = "local"
-    """local: all-MiniLM-L6-v2 int8 ONNX in-process; ollama: /api/embed."""
+    provider: Literal["local", "ollama", "openai"] = "local"
+    """local: all-MiniLM-L6-v2 int8 ONNX in-process; ollama: /api/embed; openai: any
+    OpenAI-compatible server's /v1/embeddings (``[openai]``)."""
     model: str = "all-MiniLM-L6-v2"
     """Embedding model name."""
     dimensions: Annotated[int, Meta(ge=0)] = 0
@@ -113,10 +114,11 @@ class EmbedderSettings(_Section, frozen=True):
 
 
 class GeneratorSettings(_Section, frozen=True):
-    provider: Literal["extractive", "ollama"] = "extractive"
-    """extractive: answers built from the best passages (no LLM); ollama: /api/chat."""
+    provider: Literal["extractive", "ollama", "openai"] = "extractive"
+    """extractive: answers built from the best passages (no LLM); ollama: /api/chat; openai:
+    any OpenAI-compatible server's /v1/chat/completions (``[openai]``)."""
     model: str = ""
-    """LLM name for the ollama provider."""
+    """LLM name for the ollama and openai providers."""
     keep_alive: str = "5m"
     """How long Ollama keeps the model loaded after a call."""
     temperature: Annotated[float, Meta(ge=0, le=2)] = 0.1
@@ -130,6 +132,19 @@ class OllamaSettings(_Section, frozen=True):
     """Base URL of the Ollama server."""
     timeout_s: PositiveFloat = 30.0
     """Timeout of each Ollama call (the client's own default is none)."""
+
+
+class OpenAISettings(_Section, frozen=True):
+    base_url: str = "http://127.0.0.1:8080/v1"
+    """Base URL of an OpenAI-compatible server, ``/v1`` included (vLLM, llama.cpp's server,
+    LM Studio, ``https://api.openai.com/v1``)."""
+    api_key: str = ""
+    """Its API key (sent as ``Authorization: Bearer``); empty for servers that need none."""
+    timeout_s: PositiveFloat = 30.0
+    """Timeout of each call (the breakers ``openai_embed`` / ``openai_generate`` use it)."""
+    top_p: Annotated[float, Meta(gt=0, le=1)] = 1.0
+    """Nucleus sampling for the openai generator (temperature and max_tokens are in
+    ``[generator]``)."""
 
 
 class RedisSettings(_Section, frozen=True):
@@ -211,6 +226,10 @@ class BreakerSettings(_Section, frozen=True):
     """Overrides for the embedding breaker."""
     ollama_generate: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
     """Overrides for the generation breaker."""
+    openai_embed: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the OpenAI-compatible embedding breaker."""
+    openai_generate: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
+    """Overrides for the OpenAI-compatible generation breaker."""
     qdrant: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
     """Overrides for the vector-store breaker(s)."""
     redis: BreakerOverride = msgspec.field(default_factory=BreakerOverride)
@@ -302,6 +321,7 @@ class Settings(_Section, frozen=True):
     embedder: EmbedderSettings = msgspec.field(default_factory=EmbedderSettings)
     generator: GeneratorSettings = msgspec.field(default_factory=GeneratorSettings)
     ollama: OllamaSettings = msgspec.field(default_factory=OllamaSettings)
+    openai: OpenAISettings = msgspec.field(default_factory=OpenAISettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)

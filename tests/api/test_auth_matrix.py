@@ -1,4 +1,4 @@
-"""Every /api route x every kind of credential -> the right status.
+"""Every /api and /v1 route x every kind of credential -> the right status.
 
 The routes come from the app's own route table, so a route added anywhere is in the matrix
 the moment it is registered: it cannot be forgotten, and one without a declared scope fails.
@@ -113,7 +113,11 @@ async def test_route_answers_credentials_rightly(
         assert response.status_code < 500, response.text
         return
     assert response.status_code == expected, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    if path.startswith("/v1/"):  # the OpenAI-compatible face answers in OpenAI's error body
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"]["type"] in ("authentication_error", "permission_error")
+    else:
+        assert response.headers["content-type"].startswith("application/problem+json")
     if expected == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.headers["x-request-id"]
@@ -127,7 +131,7 @@ async def test_the_openapi_document_lists_the_same_routes(
     documented = {
         (method.upper(), path)
         for path, item in paths.items()
-        if path.startswith("/api/")
+        if path.startswith(("/api/", "/v1/"))
         for method in item
         if method in {"get", "post", "put", "patch", "delete"}
     }

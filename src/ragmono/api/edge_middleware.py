@@ -35,6 +35,7 @@ from ragmono.api.problems import PROBLEM_JSON, Problem, problem_for
 from ragmono.errors import RagmonoError, RateLimited
 from ragmono.modules.auth import (
     API_PREFIX,
+    GUARDED_PREFIXES,
     OPEN_ACCESS,
     ROUTE_SCOPE_KEY,
     Authenticator,
@@ -46,6 +47,7 @@ from ragmono.modules.ratelimit import ClientAddressResolver, Quota, RateLimiter
 
 __all__ = [
     "API_SECURITY",
+    "ERROR_RENDERER_KEY",
     "EXPOSED_HEADERS",
     "OPENAPI_COMPONENTS",
     "Edge",
@@ -60,6 +62,10 @@ log = structlog.get_logger("ragmono.edge")
 _TYPED_PARAM: Final = re.compile(r"\{(\w+):[^}]+\}")
 _QUOTA: Final = "rate_limit_quota"
 _PRINCIPAL: Final = "principal"
+ERROR_RENDERER_KEY: Final = "error_renderer"
+"""Key in a router's ``opt`` naming how the edge answers its 401/403/429 when not as
+problem+json (the OpenAI-compatible ``/v1`` answers in OpenAI's error shape):
+``(request, exc) -> Response``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +118,14 @@ class Edge:
 
 
 def principal_of(scope: Scope) -> Principal | None:
-    """The caller admitted by the edge for this request (None outside /api/)."""
+    """The caller admitted by the edge for this request (None outside the guarded paths)."""
     principal: Principal | None = scope.get("state", {}).get(_PRINCIPAL)
     return principal
 
 
 class EdgeMiddleware:
-    """Admits a request to an ``/api/`` route or answers 401, 403, 429 (or 503) problem+json."""
+    """Admits a request to a guarded route (``/api/``, ``/v1/``, ``/mcp``) or answers 401, 403,
+    429 (or 503): problem+json, or the route's own error shape (``ERROR_RENDERER_KEY``)."""
 
     def __init__(self, app: ASGIApp, edge: Edge) -> None:
         self.app = app
@@ -128,7 +135,11 @@ class EdgeMiddleware:
         self._allow: dict[str, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != ScopeType.HTTP or not (
+            scope["path"].startswith(GUARDED_PREFIXES)
+            # A mount (/mcp) sees only the path below it: its declared scope marks it.
+            or ROUTE_SCOPE_KEY in scope["route_handler"].opt
+        ):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":  # no credentials needed to ask what a path allows
@@ -140,7 +151,9 @@ class EdgeMiddleware:
             # Answered here through the one problem map rather than raised past the route's
             # middleware stack: cheaper, and the response leaves through this route's send.
             request: Request[Any, Any, Any] = Request(scope, receive)
-            response = problem_for(request, exc).to_asgi_response(app=None, request=request)
+            handler = scope.get("route_handler")
+            render = handler.opt.get(ERROR_RENDERER_KEY, problem_for) if handler else problem_for
+            response = render(request, exc).to_asgi_response(app=None, request=request)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

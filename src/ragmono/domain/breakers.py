@@ -13,7 +13,8 @@ class BreakerSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     """One dependency breaker, right now."""
 
     name: str
-    """Breaker name: ollama_embed, ollama_generate, qdrant (or qdrant:<node>), redis."""
+    """Breaker name: ollama_embed, ollama_generate, openai_embed, openai_generate, qdrant (or
+    qdrant:<node>), redis."""
     state: BreakerState
     """closed (calls flow), open (calls fail fast) or half_open (one trial call running)."""
     failures: int

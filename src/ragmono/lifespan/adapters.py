@@ -136,6 +136,30 @@ async def _ollama_embedder(
     )
 
 
+async def _openai_embedder(
+    settings: Settings, breakers: BreakerRegistry, model: str, dimensions: int
+) -> Embedder:
+    """Every model of the OpenAI-compatible server shares the ``openai_embed`` breaker."""
+    from ragmono.adapters.openai_upstream import OpenAIEmbedder, is_openai_failure, open_client
+
+    up = settings.openai
+    client = open_client(up.base_url, up.api_key, up.timeout_s)
+    breaker = breakers.get(
+        "openai_embed", is_failure=is_openai_failure, default_timeout_s=up.timeout_s
+    )
+    try:
+        return await OpenAIEmbedder.open(
+            client=client,
+            model=model,
+            dimensions=dimensions,
+            batch_size=settings.embedder.batch_size,
+            breaker=breaker,
+        )
+    except BaseException:
+        await client.close()
+        raise
+
+
 async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embedder:
     provider = settings.embedder.provider
     if provider == "local":
@@ -144,13 +168,17 @@ async def _open_embedder(settings: Settings, breakers: BreakerRegistry) -> Embed
         # Not verified: with embedder.dimensions set, the app starts while Ollama is down.
         model, dimensions = settings.embedder.model, settings.embedder.dimensions
         return await _ollama_embedder(settings, breakers, model, dimensions, verify=False)
+    if provider == "openai":
+        model, dimensions = settings.embedder.model, settings.embedder.dimensions
+        return await _openai_embedder(settings, breakers, model, dimensions)
     raise NotImplementedError(f"embedder.provider={provider!r} is not available yet")
 
 
 def _embedder_registry(
     settings: Settings, breakers: BreakerRegistry, default: Embedder
 ) -> EmbedderRegistry:
-    """The configured embedder, ``local/all-MiniLM-L6-v2`` and any ``ollama/<model>``."""
+    """The configured embedder, ``local/all-MiniLM-L6-v2``, any ``ollama/<model>`` and any
+    ``openai/<model>``."""
     from ragmono.errors import NotFound
 
     async def local(model: str, dimensions: int) -> Embedder:
@@ -163,11 +191,16 @@ def _embedder_registry(
     async def ollama(model: str, dimensions: int) -> Embedder:
         return await _ollama_embedder(settings, breakers, model, dimensions, verify=not dimensions)
 
-    return EmbedderRegistry(default, {"local": local, "ollama": ollama})
+    async def openai(model: str, dimensions: int) -> Embedder:
+        return await _openai_embedder(settings, breakers, model, dimensions)
+
+    return EmbedderRegistry(default, {"local": local, "ollama": ollama, "openai": openai})
 
 
 def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator | None:
     gen = settings.generator
+    if gen.provider == "openai":
+        return _openai_generator(settings, breakers)
     if gen.provider != "ollama":
         return None  # extractive: the query module supplies the passage-based answerer
     from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
@@ -183,6 +216,22 @@ def _build_generator(settings: Settings, breakers: BreakerRegistry) -> Generator
         ),
         keep_alive=gen.keep_alive,
         temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+    )
+
+
+def _openai_generator(settings: Settings, breakers: BreakerRegistry) -> Generator:
+    from ragmono.adapters.openai_upstream import OpenAIGenerator, is_openai_failure, open_client
+
+    up, gen = settings.openai, settings.generator
+    return OpenAIGenerator(
+        client=open_client(up.base_url, up.api_key, up.timeout_s),
+        model=gen.model,
+        breaker=breakers.get(
+            "openai_generate", is_failure=is_openai_failure, default_timeout_s=up.timeout_s
+        ),
+        temperature=gen.temperature,
+        top_p=up.top_p,
         max_tokens=gen.max_tokens,
     )
 

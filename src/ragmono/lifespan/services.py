@@ -25,6 +25,7 @@ from ragmono.modules.ingest import (
 )
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
+from ragmono.modules.openai_compat import OpenAICompatService
 from ragmono.modules.query import AnswerService, CacheAdmin, SearchService
 from ragmono.modules.reindex import Reindexer, ReindexService
 from ragmono.ports import (
@@ -54,6 +55,8 @@ class Services:
     jobs: JobRunner
     reindex: ReindexService
     """Reindex a collection with another embedder; drops retained old collections."""
+    openai: OpenAICompatService | None = None
+    """The OpenAI-compatible face (/v1) over collections, answers and embedders."""
     backups: BackupService | None = None
     """Backups in every Qdrant mode; None for a store without a backup medium (test twins)."""
 
@@ -124,7 +127,17 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
         ),
         reindex=reindex,
+        openai=OpenAICompatService(
+            collections,
+            answers,
+            embedders,
+            generator_label=_label(generator.name, generator.model),
+        ),
     )
+
+
+def _label(provider: str, model: str) -> str:
+    return f"{provider}/{model}" if model else provider
 
 
 def _embedders_of(adapters: Adapters) -> Embedders:

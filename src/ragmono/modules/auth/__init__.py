@@ -1,11 +1,14 @@
 """Auth module: service tokens and bearer JWTs, mapped to the scopes routes declare.
 
 Scopes: ``search``, ``query``, ``ingest``, ``admin``. A route declares the one it needs with
-``opt={"scope": "..."}``; routes under ``/api/`` without one are denied (fail closed).
+``opt={"scope": "..."}``; routes under ``/api/``, ``/v1/`` and ``/mcp`` without one are
+denied (fail closed).
 """
 
 from .guards import (
+    ANY_SCOPE,
     API_PREFIX,
+    GUARDED_PREFIXES,
     OPEN_ACCESS,
     AuthConfig,
     Authenticator,
@@ -27,7 +30,9 @@ from .tokens import (
 
 __all__ = [
     "ALL_SCOPES",
+    "ANY_SCOPE",
     "API_PREFIX",
+    "GUARDED_PREFIXES",
     "MIN_SECRET_LENGTH",
     "OPEN_ACCESS",
     "ROUTE_SCOPE_KEY",

@@ -25,7 +25,9 @@ from .schemas import ALL_SCOPES, ROUTE_SCOPE_KEY, Principal
 from .tokens import JwtVerifier, ServiceTokens
 
 __all__ = [
+    "ANY_SCOPE",
     "API_PREFIX",
+    "GUARDED_PREFIXES",
     "OPEN_ACCESS",
     "AuthConfig",
     "Authenticator",
@@ -38,6 +40,13 @@ __all__ = [
 API_PREFIX = "/api/"
 """Every route under this prefix needs a declared scope; health, ready, metrics and the
 OpenAPI pages live outside it."""
+
+GUARDED_PREFIXES = (API_PREFIX, "/v1/", "/mcp")
+"""Paths the edge authenticates: the API, its OpenAI-compatible face and the MCP server."""
+
+ANY_SCOPE = "authenticated"
+"""A route that admits any authenticated caller and checks scopes per operation itself
+(the MCP endpoint: each tool needs its own scope)."""
 
 OPEN_ACCESS = Principal(subject="", scopes=ALL_SCOPES, kind="anonymous")
 """The caller when auth is off (dev profile with no secrets): anonymous, every scope."""
@@ -69,8 +78,15 @@ class Authenticator:
             scheme, _, credentials = authorization.strip().partition(" ")
             if scheme.lower() != "bearer" or not credentials.strip():
                 raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
+            # A service token is also accepted as a bearer token: OpenAI SDKs and MCP clients
+            # send their key only that way. (A JWT never equals a 32-byte service token.)
+            principal = self._service_tokens.verify(credentials.strip())
+            if principal is not None:
+                return principal
             if self._jwt is None:
-                raise Unauthorized("bearer tokens are not accepted here; use X-Service-Token")
+                raise Unauthorized(
+                    "invalid bearer token: not a service token, and JWTs are not configured"
+                )
             return await self._jwt.verify(credentials.strip())
         raise Unauthorized("credentials required: X-Service-Token or Authorization: Bearer <jwt>")
 
@@ -79,6 +95,8 @@ def authorize(principal: Principal, required: str | None, *, method: str, path: 
     """Allow the call or raise ``Forbidden`` (403): the scope is missing, or the route has none."""
     if required is None:
         raise Forbidden(f"route {method} {path} declares no scope, so nobody may call it")
+    if required == ANY_SCOPE:
+        return
     if not principal.allows(required):
         held = ", ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(f"this route needs scope {required!r}; the credentials hold: {held}")
@@ -139,12 +157,12 @@ def build_authenticator(auth: AuthConfig, jwks: JwksSource | None) -> Authentica
 
 
 def scoped_routes(app: Litestar) -> Iterator[tuple[str, str, str | None]]:
-    """``(method, path, scope or None)`` for every route under ``/api/`` (OPTIONS excluded).
+    """``(method, path, scope or None)`` for every guarded route (OPTIONS excluded).
 
     Raises ``ValueError`` for a scope outside the vocabulary: a typo must not deploy.
     """
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(GUARDED_PREFIXES):
             continue
         for handler in route.route_handlers:
             scope = _declared_scope(handler)
