@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from ragmono import __version__
 from ragmono.adapters.telemetry_memory import NoopTelemetry
 from ragmono.api.edge import (
+    API_SECURITY,
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
     cors_config,
@@ -30,12 +31,15 @@ from ragmono.lifespan import (
     Adapters,
     Services,
     backup_schedule,
+    build_compat,
     build_edge,
     build_services,
     open_adapters,
     share_rate_limits,
 )
 from ragmono.modules.auth import scoped_routes
+from ragmono.modules.compat import STATE_KEY as COMPAT_STATE
+from ragmono.modules.compat import seed_router
 from ragmono.modules.health import HealthController
 from ragmono.modules.metrics import MetricsController
 from ragmono.settings import Settings
@@ -50,6 +54,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     """
     edge = build_edge(settings)
     metrics_on = settings.metrics.enabled
+    seed_api = settings.compat.seed_api
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -63,6 +68,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             )
             await stack.enter_async_context(share_rate_limits(settings, edge, opened))
             app.state.services = build_services(settings, opened)
+            if seed_api:
+                setattr(app.state, COMPAT_STATE, build_compat(settings, app.state.services))
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
             await stack.enter_async_context(app.state.services.jobs.running())
@@ -87,6 +94,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             HealthController,
             build_v1_router(settings),
             *([MetricsController] if metrics_on else []),
+            *([seed_router(API_SECURITY)] if seed_api else []),
         ],
         lifespan=[lifespan],
         dependencies=dependencies,

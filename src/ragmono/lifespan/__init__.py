@@ -5,6 +5,7 @@ This is the one place that knows which concrete adapter serves each port.
 
 from .adapters import Adapters, migration_ledger, open_adapters, open_vector_store, run_migrations
 from .backups import backup_schedule, build_backup_service
+from .compat import build_compat
 from .edge import build_edge, share_rate_limits
 from .services import Services, build_services
 
@@ -13,6 +14,7 @@ __all__ = [
     "Services",
     "backup_schedule",
     "build_backup_service",
+    "build_compat",
     "build_edge",
     "build_services",
     "migration_ledger",
