@@ -87,12 +87,12 @@ class SearchBody(msgspec.Struct, frozen=True, kw_only=True):
 # -- POST /api/v1/rag/query (rag-services data) ------------------------------------------------
 
 
-class QueryHitMetadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class QueryHitMetadata(msgspec.Struct, frozen=True, kw_only=True):
     file_path: str
     file_name: str
     chunk_index: int
     tags: list[str] = msgspec.field(default_factory=list)
-    last_modified: str | None = None
+    """Always empty, as in rag-services."""
 
 
 class QueryHit(msgspec.Struct, frozen=True, kw_only=True):
