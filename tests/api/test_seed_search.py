@@ -63,10 +63,12 @@ def test_search_as_k6_sends_it_finds_the_document(http: httpx.Client) -> None:
     results = body["results"]
     assert 0 < len(results) <= 5, "k6 script 1 checks results.length > 0"
     for hit in results:
-        assert isinstance(hit["content"], str) and hit["content"]
+        assert isinstance(hit["content"], str)
+        assert hit["content"]
         assert isinstance(hit["relevance"], float)
         meta = hit["metadata"]
-        assert isinstance(meta["file_path"], str) and isinstance(meta["file_name"], str)
+        assert isinstance(meta["file_path"], str)
+        assert isinstance(meta["file_name"], str)
         assert meta["collection"] == "documentation"
     top = results[0]
     assert "25 days of paid annual leave" in top["content"]
@@ -75,7 +77,9 @@ def test_search_as_k6_sends_it_finds_the_document(http: httpx.Client) -> None:
 
 
 def test_search_reads_the_aliases_and_clamps_like_documentation_api(http: httpx.Client) -> None:
-    aliased = http.get("/search", params={"q": "espresso machine", "k": "2", "col": "documentation"})
+    aliased = http.get(
+        "/search", params={"q": "espresso machine", "k": "2", "col": "documentation"}
+    )
     assert aliased.status_code == 200
     assert aliased.json()["metadata"] == {
         "query": "espresso machine",
@@ -140,17 +144,21 @@ def test_query_as_the_dashboard_sends_it(http: httpx.Client) -> None:
     assert all(isinstance(v, int | float) for v in perf.values())
     assert 0 < data["totalResults"] == len(data["results"]) <= 10
     for hit in data["results"]:
-        assert isinstance(hit["id"], str) and isinstance(hit["score"], float)
-        assert hit["source"] == "rag" and hit["collection"] == "documentation"
+        assert isinstance(hit["id"], str)
+        assert isinstance(hit["score"], float)
+        assert hit["source"] == "rag"
+        assert hit["collection"] == "documentation"
         assert hit["url"] == f"/docs/{hit['path']}"
         assert hit["title"] == hit["path"].rsplit("/", 1)[-1]
         assert len(hit["snippet"]) <= 300
         meta = hit["metadata"]
-        assert meta["file_path"] == hit["path"] and meta["tags"] == []
+        assert meta["file_path"] == hit["path"]
+        assert meta["tags"] == []
         assert isinstance(meta["chunk_index"], int)
     assert data["results"][0]["path"] == "docs/it/password.md"
     # What llamaIndexService.queryDocs reads: answer, confidence, sources, metadata.
-    assert "30 minutes" in data["answer"] and "[1]" in data["answer"]
+    assert "30 minutes" in data["answer"]
+    assert "[1]" in data["answer"]
     assert 0 < data["confidence"] <= 1
     assert data["sources"][0]["metadata"]["file_name"] == "password.md"
     assert {"content", "relevance", "metadata"} == set(data["sources"][0])
@@ -189,16 +197,15 @@ def test_query_without_collection_uses_the_default_and_reads_max_results(
         (None, "VALIDATION_ERROR"),
     ],
 )
-def test_query_rejections_carry_the_seed_codes(
-    http: httpx.Client, body: Any, code: str
-) -> None:
+def test_query_rejections_carry_the_seed_codes(http: httpx.Client, body: Any, code: str) -> None:
     response = http.post("/query", json=body, headers={"X-Request-ID": "bad-1"})
     assert response.status_code == 400
     payload = response.json()
     assert payload["success"] is False
     assert "data" not in payload
     assert payload["error"]["code"] == code
-    assert isinstance(payload["error"]["message"], str) and payload["error"]["message"]
+    assert isinstance(payload["error"]["message"], str)
+    assert payload["error"]["message"]
     assert_envelope_meta(payload, "bad-1")
 
 

@@ -61,9 +61,7 @@ def live_seed_server(root: Path) -> Iterator[LiveServer]:
 
 def seed_client(server: LiveServer, token: str = SERVICE_TOKEN) -> httpx.Client:
     """An HTTP client on the server with a service token, as a trusted seed client."""
-    return httpx.Client(
-        base_url=server.url + SEED, headers={"X-Service-Token": token}, timeout=60
-    )
+    return httpx.Client(base_url=server.url + SEED, headers={"X-Service-Token": token}, timeout=60)
 
 
 def create_and_ingest(http: httpx.Client, name: str, directory: Path) -> dict[str, Any]:

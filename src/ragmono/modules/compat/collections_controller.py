@@ -12,6 +12,7 @@ from typing import Any, Final
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from ragmono.errors import Conflict, NotFound
 
@@ -117,7 +118,10 @@ class SeedCollectionsController(Controller):
 
     @get(_NAME_PATH, opt={"scope": "search", ERROR_CODE: "COLLECTION_GET_ERROR"}, cache=False)
     async def get_one(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Envelope]:
         spec = await compat.backend.collection(name, stats=True)
         body = body_of(spec, compat.registry.get(name), files=await _files(compat, name))
@@ -125,7 +129,10 @@ class SeedCollectionsController(Controller):
 
     @put(_NAME_PATH, opt={"scope": "ingest", ERROR_CODE: "COLLECTION_UPDATE_ERROR"})
     async def update(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Envelope]:
         checked = parse_request(await _json(request), create=False)
         current = await compat.backend.collection(name, stats=False)
@@ -150,7 +157,10 @@ class SeedCollectionsController(Controller):
         opt={"scope": "admin", ERROR_CODE: "COLLECTION_DELETE_ERROR"},
     )
     async def remove(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Envelope]:
         spec = await compat.backend.collection(name, stats=True)
         await compat.backend.delete_collection(name)
@@ -171,7 +181,10 @@ class SeedCollectionsController(Controller):
         cache=False,
     )
     async def stats(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Envelope]:
         spec = await compat.backend.collection(name, stats=True)
         files = await _files(compat, name)
@@ -204,7 +217,10 @@ class SeedCollectionsController(Controller):
 
     @get(_NAME_PATH + "/files", opt={"scope": "search", ERROR_CODE: "COLLECTION_FILES_ERROR"})
     async def files(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Any]:
         try:
             documents = await compat.backend.documents(name)
@@ -230,7 +246,10 @@ class SeedCollectionsController(Controller):
         opt={"scope": "ingest", ERROR_CODE: "COLLECTION_INGEST_ERROR"},
     )
     async def ingest(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Envelope]:
         await compat.backend.collection(name, stats=False)  # 404 before anything else
         job = await _ingest(compat, name)
@@ -261,7 +280,10 @@ class SeedCollectionsController(Controller):
         opt={"scope": "ingest", ERROR_CODE: "COLLECTION_CLEAN_ERROR"},
     )
     async def clean_orphans(
-        self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext], name: str
+        self,
+        request: Request[Any, Any, Any],
+        compat: NamedDependency[CompatContext],
+        name: FromPath[str],
     ) -> Response[Any]:
         try:
             await compat.backend.collection(name, stats=False)
