@@ -103,7 +103,7 @@ def main() -> None:
     result = {
         "benchmark": "seed_compat",
         "command": ".venv/bin/python -m benchmarks.seed_compat",
-        "when": rpt.machine(),
+        "machine": rpt.machine(),
         "k6": k6_version(),
         "scenario": "benchmarks/k6/seed.js, PROFILE=quick (10s->10, 20s->50, 20s hold, 10s->0 "
         "VUs), 1-3 s think time, GET /api/v1/rag/search?query=&max_results=5",

@@ -140,6 +140,7 @@ async def test_an_embedder_outage_degrades_to_keyword_search(seed_settings: Sett
     assert found.json()["results"]
     assert "embedder_unavailable" in found.headers["Warning"]
     assert asked.status_code == 200
+    assert "embedder_unavailable" in asked.headers["Warning"]
     metadata = asked.json()["data"]["metadata"]
     assert metadata["degraded"] is True
     assert metadata["mode"] == "keyword"

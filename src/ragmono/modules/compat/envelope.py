@@ -60,10 +60,15 @@ def meta_of(request: Request[Any, Any, Any]) -> Meta:
 
 
 def envelope(
-    request: Request[Any, Any, Any], data: Any, *, status: int = 200
+    request: Request[Any, Any, Any],
+    data: Any,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response[Envelope]:
     """A success envelope around ``data``."""
-    return Response(Envelope(success=True, data=data, meta=meta_of(request)), status_code=status)
+    body = Envelope(success=True, data=data, meta=meta_of(request))
+    return Response(body, status_code=status, headers=headers)
 
 
 _FLAT_NAMES: Final = {

@@ -152,6 +152,4 @@ class SeedSearchController(Controller):
         }
         if out.cached:
             data["cached"] = True  # present only on a cache hit, as in rag-services
-        response = envelope(request, data)
-        response.headers.update(_warning(reason))
-        return response
+        return envelope(request, data, headers=_warning(reason))
