@@ -16,7 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
 from ragmono.adapters.telemetry_memory import NoopTelemetry
-from ragmono.api.edge import (
+from ragmono.api.edge_middleware import (
     API_SECURITY,
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
@@ -42,6 +42,7 @@ from ragmono.modules.compat import STATE_KEY as COMPAT_STATE
 from ragmono.modules.compat import seed_router
 from ragmono.modules.health import HealthController
 from ragmono.modules.metrics import MetricsController
+from ragmono.modules.query import CacheReaders
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
     """
     edge = build_edge(settings)
+    cache_readers = CacheReaders()
     metrics_on = settings.metrics.enabled
     seed_api = settings.compat.seed_api
 
@@ -67,9 +69,10 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             await stack.enter_async_context(share_rate_limits(settings, edge, opened))
-            app.state.services = build_services(settings, opened)
+            app.state.services = services = build_services(settings, opened)
+            cache_readers.bind(services.search, services.answers)
             if seed_api:
-                setattr(app.state, COMPAT_STATE, build_compat(settings, app.state.services))
+                setattr(app.state, COMPAT_STATE, build_compat(settings, services))
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
             await stack.enter_async_context(app.state.services.jobs.running())
@@ -92,7 +95,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     app = Litestar(
         route_handlers=[
             HealthController,
-            build_v1_router(settings),
+            build_v1_router(settings, cache_readers),
             *([MetricsController] if metrics_on else []),
             *([seed_router(API_SECURITY)] if seed_api else []),
         ],

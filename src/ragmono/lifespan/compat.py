@@ -28,7 +28,7 @@ from ragmono.modules.compat import (
 from ragmono.modules.health import HealthService
 from ragmono.modules.ingest import IngestService, JobAccepted, JobRunner
 from ragmono.modules.models import ModelsService
-from ragmono.modules.query import QueryParams, QueryService, SearchParams, SearchService
+from ragmono.modules.query import AnswerService, SearchParams, SearchService
 from ragmono.settings import Settings
 
 from .services import Services
@@ -47,7 +47,7 @@ class ServicesBackend:
         *,
         collections: CollectionService,
         search: SearchService,
-        answers: QueryService,
+        answers: AnswerService,
         ingest: IngestService,
         jobs: JobRunner,
         models: ModelsService,
@@ -95,9 +95,9 @@ class ServicesBackend:
         )
 
     async def answer(self, query: str, collection: str, top_k: int) -> SeedAnswer:
-        """``QueryService.answer`` (not streamed)."""
+        """``AnswerService.answer`` (not streamed)."""
         out = await self._answers.answer(
-            QueryParams(query=query, collection=collection, top_k=top_k)
+            SearchParams(query=query, collection=collection, top_k=top_k)
         )
         return SeedAnswer(
             answer=out.answer,
