@@ -24,7 +24,7 @@ from .backend import (
 from .collections_controller import SeedCollectionsController
 from .context import STATE_KEY, CompatContext, provide_context
 from .envelope import SEED_EXCEPTION_HANDLERS
-from .registry import SeedRegistry
+from .registry import SeedAttributes, SeedRegistry
 from .search_controller import SeedSearchController
 from .status_controller import SeedStatusController
 
@@ -32,6 +32,7 @@ __all__ = [
     "STATE_KEY",
     "CompatContext",
     "SeedAnswer",
+    "SeedAttributes",
     "SeedBackend",
     "SeedCollection",
     "SeedDependency",
