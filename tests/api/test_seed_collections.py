@@ -213,6 +213,7 @@ def test_create_applies_the_seed_rules_and_reports_duplicates(
     assert again["code"] == "COLLECTION_ALREADY_EXISTS"
     for change, field in [
         ({"name": "Bad Name"}, "name"),
+        ({"name": "-leading-dash"}, "name"),
         ({"fileTypes": []}, "fileTypes"),
         ({"directory": "relative/path"}, "directory"),
         ({"chunkSize": 64}, "chunkSize"),
@@ -235,11 +236,13 @@ def test_unknown_collections_get_the_seed_404s(http: httpx.Client) -> None:
         ("DELETE", "/collections/ghost"),
         ("GET", "/collections/ghost/stats"),
         ("POST", "/collections/ghost/ingest"),
+        ("GET", "/collections/{name}"),  # Postman (rag-services) sends the placeholder
     ]:
         response = http.request(method, path, json={} if method == "PUT" else None)
         assert error_of(response, 404)["code"] == "COLLECTION_NOT_FOUND", path
     # These two answered without the envelope in rag-services.
     for method, path in [
+        ("GET", "/collections/{name}/files"),
         ("GET", "/collections/ghost/files"),
         ("POST", "/collections/ghost/clean-orphans"),
     ]:

@@ -87,6 +87,8 @@ def test_search_reads_the_aliases_and_clamps_like_documentation_api(http: httpx.
         "collection": "documentation",
     }
     assert len(aliased.json()["results"]) == 2
+    infinite = http.get("/search", params={"query": "badge", "max_results": "inf"})
+    assert infinite.json()["metadata"]["maxResults"] == 5
     clamped = http.get("/search", params={"query": "badge", "max_results": "500"})
     assert clamped.json()["metadata"]["maxResults"] == 100
     not_a_number = http.get("/search", params={"query": "badge", "max_results": "many"})
@@ -101,6 +103,9 @@ def test_search_errors_are_flat_with_a_string_error(http: httpx.Client) -> None:
         "error": "ValidationError",
         "message": "query is required (1-10000 characters)",
     }
+    for name in ("nope", "../../etc"):
+        named = http.get("/search", params={"query": "leave", "collection": name})
+        assert named.status_code == 404
     unknown = http.get("/search", params={"query": "leave", "collection": "nope"})
     assert unknown.status_code == 404
     assert unknown.json()["error"] == "NotFoundError"

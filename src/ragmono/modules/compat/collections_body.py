@@ -15,7 +15,8 @@ __all__ = ["SEED_MODELS", "CollectionRequest", "body_of", "parse_request"]
 SEED_MODELS: Final = frozenset({"nomic-embed-text", "mxbai-embed-large", "embeddinggemma"})
 """The seed's embedding-model enum. Accepted and recorded nowhere: a collection is always
 embedded by ragmono's configured embedder, which the answer names (README, Migrating)."""
-_NAME: Final = re.compile(r"^[a-z0-9-_]{1,50}$")
+_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+"""The seed's rule (1-50 of a-z, 0-9, '-', '_') and ragmono's (a letter or digit first)."""
 _FILE_TYPE: Final = re.compile(r"^[A-Za-z0-9]+$")
 
 
@@ -60,7 +61,9 @@ def parse_request(raw: object, *, create: bool) -> CollectionRequest:
     if create:
         name = raw.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise _invalid("name", "must be 1-50 of a-z, 0-9, '-' and '_'")
+            raise _invalid(
+                "name", "must be 1-50 of a-z, 0-9, '-' and '_', starting with a-z or 0-9"
+            )
     return CollectionRequest(raw, create=create)
 
 

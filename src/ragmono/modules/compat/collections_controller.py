@@ -19,7 +19,7 @@ from ragmono.errors import Conflict, NotFound
 from .backend import SeedDocument, SeedIngest
 from .collections_body import body_of, parse_request
 from .context import CompatContext
-from .envelope import ERROR_CODE, SeedError, envelope
+from .envelope import ERROR_CODE, SeedError, checked_name, envelope
 from .schemas import Envelope, FileEntry
 from .translate import iso
 
@@ -123,6 +123,7 @@ class SeedCollectionsController(Controller):
         compat: NamedDependency[CompatContext],
         name: FromPath[str],
     ) -> Response[Envelope]:
+        name = checked_name(name)
         spec = await compat.backend.collection(name, stats=True)
         body = body_of(spec, compat.registry.get(name), files=await _files(compat, name))
         return envelope(request, {**msgspec.to_builtins(body), "config": None})
@@ -134,6 +135,7 @@ class SeedCollectionsController(Controller):
         compat: NamedDependency[CompatContext],
         name: FromPath[str],
     ) -> Response[Envelope]:
+        name = checked_name(name)
         checked = parse_request(await _json(request), create=False)
         current = await compat.backend.collection(name, stats=False)
         checked.check_model(current.embedding_model)
@@ -162,6 +164,7 @@ class SeedCollectionsController(Controller):
         compat: NamedDependency[CompatContext],
         name: FromPath[str],
     ) -> Response[Envelope]:
+        name = checked_name(name)
         spec = await compat.backend.collection(name, stats=True)
         await compat.backend.delete_collection(name)
         await compat.registry.drop(name)
@@ -186,6 +189,7 @@ class SeedCollectionsController(Controller):
         compat: NamedDependency[CompatContext],
         name: FromPath[str],
     ) -> Response[Envelope]:
+        name = checked_name(name)
         spec = await compat.backend.collection(name, stats=True)
         files = await _files(compat, name)
         size = sum(f.size_bytes for f in files)
@@ -223,7 +227,7 @@ class SeedCollectionsController(Controller):
         name: FromPath[str],
     ) -> Response[Any]:
         try:
-            documents = await compat.backend.documents(name)
+            documents = await compat.backend.documents(checked_name(name))
         except NotFound:
             return Response(_BARE_NOT_FOUND, status_code=404)
         files = [_file_entry(d) for d in documents]
@@ -251,6 +255,7 @@ class SeedCollectionsController(Controller):
         compat: NamedDependency[CompatContext],
         name: FromPath[str],
     ) -> Response[Envelope]:
+        name = checked_name(name)
         await compat.backend.collection(name, stats=False)  # 404 before anything else
         job = await _ingest(compat, name)
         done = job.state == "succeeded"
@@ -286,7 +291,7 @@ class SeedCollectionsController(Controller):
         name: FromPath[str],
     ) -> Response[Any]:
         try:
-            await compat.backend.collection(name, stats=False)
+            await compat.backend.collection(checked_name(name), stats=False)
         except NotFound:
             return Response(_BARE_NOT_FOUND, status_code=404)
         job = await _ingest(compat, name)

@@ -11,6 +11,7 @@ one seed rule on top: a failed dependency or open breaker is **503** with ``Retr
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -31,7 +32,15 @@ from ragmono.errors import (
 
 from .schemas import ApiError, Envelope, Meta
 
-__all__ = ["ERROR_CODE", "FLAT", "SEED_EXCEPTION_HANDLERS", "SeedError", "envelope", "meta_of"]
+__all__ = [
+    "ERROR_CODE",
+    "FLAT",
+    "SEED_EXCEPTION_HANDLERS",
+    "SeedError",
+    "checked_name",
+    "envelope",
+    "meta_of",
+]
 
 log = structlog.get_logger("ragmono.compat")
 
@@ -50,6 +59,17 @@ class SeedError(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+_COLLECTION_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def checked_name(name: str) -> str:
+    """``name`` if it can name a ragmono collection; else NotFound (404), as the seed said
+    for any name it did not know (Postman sends a literal ``{name}``)."""
+    if not _COLLECTION_NAME.match(name):
+        raise NotFound(f"collection {name!r} does not exist", field="collection")
+    return name
 
 
 def meta_of(request: Request[Any, Any, Any]) -> Meta:

@@ -7,6 +7,7 @@ every request its clients send keeps working; what the seed rejected is rejected
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 import msgspec
@@ -14,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 
 from .context import CompatContext
-from .envelope import ERROR_CODE, FLAT, SeedError, envelope
+from .envelope import ERROR_CODE, FLAT, SeedError, checked_name, envelope
 from .schemas import Envelope, Performance, SearchBody, SearchMetadata
 from .translate import confidence, query_hit, search_result
 
@@ -35,7 +36,7 @@ def _clamped_int(raw: object, *, default: int, low: int = 1, high: int = 100) ->
     """documentation-api's rule: non-numeric becomes the default, numbers clamp to the range."""
     try:
         value = int(float(raw))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # also "nan" and "inf"
         return default
     return max(low, min(high, value))
 
@@ -70,7 +71,7 @@ def _limit(body: dict[str, Any]) -> int:
     raw = body.get("limit", body.get("max_results"))
     if raw is None:
         return 10
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise SeedError(400, "VALIDATION_ERROR", "limit must be a number")
     if raw > 100:
         raise SeedError(400, "LIMIT_EXCEEDED", "Limit cannot exceed 100")
@@ -99,7 +100,7 @@ class SeedSearchController(Controller):
             )
         limit = _clamped_int(_first(params, "max_results", "k", "limit"), default=5)
         named = _first(params, "collection", "col") or None
-        collection = named or compat.default_collection
+        collection = checked_name(named or compat.default_collection)
         found = await compat.backend.search(query, collection, limit)
         body = SearchBody(
             success=True,
@@ -123,7 +124,9 @@ class SeedSearchController(Controller):
         query = _query_text(body)
         limit = _limit(body)
         named = body.get("collection")
-        collection = named if isinstance(named, str) and named else compat.default_collection
+        collection = checked_name(
+            named if isinstance(named, str) and named else compat.default_collection
+        )
         out = await compat.backend.answer(query, collection, min(limit, ANSWER_TOP_K))
         reason = out.degraded_reason
         data: dict[str, Any] = {
