@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
 from ragmono.api.edge_middleware import (
+    API_SECURITY,
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
     document_problem_responses,
@@ -30,6 +31,7 @@ from ragmono.lifespan import (
     Adapters,
     Services,
     backup_schedule,
+    build_compat,
     build_edge,
     build_services,
     cors_config,
@@ -37,6 +39,8 @@ from ragmono.lifespan import (
     share_rate_limits,
 )
 from ragmono.modules.auth import ANY_SCOPE, scoped_routes
+from ragmono.modules.compat import STATE_KEY as COMPAT_STATE
+from ragmono.modules.compat import seed_router
 from ragmono.modules.health import HealthController
 from ragmono.modules.mcp import McpEndpoint, McpServices, build_mcp_server
 from ragmono.modules.metrics import MetricsController
@@ -54,6 +58,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     edge = build_edge(settings)
     cache_readers = CacheReaders()
     metrics_on = settings.metrics.enabled
+    seed_api = settings.compat.seed_api
 
     def mcp_services() -> McpServices:
         services: Services = app.state.services
@@ -81,6 +86,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             app.state.adapters = opened  # not injectable: for tests and operators' tooling
             app.state.services = services = build_services(settings, opened)
             cache_readers.bind(services.search, services.answers)
+            if seed_api:
+                setattr(app.state, COMPAT_STATE, build_compat(settings, services))
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(services.telemetry)
             await stack.enter_async_context(services.jobs.running())
@@ -110,6 +117,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             build_openai_router(),
             mcp.handler,
             *([MetricsController] if metrics_on else []),
+            *([seed_router(API_SECURITY)] if seed_api else []),
         ],
         lifespan=[lifespan],
         dependencies=dependencies,

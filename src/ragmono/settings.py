@@ -24,6 +24,7 @@ __all__ = [
     "BreakerOverride",
     "BreakerSettings",
     "CacheSettings",
+    "CompatSettings",
     "CorsSettings",
     "EmbedderSettings",
     "GeneratorSettings",
@@ -312,6 +313,20 @@ class ReindexSettings(_Section, frozen=True):
     embedder (its query embeddings queue behind the batch) wait less during a reindex."""
 
 
+class CompatSettings(_Section, frozen=True):
+    seed_api: bool = False
+    """Serve the TradingSystem "RAG Services" routes (``/api/v1/rag/*``) its dashboard, k6
+    scripts and Postman collections call, translated onto ragmono's own services (README,
+    Migrating from TradingSystem RAG Services). Off by default."""
+    default_collection: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = (
+        "documentation"
+    )
+    """The collection a seed request that names none is served from (the seed's default)."""
+    ingest_wait_s: Annotated[float, Meta(ge=0, le=3600)] = 300.0
+    """How long ``POST .../collections/{name}/ingest`` waits for its sync job (the seed's
+    ingest was synchronous, 300 s); a job still running then is reported as ``RUNNING``."""
+
+
 class Settings(_Section, frozen=True):
     profile: Literal["dev", "prod"] = "dev"
     """dev or prod; prod refuses to start without auth configured."""
@@ -334,6 +349,7 @@ class Settings(_Section, frozen=True):
     cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     reindex: ReindexSettings = msgspec.field(default_factory=ReindexSettings)
+    compat: CompatSettings = msgspec.field(default_factory=CompatSettings)
 
     @property
     def data_path(self) -> Path:

@@ -35,6 +35,7 @@ def matrix_settings(data_dir: Path | None = None) -> Settings:
         "RAGMONO_AUTH__AUDIENCE": AUDIENCE,
         "RAGMONO_RATE_LIMIT__DEFAULT": "100000/minute",
         "RAGMONO_LOGGING__FORMAT": "json",
+        "RAGMONO_COMPAT__SEED_API": "true",  # the seed's /api/v1/rag routes are in the matrix too
     }
     if data_dir is not None:
         environ["RAGMONO_STORAGE__DATA_DIR"] = str(data_dir)

@@ -12,6 +12,7 @@ from .adapters import (
     run_migrations,
 )
 from .backups import backup_schedule, build_backup_service
+from .compat import build_compat
 from .edge_builder import auth_config, build_edge, cors_config, share_rate_limits
 from .services import Services, build_services
 
@@ -22,6 +23,7 @@ __all__ = [
     "backup_schedule",
     "breaker_config",
     "build_backup_service",
+    "build_compat",
     "build_edge",
     "build_services",
     "cors_config",
