@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Server
 
 from ragmono import __version__
 from ragmono.adapters.telemetry_memory import NoopTelemetry
@@ -26,6 +26,7 @@ from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
+from ragmono.console import ConsoleConfig, OfflineSwaggerPlugin, console_router, docs_router
 from ragmono.lifespan import (
     Adapters,
     Services,
@@ -50,6 +51,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     """
     edge = build_edge(settings)
     metrics_on = settings.metrics.enabled
+    console = ConsoleConfig(
+        root_path=settings.server.root_path, trusted_proxies=settings.rate_limit.trusted_proxies
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -87,6 +91,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             HealthController,
             build_v1_router(settings),
             *([MetricsController] if metrics_on else []),
+            console_router(console),
         ],
         lifespan=[lifespan],
         dependencies=dependencies,
@@ -99,7 +104,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             title="ragmono",
             version=__version__,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[OfflineSwaggerPlugin(console)],
+            openapi_router=docs_router(),
+            servers=[Server(url=settings.server.root_path or "/")],
             components=OPENAPI_COMPONENTS,
         ),
         debug=False,
