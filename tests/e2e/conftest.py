@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.support.auth import SERVICE_TOKEN
-from tests.support.browser import OfflineContext, launch
+from tests.support.browser import SCREENSHOTS_ENV, OfflineContext, launch
 from tests.support.live_server import LiveServer
+from tests.support.prefix_proxy import PrefixProxy
 
 BASE_ENV = {
     # Every upload becomes a background job, so the console's progress bar is exercised.
@@ -29,26 +32,57 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _serve(root: Path, env: dict[str, str]) -> Iterator[LiveServer]:
-    server = LiveServer(root, {**BASE_ENV, **env}).start()
-    yield server
-    server.stop()
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where to write screenshots (``RAGMONO_TEST_SCREENSHOTS`` or a temporary folder)."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-@pytest.fixture(scope="module")
-def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Auth off, as after ``make run``."""
-    yield from _serve(tmp_path_factory.mktemp("console-open"), {})
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Auth on: one token with every scope, one that may only search and query."""
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveServer]]:
+    """Both servers, started side by side (each loads the embedding model: minutes saved in
+    CI's total, seconds here)."""
     tokens = f'["{SERVICE_TOKEN}", "{READ_ONLY_TOKEN}:search+query"]'
-    yield from _serve(
-        tmp_path_factory.mktemp("console-auth"),
-        {"RAGMONO_PROFILE": "prod", "RAGMONO_AUTH__SERVICE_TOKENS": tokens},
-    )
+    wanted = {
+        "open": {},  # auth off, as after `make run`
+        # Auth on: one token with every scope, one that may only search and query; behind a
+        # proxy on 127.0.0.1 that says which prefix it serves the app under.
+        "auth": {
+            "RAGMONO_PROFILE": "prod",
+            "RAGMONO_AUTH__SERVICE_TOKENS": tokens,
+            "RAGMONO_RATE_LIMIT__TRUSTED_PROXIES": "127.0.0.1",
+        },
+    }
+    made = {
+        name: LiveServer(tmp_path_factory.mktemp(f"console-{name}"), {**BASE_ENV, **env})
+        for name, env in wanted.items()
+    }
+    try:
+        with ThreadPoolExecutor(len(made)) as pool:
+            for started in [pool.submit(server.start) for server in made.values()]:
+                started.result()
+        yield made
+    finally:
+        for server in made.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def open_server(servers: dict[str, LiveServer]) -> LiveServer:
+    """Auth off, as after ``make run``."""
+    return servers["open"]
+
+
+@pytest.fixture(scope="session")
+def auth_server(servers: dict[str, LiveServer]) -> Iterator[PrefixProxy]:
+    """The auth-on server under ``/rag``, through a reverse proxy that strips the prefix and
+    sends X-Forwarded-Prefix (any URL that forgets the prefix gets the proxy's 404)."""
+    proxy = PrefixProxy(servers["auth"].port, "/rag", send_prefix_header=True).start()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture
@@ -67,9 +101,11 @@ def page(offline: OfflineContext) -> Iterator[Page]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
     )
     yield page
     assert errors == [], f"script errors or CSP violations on the page: {errors}"

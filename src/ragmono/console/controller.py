@@ -9,6 +9,7 @@ from string import Template
 from typing import Any, Final
 
 from litestar import Request, Response, Router, get
+from litestar.params import FromPath
 from swagger_ui_bundle import swagger_ui_path
 
 from ragmono.errors import NotFound
@@ -89,7 +90,9 @@ def console_router(config: ConsoleConfig) -> Router:
         include_in_schema=False,
         sync_to_thread=False,
     )
-    def app_file(request: Request[Any, Any, Any], version: str, name: str) -> Response[bytes]:
+    def app_file(
+        request: Request[Any, Any, Any], version: FromPath[str], name: FromPath[str]
+    ) -> Response[bytes]:
         return _serve(request, app_bundle(), version, name)
 
     @get(
@@ -97,7 +100,9 @@ def console_router(config: ConsoleConfig) -> Router:
         include_in_schema=False,
         sync_to_thread=False,
     )
-    def swagger_file(request: Request[Any, Any, Any], version: str, name: str) -> Response[bytes]:
+    def swagger_file(
+        request: Request[Any, Any, Any], version: FromPath[str], name: FromPath[str]
+    ) -> Response[bytes]:
         return _serve(request, swagger_bundle(), version, name)
 
     return Router(path="/", route_handlers=[index, app_file, swagger_file], include_in_schema=False)

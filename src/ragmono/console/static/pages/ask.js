@@ -23,10 +23,9 @@ function answerNodes(text, onCite) {
 }
 
 function passageView(source) {
-  const meta = source.metadata || {};
   const where = [
-    source.section ?? meta.section ? `section: ${source.section ?? meta.section}` : null,
-    (source.page ?? meta.page) ? `page ${source.page ?? meta.page}` : null,
+    source.section ? `section: ${source.section}` : null,
+    source.page ? `page ${source.page}` : null,
     `chunk ${source.chunk_index}`,
     `score ${source.score.toFixed(4)}`,
   ].filter(Boolean);
@@ -57,17 +56,18 @@ function turn(question) {
     state,
     append(piece) {
       text += piece;
-      answer.replaceChildren(...answerNodes(text, show));
+      answer.replaceChildren(...answerNodes(text.trimEnd(), show));
     },
     sources(list, cited) {
       found = list;
-      answer.replaceChildren(...answerNodes(text, show));
+      answer.replaceChildren(...answerNodes(text.trimEnd(), show));
       sources.replaceChildren(
         ...list.map((s) =>
           h(
             "li",
             { value: s.n, class: cited.includes(s.n) ? "cited" : "" },
             h("button", { type: "button", class: "linklike", onclick: () => show(s.n) }, s.source || s.document_id),
+            ` · chunk ${s.chunk_index}${s.page ? ` · page ${s.page}` : ""}${s.section ? ` · ${s.section}` : ""}`,
           ),
         ),
       );
