@@ -20,6 +20,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** ``replaceChildren`` that skips null and false (optional parts of a section). */
+export const fill = (el, ...children) => {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+};
+
 export const clear = (el) => {
   el.replaceChildren();
   return el;
