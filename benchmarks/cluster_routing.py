@@ -31,7 +31,7 @@ from typing import Any
 from qdrant_client import AsyncQdrantClient, models
 
 from benchmarks.timing import measure
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 from ragmono.errors import DependencyUnavailable
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings

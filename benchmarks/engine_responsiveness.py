@@ -12,7 +12,7 @@ unless that point comes back first. Designs:
 
 - ``thread``: the old adapter (engine in the API process on one thread), the baseline;
 - ``sliced``: the same with upserts in 32-point slices and ``asyncio.sleep(0)`` between;
-- ``current``: ``ragmono.adapters.qdrant.EmbeddedVectorStore`` as it is in this tree.
+- ``current``: ``EmbeddedVectorStore`` (``adapters/qdrant/embedded/``) as it is in this tree.
 
 Run: ``.venv/bin/python benchmarks/engine_responsiveness.py --points 100000``
 (``--points 10000`` for a quick run; ``--designs current`` to run one design).
@@ -81,7 +81,7 @@ def bench_app() -> Litestar:
     vectors_dir = settings.data_path / "vectors"
     store: Any
     if design == "current":
-        from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+        from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 
         store = EmbeddedVectorStore(vectors_dir)
     else:

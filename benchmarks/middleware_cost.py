@@ -68,7 +68,7 @@ def serve_variant() -> Any:
     from litestar.middleware import DefineMiddleware
 
     from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
-    from ragmono.api.edge import EdgeMiddleware
+    from ragmono.api.edge_middleware import EdgeMiddleware
     from ragmono.api.problems import EXCEPTION_HANDLERS
     from ragmono.app import create_app
     from ragmono.lifespan import Adapters, build_edge

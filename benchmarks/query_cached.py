@@ -44,7 +44,7 @@ import httpx
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.onnx_embedder import OnnxEmbedder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.domain import Chunk, ChunkPoint, CollectionSpec
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.adapters.redis_cache import RedisCache
 from ragmono.adapters.redis_client import is_redis_failure, open_redis
 from ragmono.app import create_app

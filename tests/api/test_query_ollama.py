@@ -11,7 +11,7 @@ import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
 from ragmono.resilience import BreakerRegistry

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 from ragmono.ports import Telemetry
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings

@@ -13,9 +13,9 @@ import pytest
 from qdrant_client import AsyncQdrantClient
 
 from ragmono.adapters.memory import MemoryVectorStore
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
-from ragmono.adapters.qdrant.server import ServerVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.server import ServerVectorStore
 from ragmono.ports import VectorStore
 from ragmono.resilience import BreakerRegistry
 from ragmono.settings import BreakerSettings

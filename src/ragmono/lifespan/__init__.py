@@ -5,7 +5,7 @@ This is the one place that knows which concrete adapter serves each port.
 
 from .adapters import Adapters, migration_ledger, open_adapters, open_vector_store, run_migrations
 from .backups import backup_schedule, build_backup_service
-from .edge import build_edge, share_rate_limits
+from .edge_builder import build_edge, share_rate_limits
 from .services import Services, build_services
 
 __all__ = [

@@ -65,7 +65,7 @@ def _build_vector_store(
     vs = settings.vector_store
     mode = vs.mode
     if mode == "embedded":
-        from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+        from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 
         return EmbeddedVectorStore(
             settings.data_path / "vectors",
@@ -73,7 +73,7 @@ def _build_vector_store(
             log_format=settings.logging.format,
         )
     if mode == "server":
-        from ragmono.adapters.qdrant.server import ServerVectorStore
+        from ragmono.adapters.qdrant.remote.server import ServerVectorStore
 
         return ServerVectorStore(
             vs.url,
@@ -84,7 +84,7 @@ def _build_vector_store(
             telemetry=telemetry,
         )
     if mode == "cluster":
-        from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+        from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 
         return ClusterVectorStore(
             vs.urls,
@@ -239,9 +239,9 @@ def _build_telemetry(settings: Settings) -> Telemetry:
 def migration_ledger(store: VectorStore) -> MigrationLedger:
     """The ledger that lives with ``store``'s data (its catalog)."""
     from ragmono.adapters.memory import MemoryMigrationLedger
-    from ragmono.adapters.qdrant.catalog import FileCatalog
+    from ragmono.adapters.qdrant.embedded.file_catalog import FileCatalog
     from ragmono.adapters.qdrant.ledgers import FileCatalogLedger, RemoteCatalogLedger
-    from ragmono.adapters.qdrant.remote_catalog import RemoteCatalog
+    from ragmono.adapters.qdrant.remote.remote_catalog import RemoteCatalog
 
     catalog = getattr(store, "catalog", None)
     if isinstance(catalog, FileCatalog):

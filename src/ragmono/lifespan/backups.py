@@ -44,8 +44,8 @@ def build_backup_service(
             engine_version=version("qdrant-edge-py"),
         )
     else:
-        from ragmono.adapters.qdrant.remote import RemoteVectorStore
-        from ragmono.adapters.qdrant.snapshots import QdrantSnapshots
+        from ragmono.adapters.qdrant.remote.remote_store import RemoteVectorStore
+        from ragmono.adapters.qdrant.remote.snapshots import QdrantSnapshots
 
         vs = settings.vector_store
         urls = vs.urls if vs.mode == "cluster" else [vs.url]

@@ -3,8 +3,8 @@
 Routes declare the scope they need in Litestar's ``opt`` (handler, controller or router):
 ``@get("/", opt={"scope": "search"})``. A route under ``/api/`` that declares none is denied
 to everyone (fail closed), and :func:`routes_without_scope` lets a test and the startup log
-name it. The checks run in ``ragmono.api.edge.EdgeMiddleware`` (plain async ASGI: no thread
-pool, no extra framework layer).
+name it. The checks run in ``ragmono.api.edge_middleware.EdgeMiddleware`` (plain async ASGI:
+no thread pool, no extra framework layer).
 """
 
 from __future__ import annotations
