@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.support.auth import SERVICE_TOKEN
 from tests.support.browser import SCREENSHOTS_ENV, OfflineContext, launch
 from tests.support.live_server import LiveServer
+from tests.support.ports import free_port
 from tests.support.prefix_proxy import PrefixProxy
 
 BASE_ENV = {
@@ -50,10 +51,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Live
         "open": {},  # auth off, as after `make run`
         # Auth on: one token with every scope, one that may only search and query; behind a
         # proxy on 127.0.0.1 that says which prefix it serves the app under.
+        # Its LLM is an Ollama nobody runs, so every answer is the degraded extractive one.
         "auth": {
             "RAGMONO_PROFILE": "prod",
             "RAGMONO_AUTH__SERVICE_TOKENS": tokens,
             "RAGMONO_RATE_LIMIT__TRUSTED_PROXIES": "127.0.0.1",
+            "RAGMONO_GENERATOR__PROVIDER": "ollama",
+            "RAGMONO_GENERATOR__MODEL": "llama3.2",
+            "RAGMONO_OLLAMA__URL": f"http://127.0.0.1:{free_port()}",
         },
     }
     made = {

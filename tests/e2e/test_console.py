@@ -92,6 +92,7 @@ def test_auth_asks_for_a_token_then_works(page: Page, auth_server: PrefixProxy) 
     page.get_by_label("Name", exact=True).fill("secured")
     page.get_by_role("button", name="Create").click()
     expect(page.locator("main .status")).to_contain_text("needs scope 'ingest'")
+    expect(page.get_by_role("button", name="Delete")).to_have_count(0)  # no collection yet
 
     page.get_by_role("button", name="Change token").click()
     token.fill(SERVICE_TOKEN)
@@ -99,6 +100,8 @@ def test_auth_asks_for_a_token_then_works(page: Page, auth_server: PrefixProxy) 
     create_collection(page, "secured")
     upload_and_wait(page)
     assert "tides.pdf" in ask_and_cite(page, "How often does high tide come in?")
+    flag = page.locator("article.turn").first.locator(".degraded")
+    expect(flag).to_have_text("Degraded answer: generator_unavailable")
     # The token was kept for this tab only and never put in a URL.
     assert page.evaluate("sessionStorage.getItem('ragmono.token')") == SERVICE_TOKEN
     assert SERVICE_TOKEN not in page.url
