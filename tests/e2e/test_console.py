@@ -106,6 +106,17 @@ def test_auth_asks_for_a_token_then_works(page: Page, auth_server: PrefixProxy) 
     assert page.evaluate("sessionStorage.getItem('ragmono.token')") == SERVICE_TOKEN
     assert SERVICE_TOKEN not in page.url
 
+    # Without the admin scope, admin actions are disabled and say why.
+    page.get_by_role("button", name="Change token").click()
+    token.fill(READ_ONLY_TOKEN)
+    page.get_by_role("button", name="Use token").click()
+    nav(page, "Collections")
+    delete = page.locator("tr[data-collection='secured']").get_by_role("button", name="Delete")
+    expect(delete).to_be_disabled()
+    expect(delete).to_have_attribute("title", "Deleting needs the admin scope")
+    nav(page, "Status")
+    expect(page.get_by_text("Listing backups needs the admin scope.")).to_be_visible()
+
 
 def test_api_docs_render_offline_under_a_prefix(
     offline: OfflineContext, auth_server: PrefixProxy

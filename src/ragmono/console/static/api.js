@@ -97,7 +97,8 @@ export async function* events(path, json, signal) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += value.replace(/\r\n/g, "\n");
+    // On the whole buffer, so a CRLF split across two reads is still one line end.
+    buffer = (buffer + value).replace(/\r\n/g, "\n");
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
