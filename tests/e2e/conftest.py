@@ -17,8 +17,6 @@ from tests.support.ports import free_port
 from tests.support.prefix_proxy import PrefixProxy
 
 BASE_ENV = {
-    # Every upload becomes a background job, so the console's progress bar is exercised.
-    "RAGMONO_INGEST__ASYNC_THRESHOLD_BYTES": "0",
     "RAGMONO_RATE_LIMIT__DEFAULT": "100000/minute",
     "RAGMONO_BACKUP__SCHEDULE": "",
 }
@@ -48,10 +46,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Live
     CI's total, seconds here)."""
     tokens = f'["{SERVICE_TOKEN}", "{READ_ONLY_TOKEN}:search+query"]'
     wanted = {
-        "open": {},  # auth off, as after `make run`
+        # Auth off, as after `make run`; every upload becomes a job (the progress bar).
+        "open": {"RAGMONO_INGEST__ASYNC_THRESHOLD_BYTES": "0"},
         # Auth on: one token with every scope, one that may only search and query; behind a
         # proxy on 127.0.0.1 that says which prefix it serves the app under.
-        # Its LLM is an Ollama nobody runs, so every answer is the degraded extractive one.
+        # Small uploads are written while the browser waits (per-file results). Its LLM is an
+        # Ollama nobody runs, so every answer is the degraded extractive one.
         "auth": {
             "RAGMONO_PROFILE": "prod",
             "RAGMONO_AUTH__SERVICE_TOKENS": tokens,

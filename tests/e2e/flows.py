@@ -62,10 +62,7 @@ def create_collection(page: Page, name: str) -> None:
 
 def upload_and_wait(page: Page, screenshot: Path | None = None) -> None:
     """Upload page: pick both files, upload, watch the job's progress reach done."""
-    nav(page, "Upload")
-    page.get_by_label("Drop files here, or choose them").set_input_files(files())
-    expect(page.locator(".chosen li")).to_have_count(2)
-    page.get_by_role("button", name="Upload", exact=True).click()
+    _upload(page)
     job = page.locator(".job")
     expect(job).to_have_attribute("data-state", "succeeded", timeout=30_000)
     expect(job.locator("progress")).to_have_attribute("value", "100")
@@ -74,6 +71,23 @@ def upload_and_wait(page: Page, screenshot: Path | None = None) -> None:
     expect(job.get_by_role("button", name="Cancel")).to_be_hidden()
     if screenshot:
         page.screenshot(path=screenshot)
+
+
+def upload_and_read_results(page: Page) -> None:
+    """Upload page, small upload written while the browser waits: one result row per file."""
+    _upload(page)
+    expect(page.locator("main .view > .status")).to_have_text("2 created, 0 updated, 0 unchanged.")
+    rows = page.locator("table.results tbody tr")
+    expect(rows).to_have_count(2)
+    for name in ("guide.md", "tides.pdf"):
+        expect(rows.filter(has_text=name).locator("td").first).to_have_text("created")
+
+
+def _upload(page: Page) -> None:
+    nav(page, "Upload")
+    page.get_by_label("Drop files here, or choose them").set_input_files(files())
+    expect(page.locator(".chosen li")).to_have_count(2)
+    page.get_by_role("button", name="Upload", exact=True).click()
 
 
 def ask_and_cite(page: Page, question: str) -> str:

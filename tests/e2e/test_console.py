@@ -13,7 +13,7 @@ from tests.support.live_server import LiveServer
 from tests.support.prefix_proxy import PrefixProxy
 
 from .conftest import READ_ONLY_TOKEN
-from .flows import ask_and_cite, create_collection, nav, upload_and_wait
+from .flows import ask_and_cite, create_collection, nav, upload_and_read_results, upload_and_wait
 
 
 def test_upload_ask_and_cite_without_auth(
@@ -98,7 +98,7 @@ def test_auth_asks_for_a_token_then_works(page: Page, auth_server: PrefixProxy) 
     token.fill(SERVICE_TOKEN)
     page.get_by_role("button", name="Use token").click()
     create_collection(page, "secured")
-    upload_and_wait(page)
+    upload_and_read_results(page)
     assert "tides.pdf" in ask_and_cite(page, "How often does high tide come in?")
     flag = page.locator("article.turn").first.locator(".degraded")
     expect(flag).to_have_text("Degraded answer: generator_unavailable")

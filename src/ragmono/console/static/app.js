@@ -58,11 +58,14 @@ document.getElementById("token-forget").addEventListener("click", () => {
 });
 toggle.addEventListener("click", () => showTokenForm(form.hidden));
 
+let generation = 0;
+
 async function route() {
   const hash = location.hash || "#/ask";
   if (!hash.startsWith("#/")) return; // an in-page anchor such as the skip link
   const [name, ...rest] = hash.slice(2).split("/");
   const page = pages[name] || ask;
+  const mine = ++generation;
   if (cleanup) cleanup();
   cleanup = null;
   for (const a of document.querySelectorAll("nav a")) {
@@ -71,14 +74,25 @@ async function route() {
   }
   main.replaceChildren(h("p", {}, "Loading…"));
   document.title = `${page.title} · ragmono console`;
+  // Each page renders into its own element, shown only if no newer route started meanwhile
+  // (a slow page must not paint over the one the user has moved on to).
+  const view = h("div", { class: "view" });
+  let stop = null;
   try {
-    cleanup = (await page.render(main, rest.map(decodeURIComponent))) || null;
+    stop = (await page.render(view, rest.map(decodeURIComponent))) || null;
   } catch (err) {
-    main.replaceChildren(
+    view.replaceChildren(
       h("h1", {}, page.title),
       h("p", { class: "status error", role: "alert" }, err.describe ? err.describe() : String(err)),
     );
   }
+  if (mine !== generation) {
+    if (stop) stop();
+    return;
+  }
+  cleanup = stop;
+  main.replaceChildren(view);
+  view.querySelector("[autofocus]")?.focus();
 }
 
 labelToggle();

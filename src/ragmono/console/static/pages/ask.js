@@ -91,7 +91,7 @@ function turn(question) {
 
 export async function render(main) {
   const picker = await collectionPicker("ask-collection");
-  const question = h("textarea", { id: "ask-question", rows: 3, required: true, maxlength: 2000, placeholder: "What would you like to know?" });
+  const question = h("textarea", { id: "ask-question", rows: 3, required: true, autofocus: true, maxlength: 2000, placeholder: "What would you like to know?" });
   const mode = h("select", { id: "ask-mode" }, ["hybrid", "dense", "keyword"].map((m) => h("option", { value: m }, m)));
   const topK = h("input", { id: "ask-topk", type: "number", min: 1, max: 20, value: 5 });
   const button = h("button", { type: "submit" }, "Ask");
@@ -133,6 +133,5 @@ export async function render(main) {
     }
   });
   clear(main).append(h("h1", {}, "Ask"), form, transcript);
-  question.focus();
   return () => controller?.abort();
 }
