@@ -67,7 +67,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Live
     }
     try:
         with ThreadPoolExecutor(len(made)) as pool:
-            for started in [pool.submit(server.start) for server in made.values()]:
+            # A generous start-up limit: on a loaded 2-core machine one start took 58 s.
+            for started in [pool.submit(server.start, 180.0) for server in made.values()]:
                 started.result()
         yield made
     finally:
