@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Server
 
 from ragmono import __version__
 from ragmono.api.edge_middleware import (
@@ -27,6 +27,7 @@ from ragmono.api.openai_v1 import build_openai_router
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
+from ragmono.console import ConsoleConfig, OfflineSwaggerPlugin, console_router, docs_router
 from ragmono.lifespan import (
     Adapters,
     Services,
@@ -71,6 +72,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
 
     # Authenticated by the edge like /api; each tool checks its own scope.
     mcp = McpEndpoint(build_mcp_server(mcp_services, principal_of), opt={"scope": ANY_SCOPE})
+    console = ConsoleConfig(
+        root_path=settings.server.root_path, trusted_proxies=settings.rate_limit.trusted_proxies
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -118,6 +122,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             mcp.handler,
             *([MetricsController] if metrics_on else []),
             *([seed_router(API_SECURITY)] if seed_api else []),
+            console_router(console),
         ],
         lifespan=[lifespan],
         dependencies=dependencies,
@@ -130,7 +135,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             title="ragmono",
             version=__version__,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[OfflineSwaggerPlugin(console)],
+            openapi_router=docs_router(),
+            servers=[Server(url=settings.server.root_path or "/")],
             components=OPENAPI_COMPONENTS,
         ),
         debug=False,

@@ -69,6 +69,10 @@ class ServerSettings(_Section, frozen=True):
     """Largest multipart upload accepted (all files together); larger uploads get 413."""
     hsts: bool = False
     """Send Strict-Transport-Security (enable only behind TLS)."""
+    root_path: Annotated[str, Meta(pattern=r"^(/[A-Za-z0-9._~-]+)*$")] = ""
+    """Public path prefix when a reverse proxy serves the app under one and strips it before
+    forwarding (``/rag``; empty: none). The console's and the API docs' links and calls use it;
+    a trusted proxy (``rate_limit.trusted_proxies``) may instead send ``X-Forwarded-Prefix``."""
 
 
 class StorageSettings(_Section, frozen=True):

@@ -338,6 +338,8 @@ def _sources(passages: Sequence[ScoredChunk]) -> list[SourceOut]:
             chunk_index=p.chunk.chunk_index,
             score=p.score,
             text=p.chunk.text,
+            section=p.chunk.metadata.get("section") or None,
+            page=p.chunk.metadata.get("page"),
         )
         for n, p in enumerate(passages, start=1)
     ]

@@ -143,6 +143,10 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
     chunk_index: int
     score: float
     text: str
+    section: str | None = None
+    """The heading path the passage falls under (Markdown, HTML, DOCX), if any."""
+    page: int | None = None
+    """The 1-based page the passage starts on (PDF), if any."""
 
 
 class QueryTimings(msgspec.Struct, frozen=True, kw_only=True):
