@@ -142,6 +142,10 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
     chunk_index: int
     score: float
     text: str
+    section: str | None = None
+    """The heading path the passage falls under (Markdown, HTML, DOCX), if any."""
+    page: int | None = None
+    """The PDF page the passage starts on, if any."""
 
 
 class QueryTimings(msgspec.Struct, frozen=True, kw_only=True):
