@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ragmono.lifespan import Services
+    from ragmono.modules.query import SearchParams
 
 __all__ = ["AskRun", "Run", "SearchRun", "run_local", "run_remote"]
 
@@ -75,31 +76,26 @@ async def run_local(run: Run, data_dir: str | None, config: str | None) -> None:
         raise CliError(f"{exc.detail}{hint}", EXIT_SERVER) from None
 
 
+def _params(run: SearchRun) -> SearchParams:
+    from typing import cast
+
+    from ragmono.domain import SearchMode
+    from ragmono.modules.query import SearchParams
+
+    mode = cast(SearchMode, run.mode)  # click.Choice checked it
+    return SearchParams(query=run.query, collection=run.collection, top_k=run.top_k, mode=mode)
+
+
 async def _search_local(run: SearchRun, services: Services) -> None:
     import msgspec
 
-    from ragmono.modules.query import SearchParams
-
-    params = SearchParams(
-        query=run.query,
-        collection=run.collection,
-        top_k=run.top_k,
-        mode=run.mode,  # type: ignore[arg-type]  # click.Choice checked it
-    )
-    run.body = msgspec.to_builtins(await services.search.search(params))
+    run.body = msgspec.to_builtins(await services.search.search(_params(run)))
 
 
 async def _ask_local(run: AskRun, services: Services) -> None:
     import msgspec
 
-    from ragmono.modules.query import QueryParams
-
-    params = QueryParams(
-        query=run.query,
-        collection=run.collection,
-        top_k=run.top_k,
-        mode=run.mode,  # type: ignore[arg-type]  # click.Choice checked it
-    )
+    params = _params(run)
     if not run.stream:
         run.body = msgspec.to_builtins(await services.answers.answer(params))
         return
