@@ -12,6 +12,7 @@ DIR``) with the same interpreter, for a before/after in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import socket
@@ -54,9 +55,10 @@ def _time(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def _row(label: str, samples: list[float]) -> str:
+def _row(label: str, samples: list[float], results: dict[str, dict[str, float]]) -> str:
     s = sorted(samples)
     p50, p95, p99 = (nearest_rank(s, q) for q in (50, 95, 99))
+    results[label] = {"p50": p50, "p95": p95, "p99": p99}
     return f"{label:<44} p50 {p50:6.3f}  p95 {p95:6.3f}  p99 {p99:6.3f}"
 
 
@@ -72,14 +74,24 @@ def main() -> None:
     trees = {"after": dict(os.environ)}
     if args.before:
         trees["before"] = {**os.environ, "PYTHONPATH": str(args.before / "src")}
-    print(f"load average at start: {os.getloadavg()}")
+    results: dict[str, dict[str, float]] = {}
+    load_start = os.getloadavg()
+    print(f"load average at start: {load_start}")
     for name, command in _commands(note).items():
         for tree, env in trees.items():
             _time(command, env)  # warm-up: file cache, bytecode
             walls, cpus = zip(*(_time(command, env) for _ in range(args.runs)), strict=True)
-            print(_row(f"{name} [{tree}] wall s", list(walls)))
-            print(_row(f"{name} [{tree}] cpu s", list(cpus)))
-    print(f"load average at end: {os.getloadavg()}")
+            print(_row(f"{name} [{tree}] wall s", list(walls), results))
+            print(_row(f"{name} [{tree}] cpu s", list(cpus), results))
+    load_end = os.getloadavg()
+    print(f"load average at end: {load_end}")
+    out = Path("benchmarks/results/cli_startup.json")
+    out.write_text(
+        json.dumps(
+            {"runs": args.runs, "load_start": load_start, "load_end": load_end, **results},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":
