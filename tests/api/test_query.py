@@ -90,7 +90,7 @@ async def test_the_answer_cites_the_passage_that_holds_the_fact(
     assert set(body["timings"]) == {"embed_ms", "search_ms", "generate_ms", "total_ms"}
     assert body["timings"]["total_ms"] >= body["timings"]["search_ms"] > 0
     assert set(body["sources"][0]) == {
-        "n", "id", "document_id", "source", "chunk_index", "score", "text",
+        "n", "id", "document_id", "source", "chunk_index", "score", "text", "section", "page",
     }  # fmt: skip
 
 
