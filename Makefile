@@ -5,10 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install run test lint format typecheck bench bench-quality bench-answers clean
+.PHONY: help install install-run run test lint format typecheck bench bench-quality bench-answers clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -17,13 +19,23 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
 
-$(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen
+# Two stamps say which set .venv holds: serving only (`make run`) or serving + dev tools
+# (`make test`, a superset). Each syncs only when its set is missing or uv.lock changed, so
+# both are idempotent and need no network once installed.
+$(RUN_STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --no-dev
+	@rm -f $(DEV_STAMP)
 	@touch $@
 
-install: $(VENV)/.installed ## Install ragmono and its dev tools into .venv (idempotent)
+$(DEV_STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@ $(RUN_STAMP)
 
-run: install ## Serve the API on 127.0.0.1:8000 with embedded defaults (ARGS="--port 9000")
+install: $(DEV_STAMP) ## Install ragmono and its dev tools into .venv (idempotent)
+
+install-run: $(RUN_STAMP) ## Install only what serving needs (what `make run` does)
+
+run: $(RUN_STAMP) ## Serve the API on 127.0.0.1:8000 with embedded defaults (ARGS="--port 9000")
 	$(VENV)/bin/ragmono serve $(ARGS)
 
 lint: install ## ruff check, ruff format --check, mypy --strict

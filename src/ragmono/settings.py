@@ -196,6 +196,11 @@ class RateLimitSettings(_Section, frozen=True):
     proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     """The one header the trusted proxies write the client address to (the other is ignored,
     since a proxy passes a client-written header through untouched)."""
+    exempt_loopback: bool | None = None
+    """Do not limit clients whose address is loopback (127.0.0.0/8, ::1). Unset: on in the
+    ``dev`` profile (one person on their own machine, e.g. an evaluation loop), off in ``prod``.
+    Behind a proxy on the same host, list it in ``trusted_proxies`` so clients are not seen as
+    loopback."""
 
 
 class CorsSettings(_Section, frozen=True):

@@ -7,18 +7,17 @@ CLI talks to Qdrant itself (snapshots), beside a running app.
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from ragmono.backup import BackupManifest, BackupService
-from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.settings import Settings
-
 from .settings_loader import load_cli_settings
+
+if TYPE_CHECKING:
+    from ragmono.backup import BackupManifest, BackupService
+    from ragmono.settings import Settings
 
 __all__ = ["backup"]
 
@@ -37,6 +36,8 @@ def _settings(config: str | None, data_dir: str | None, directory: str | None) -
 
 
 def _run(settings: Settings, action: Callable[[BackupService], Awaitable[None]]) -> None:
+    """Run ``action`` on the backup service; domain errors leave to ``main`` (one line, 4/5)."""
+    from ragmono.errors import Conflict
     from ragmono.lifespan import build_backup_service, open_vector_store
 
     async def main() -> None:
@@ -46,11 +47,9 @@ def _run(settings: Settings, action: Callable[[BackupService], Awaitable[None]])
                 raise Conflict("this vector store has no backup medium")
             await action(service)
 
-    try:
-        asyncio.run(main())
-    except (Conflict, NotFound, DependencyUnavailable) as exc:
-        click.echo(f"ragmono backup: {exc}", err=True)
-        sys.exit(1)
+    import asyncio
+
+    asyncio.run(main())
 
 
 def _line(m: BackupManifest) -> str:

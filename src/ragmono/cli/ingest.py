@@ -1,4 +1,4 @@
-"""``ragmono ingest``: the command; the work is in :mod:`ragmono.cli.ingest_files`."""
+"""``ragmono ingest``: the command; the work is in `.ingest_files` and `.ingest_remote`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ __all__ = ["ingest"]
 @click.option("--token", envvar="RAGMONO_TOKEN", help="X-Service-Token for --url.")
 @click.option("--data-dir", help="Data directory (storage.data_dir) for in-process ingest.")
 @click.option("--config", "config", help="TOML settings file (default: config/ragmono.toml).")
+@click.option("--verbose", "-v", is_flag=True, help="Name every skipped file (default: 20).")
 def ingest(
     path: Path,
     collection: str,
@@ -28,31 +29,34 @@ def ingest(
     token: str | None,
     data_dir: str | None,
     config: str | None,
+    verbose: bool,
 ) -> None:
     """Ingest a file or a directory (.txt .md .rst .html .pdf .docx) with a progress bar.
 
     Without --url this runs in this process on the data directory, which the embedded store
     lets only one process open: stop the server first, or use --url to go through it.
+    Files of other types are skipped and named.
     """
     import asyncio
 
-    import httpx
-
-    from .ingest_files import ingest_local, ingest_remote
-
     if url:
-        headers = {"X-Service-Token": token} if token else {}
+        from .ingest_remote import ingest_remote
+        from .remote import connect
 
         async def remote() -> int:
-            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300) as http:
-                return await ingest_remote(http, path, collection, create=create)
+            async with connect(url, token) as http:
+                return await ingest_remote(http, path, collection, create=create, verbose=verbose)
 
         failed = asyncio.run(remote())
     else:
+        from .ingest_files import ingest_local
+
         overrides = {"RAGMONO_STORAGE__DATA_DIR": data_dir} if data_dir else {}
         settings = load_cli_settings(config, overrides)
         from ragmono.logging import configure_logging
 
         configure_logging(settings.logging, cache_loggers=False)  # logs on stderr, bar on stdout
-        failed = asyncio.run(ingest_local(settings, path, collection, create=create))
+        failed = asyncio.run(
+            ingest_local(settings, path, collection, create=create, verbose=verbose)
+        )
     sys.exit(1 if failed else 0)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ragmono.settings import Settings
-
 from .settings_loader import load_cli_settings
+
+if TYPE_CHECKING:
+    from ragmono.settings import Settings
 
 __all__ = ["migrate"]
 
@@ -34,6 +35,8 @@ def migrate(status: bool, directory: str | None, data_dir: str | None, config: s
         if v is not None
     }
     settings = load_cli_settings(config, overrides)
+    import asyncio
+
     sys.exit(asyncio.run(_run(settings, status=status)))
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from ragmono.settings import Settings, SettingsError
-
 from .settings_loader import load_cli_settings
+
+if TYPE_CHECKING:
+    from ragmono.settings import Settings
 
 __all__ = ["serve"]
 
@@ -55,10 +56,13 @@ def serve(host: str | None, port: int | None, data_dir: str | None, config: str 
 def _check_edge(settings: Settings) -> None:
     """Stop with a clear message before granian starts when auth or rate limits are misset."""
     from ragmono.lifespan import build_edge
+    from ragmono.settings import SettingsError
 
     try:
         edge = build_edge(settings)
     except SettingsError as exc:
         click.echo(f"ragmono: {exc}", err=True)
         sys.exit(2)
+    import asyncio
+
     asyncio.run(edge.aclose())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ragmono.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from ragmono.settings import Settings
 
 __all__ = ["DEFAULT_CONFIG", "load_cli_settings"]
 
@@ -17,6 +19,8 @@ DEFAULT_CONFIG = Path("config/ragmono.toml")
 
 def load_cli_settings(config: str | None, overrides: dict[str, str]) -> Settings:
     """Settings for a subcommand (exits 2 with the message on a bad setting)."""
+    from ragmono.settings import SettingsError, load_settings
+
     path = Path(config) if config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     environ = {**os.environ, **overrides}
     try:

@@ -12,7 +12,8 @@ TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"}
 
 
 class JobProgress(msgspec.Struct, kw_only=True):
-    """How far a job got. ``work_*`` weighs documents by their size, for the ETA."""
+    """How far a job got. ``work_*`` weighs documents by their size: a document's share is
+    done as its chunks are stored, so progress moves with the chunks embedded."""
 
     documents_done: int = 0
     documents_total: int = 0
@@ -21,6 +22,8 @@ class JobProgress(msgspec.Struct, kw_only=True):
     """Chunks planned so far (documents are chunked as the job reaches them)."""
     work_done: float = 0.0
     work_total: float = 0.0
+    rate: float = 0.0
+    """``work`` per second, measured since the first chunk was stored (0: not measured yet)."""
 
 
 class JobCounts(msgspec.Struct, kw_only=True):

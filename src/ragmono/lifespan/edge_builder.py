@@ -44,7 +44,14 @@ def build_edge(settings: Settings) -> Edge:
         client_address=client_address,
         response_headers=security_headers(hsts=settings.server.hsts),
         closers=tuple(c.close for c in (jwks, limiter) if c is not None),
+        exempt_loopback=_exempt_loopback(settings),
     )
+
+
+def _exempt_loopback(settings: Settings) -> bool:
+    """``rate_limit.exempt_loopback``, or by profile when unset: dev yes, prod no."""
+    exempt = settings.rate_limit.exempt_loopback
+    return settings.profile == "dev" if exempt is None else exempt
 
 
 @contextlib.asynccontextmanager

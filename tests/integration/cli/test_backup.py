@@ -65,7 +65,7 @@ def test_create_list_restore_prune(data_dir: Path, tmp_path: Path) -> None:
     assert asyncio.run(_count(data_dir)) == seeded
 
     missing = _cli(data_dir, backups, "restore", "20000101T000000Z")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 4  # refused: not found (README, exit codes)
     assert "does not exist" in missing.stderr
 
     kept = _cli(data_dir, backups, "prune", RAGMONO_BACKUP__KEEP_DAYS="0")

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 
 from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.cli import main
-from ragmono.cli.ingest_files import ingest_remote
+from ragmono.cli.ingest_remote import ingest_remote
 from ragmono.logging import configure_logging
 from ragmono.settings import LoggingSettings
 from tests.conftest import SettingsFactory, app_client
+from tests.support.cli import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +53,7 @@ def test_in_process_ingest_with_progress_and_rerun(folder: Path, data_dir: Path)
     assert first.exit_code == 1, first.output  # one file failed
     assert "created 2, updated 0, unchanged 0, failed 1, skipped 1" in first.output
     assert "failed: bad.txt: binary content" in first.output
+    assert "skipped: c.png (unsupported type: .png)" in first.output
     assert "ingesting into notes" in first.output
     assert _points(data_dir) == 2
 
@@ -64,7 +66,7 @@ def test_in_process_ingest_with_progress_and_rerun(folder: Path, data_dir: Path)
 def test_missing_collection_needs_create(folder: Path, data_dir: Path) -> None:
     args = ["ingest", str(folder), "--collection", "nope", "--data-dir", str(data_dir)]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # refused (README, exit codes)
     assert "does not exist (pass --create)" in result.output
 
 
@@ -75,7 +77,7 @@ def test_a_running_server_holds_the_data_directory(folder: Path, data_dir: Path)
         result = CliRunner().invoke(main, args)
     finally:
         asyncio.run(server.close())
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # a dependency failed: the data directory is held
     assert "stop the server first, or pass --url" in result.output
 
 
@@ -91,3 +93,31 @@ async def test_url_mode_uploads_to_the_server_and_waits_for_jobs(
     out = capsys.readouterr()
     assert "created 2, updated 0, unchanged 0, failed 1, skipped 1" in out.out
     assert "bad.txt: binary content" in out.err
+
+
+def test_skipped_files_are_named_twenty_then_a_count_and_verbose_names_all(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    root = tmp_path / "mixed"
+    root.mkdir()
+    (root / "keep.md").write_text("# Keep\n\nKept.")
+    for i in range(25):
+        (root / f"img{i:02}.png").write_bytes(b"\x89PNG")
+    (root / "Makefile").write_text("all:")
+    args = ["ingest", str(root), "-c", "mixed", "--create", "--data-dir", str(data_dir)]
+
+    short = run_cli(*args, cwd=tmp_path)
+    assert short.returncode == 0, short.stderr
+    assert "skipped 26 (unsupported type)" in short.stdout
+    named = [line for line in short.stdout.splitlines() if line.startswith("skipped: ")]
+    assert named[0] == "skipped: Makefile (unsupported type: no extension)"
+    assert named[1] == "skipped: img00.png (unsupported type: .png)"
+    assert len(named) == 20
+    assert "... and 6 more skipped (--verbose lists all)" in short.stdout
+
+    every = run_cli(*args, "--verbose", cwd=tmp_path)
+    assert every.returncode == 0, every.stderr
+    named = [line for line in every.stdout.splitlines() if line.startswith("skipped: ")]
+    assert len(named) == 26
+    assert "skipped: img24.png (unsupported type: .png)" in named
+    assert "more skipped" not in every.stdout

@@ -24,6 +24,7 @@ __all__ = [
     "JobPayload",
     "ReindexPayload",
     "SyncPayload",
+    "payload_weights",
 ]
 
 INPUT = "input.msgpack"
@@ -55,6 +56,15 @@ class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):
 
 
 JobPayload = DocumentsPayload | FilesPayload | SyncPayload | ReindexPayload
+
+
+def payload_weights(payload: JobPayload) -> list[int] | None:
+    """Each document's weight (its size) for progress; None when only the run knows (sync)."""
+    if isinstance(payload, DocumentsPayload):
+        return [len(d.text) for d in payload.documents]
+    if isinstance(payload, FilesPayload):
+        return [len(f.data) for f in payload.files]
+    return None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -20,7 +20,7 @@ from ragmono.domain import Job, JobKind
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 from ragmono.ports import JobStore, Telemetry
 
-from .job_files import JobFiles, JobPayload
+from .job_files import JobFiles, JobPayload, payload_weights
 from .progress import JobObserver
 
 __all__ = ["JobExecutor", "JobRunner"]
@@ -67,6 +67,10 @@ class JobRunner:
         now = self._clock()
         job = Job(id=uuid.uuid4().hex, kind=kind, collection=collection, created_at=now)
         job.updated_at = now
+        weights = payload_weights(payload)
+        if weights is not None:  # known now, so a queued job shows what it will do
+            job.progress.documents_total = len(weights)
+            job.progress.work_total = float(sum(weights))
         await asyncio.to_thread(self._files.create, job, payload)
         await self._store.save(job)
         self._enqueue(job.id, kind)

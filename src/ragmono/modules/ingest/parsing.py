@@ -22,6 +22,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
+from ragmono.domain.formats import SUPPORTED_EXTENSIONS
 from ragmono.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 from ._parsed import ParsedFile, ParseLimits, tidy
@@ -31,17 +32,6 @@ from .blocks import reflow, reflow_text
 
 __all__ = ["SUPPORTED_EXTENSIONS", "ParseLimits", "ParsedFile", "parse_file", "supported"]
 
-SUPPORTED_EXTENSIONS: dict[str, str] = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".rst": "rst",
-    ".html": "html",
-    ".htm": "html",
-    ".pdf": "pdf",
-    ".docx": "docx",
-}
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 _HTML_BLOCKS = "p,div,li,br,tr,dt,dd,blockquote,section,article,header,footer,figcaption,table"
 _BLOCK, _LINE = "\u2029", "\u2028"

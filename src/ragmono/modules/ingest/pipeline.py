@@ -51,8 +51,8 @@ BIG_TEXT = 64 * 1024
 class WriteObserver(Protocol):
     """Receives progress from :meth:`DocumentWriter.write` (the job runner implements it)."""
 
-    async def planned(self, chunks: int) -> None:
-        """A document was chunked into ``chunks`` chunks to write."""
+    async def planned(self, position: int, chunks: int) -> None:
+        """The item at ``position`` was chunked into ``chunks`` chunks to write."""
         ...
 
     async def written(self, chunks: int) -> None:
@@ -202,7 +202,7 @@ class DocumentWriter:
             position += 1
             plans.append(plan)
             if observer is not None and plan.pieces:
-                await observer.planned(len(plan.pieces))
+                await observer.planned(plan.position, len(plan.pieces))
             waiting.extend((plan, i) for i in range(len(plan.pieces)))
             while len(waiting) >= self._batch_chunks:
                 batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Literal
 
 import msgspec
@@ -80,7 +79,8 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: float
     progress: ProgressOut
     eta_s: float | None
-    """Seconds left at the rate so far (None until there is a rate, or once finished)."""
+    """Seconds left at the rate measured since the first chunk was stored (None until there
+    is a rate, or once finished)."""
     counts: JobCounts
     errors: list[JobError]
     detail: str
@@ -88,16 +88,16 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     cancel_requested: bool
 
     @classmethod
-    def build(cls, job: Job, now: float | None = None) -> JobOut:
+    def build(cls, job: Job) -> JobOut:
         """Response body of a job record, with its percentage and ETA."""
         p = job.progress
         fraction = p.work_done / p.work_total if p.work_total > 0 else 0.0
         if job.finished:
             fraction = 1.0 if job.state == "succeeded" else fraction
         eta: float | None = None
-        if job.state == "running" and job.started_at and 0 < fraction < 1:
-            elapsed = (now if now is not None else time.time()) - job.started_at
-            eta = round(elapsed * (1 - fraction) / fraction, 1)
+        if job.state == "running" and p.rate > 0 and fraction < 1:
+            # Measured while chunks are stored: start-up and queueing do not skew it.
+            eta = round(max(p.work_total - p.work_done, 0.0) / p.rate, 1)
         return cls(
             id=job.id,
             kind=job.kind,

@@ -157,7 +157,7 @@ class IngestService:
         spec = await self._writer.open(collection)
 
         class _Observer:
-            async def planned(self, chunks: int) -> None:
+            async def planned(self, position: int, chunks: int) -> None:
                 return None
 
             async def written(self, chunks: int) -> None:

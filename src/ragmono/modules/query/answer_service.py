@@ -338,11 +338,19 @@ def _sources(passages: Sequence[ScoredChunk]) -> list[SourceOut]:
             chunk_index=p.chunk.chunk_index,
             score=p.score,
             text=p.chunk.text,
-            section=p.chunk.metadata.get("section") or None,
-            page=p.chunk.metadata.get("page"),
+            section=_str_or_none(p.chunk.metadata.get("section")),
+            page=_int_or_none(p.chunk.metadata.get("page")),
         )
         for n, p in enumerate(passages, start=1)
     ]
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _done(out: QueryOut) -> DoneEvent:
