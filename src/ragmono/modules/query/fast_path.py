@@ -104,7 +104,13 @@ class CachedHitFastPath:
                     mode=asked.mode,
                 )
             )
-        except (msgspec.DecodeError, msgspec.ValidationError, InvalidInput):
+        except (
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+            InvalidInput,
+            RecursionError,
+            UnicodeDecodeError,
+        ):
             return None  # the regular path answers with the proper problem+json
 
 
@@ -117,6 +123,8 @@ def _eligible(scope: HTTPScope) -> bool:
             length = int(value) if value.isdigit() else -1
         elif name == b"accept" and b"text/event-stream" in value:
             return False
+        elif name == b"content-type" and b"json" not in value.lower():
+            return False  # the regular path answers 415
     return 0 < length <= MAX_BODY
 
 
