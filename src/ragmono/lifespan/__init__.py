@@ -7,6 +7,7 @@ from .adapters import Adapters, migration_ledger, open_adapters, open_vector_sto
 from .backups import backup_schedule, build_backup_service
 from .edge_builder import build_edge, share_rate_limits
 from .services import Services, build_services
+from .stored_data import check_stored_data
 
 __all__ = [
     "Adapters",
@@ -15,6 +16,7 @@ __all__ = [
     "build_backup_service",
     "build_edge",
     "build_services",
+    "check_stored_data",
     "migration_ledger",
     "open_adapters",
     "open_vector_store",

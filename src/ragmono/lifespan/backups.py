@@ -69,7 +69,9 @@ def build_backup_service(
 
 @contextlib.asynccontextmanager
 async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
-    """Run scheduled backups (backup.schedule, local time) while the app runs."""
+    """Remove backups a killed run left unfinished; run scheduled backups while the app runs."""
+    if services.backups is not None:
+        await services.backups.remove_partials()
     if services.backups is None or not settings.backup.schedule:
         yield
         return

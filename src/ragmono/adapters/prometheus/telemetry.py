@@ -166,6 +166,11 @@ class PrometheusTelemetry:
                 registry=reg,
             )
         )
+        self._backup_partials_removed = Counter(
+            "ragmono_backup_partials_removed_total",
+            "Unfinished backups (<id>.partial, left by a killed run) removed at start or by prune.",
+            registry=reg,
+        )
         self._backup_last_success = Gauge(
             "ragmono_backup_last_success_timestamp_seconds",
             "Unix time the last successful backup finished (0 before the first one).",
@@ -274,6 +279,10 @@ class PrometheusTelemetry:
         self._backups(outcome, trigger).inc()
         if outcome == "success":
             self._backup_last_success.set(at)
+
+    def count_partial_backups_removed(self, count: int) -> None:
+        """Count removed partial backups."""
+        self._backup_partials_removed.inc(count)
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None
