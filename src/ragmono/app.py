@@ -39,6 +39,7 @@ from ragmono.lifespan import (
 from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
 from ragmono.modules.metrics import MetricsController
+from ragmono.modules.query import CacheReaders
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
     """
     edge = build_edge(settings)
+    cache_readers = CacheReaders()
     metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
@@ -63,7 +65,8 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             await stack.enter_async_context(share_rate_limits(settings, edge, opened))
-            app.state.services = build_services(settings, opened)
+            app.state.services = services = build_services(settings, opened)
+            cache_readers.bind(services.search, services.answers)
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(app.state.services.telemetry)
             await stack.enter_async_context(app.state.services.jobs.running())
@@ -86,7 +89,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     app = Litestar(
         route_handlers=[
             HealthController,
-            build_v1_router(settings),
+            build_v1_router(settings, cache_readers),
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],

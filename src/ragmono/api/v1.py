@@ -9,16 +9,20 @@ from ragmono.modules.admin import BackupController, BreakerController
 from ragmono.modules.collections import CollectionController
 from ragmono.modules.ingest import ingest_handlers
 from ragmono.modules.models import ModelsController
-from ragmono.modules.query import CacheAdminController, QueryController, SearchController
+from ragmono.modules.query import CacheReaders, query_handlers
 from ragmono.modules.reindex import ReindexController
 from ragmono.settings import Settings
 
 
-def build_v1_router(settings: Settings | None = None) -> Router:
+def build_v1_router(
+    settings: Settings | None = None, cache_readers: CacheReaders | None = None
+) -> Router:
     """Router("/api/v1") with every module's controller.
 
     Each handler declares the scope it needs, ``opt={"scope": "search"}`` (see README, Auth);
-    one that does not is denied to every caller.
+    one that does not is denied to every caller. ``cache_readers`` (bound by the lifespan) let
+    search and answer POSTs skip body parsing on a cache hit; without them every request
+    takes the regular path.
     """
     upload_limit = (settings or Settings()).server.max_upload_bytes
     return Router(
@@ -29,9 +33,7 @@ def build_v1_router(settings: Settings | None = None) -> Router:
             BackupController,
             *ingest_handlers(upload_limit),
             ReindexController,
-            SearchController,
-            QueryController,
-            CacheAdminController,
+            *query_handlers(cache_readers or CacheReaders()),
             ModelsController,
         ],
         security=API_SECURITY,

@@ -24,7 +24,7 @@ from ragmono.modules.ingest import (
 )
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
-from ragmono.modules.query import CacheAdmin, QueryService, SearchService
+from ragmono.modules.query import AnswerService, CacheAdmin, SearchService
 from ragmono.modules.reindex import Reindexer, ReindexService
 from ragmono.ports import (
     Embedders,
@@ -46,7 +46,7 @@ class Services:
     health: HealthService
     breakers: BreakerService
     search: SearchService
-    answers: QueryService
+    answers: AnswerService
     cache_admin: CacheAdmin
     models: ModelsService
     telemetry: Telemetry
@@ -93,7 +93,9 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     generator = adapters.generator or extractive
-    answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
+    answers = AnswerService(
+        search, generator, extractive, cache=cache, ttl_s=ttl_s, telemetry=adapters.telemetry
+    )
     ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
     return Services(
         settings=settings,

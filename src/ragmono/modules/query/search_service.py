@@ -8,7 +8,7 @@ from collections.abc import Callable
 import msgspec
 import structlog
 
-from ragmono.domain import CollectionSpec, Filter, ScoredChunk, SearchMode, VectorQuery
+from ragmono.domain import CollectionSpec, ScoredChunk, SearchMode, VectorQuery
 from ragmono.errors import DependencyUnavailable, InvalidInput, NotFound
 from ragmono.ports import (
     Cache,
@@ -20,13 +20,13 @@ from ragmono.ports import (
     VectorStore,
 )
 
-from .cache import ResultCache
+from .cache import Probe, ResultCache
+from .params import SearchParams
 from .schemas import SearchHit, SearchOut, SearchTimings
 
 __all__ = [
     "EMBEDDER_UNAVAILABLE",
     "Retrieval",
-    "SearchParams",
     "SearchService",
     "checked_query",
     "to_hit",
@@ -36,17 +36,6 @@ log = structlog.get_logger(__name__)
 
 EMBEDDER_UNAVAILABLE = "embedder_unavailable"
 _decode = msgspec.json.Decoder(SearchOut).decode
-
-
-class SearchParams(msgspec.Struct, frozen=True, kw_only=True):
-    """One search as the service sees it (already validated by the schema)."""
-
-    query: str
-    collection: str
-    top_k: int = 10
-    filter: Filter | None = None
-    score_threshold: float | None = None
-    mode: SearchMode = "hybrid"
 
 
 class Retrieval(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,11 +86,6 @@ class SearchService:
         self._embedder_down = False
 
     @property
-    def telemetry(self) -> Telemetry | None:
-        """Where stage timings, cache lookups and degradations are reported."""
-        return self._telemetry
-
-    @property
     def embedder(self) -> Embedder:
         """The configured embedder (collections may record another one)."""
         return self._embedders.default
@@ -117,17 +101,21 @@ class SearchService:
         """The catalog entry of ``name``, or None."""
         return await self._store.get_collection(name)
 
-    async def search(self, params: SearchParams) -> SearchOut:
-        """Search and shape the results for the API, from the cache when possible."""
+    async def search(self, params: SearchParams, *, missed_key: str | None = None) -> SearchOut:
+        """Search and shape the results for the API, from the cache when possible.
+
+        ``missed_key``: a key this request already looked up and missed (the fast path's),
+        not asked for again.
+        """
         started = self._clock()
         checked_query(params.query)
         spec = await self.collection(params.collection)
         key = None
         if self._results.enabled:
             key = self._key(spec, params)
-            stored = await self._results.lookup(spec.name, key)
+            stored = None if key == missed_key else await self._results.lookup(spec.name, key)
             if stored is not None:
-                self.observe("total", params.mode, self._clock() - started)
+                self._observe("total", params.mode, self._clock() - started)
                 return _decode(ResultCache.body(stored, self._hit_timings(started)))
         found = await self.retrieve(params, spec)
         out = SearchOut(
@@ -144,36 +132,31 @@ class SearchService:
         )
         if key is not None and not out.degraded:
             await self._results.store(spec.name, key, out)
-        self.observe("total", found.mode, self._clock() - started)
+        self._observe("total", found.mode, self._clock() - started)
         return out
 
-    async def cached_body(self, params: SearchParams) -> bytes | None:
-        """The ready-to-send JSON body of a cached result, or None.
+    async def cached_body(self, params: SearchParams) -> Probe:
+        """The ready-to-send JSON body of a cached result, or the key that missed.
 
-        None for a miss, a disabled cache, an unknown collection or a blank query: the
+        An empty probe for a disabled cache, an unknown collection or a blank query: the
         regular path then answers (and raises what it must). Never raises itself.
         """
         if not self._results.enabled or not params.query.strip():
-            return None
+            return Probe()
         started = self._clock()
         spec = await self.collection_or_none(params.collection)
         if spec is None:
-            return None
-        stored = await self._results.lookup(spec.name, self._key(spec, params))
+            return Probe()
+        key = self._key(spec, params)
+        stored = await self._results.lookup(spec.name, key)
         if stored is None:
-            return None
-        self.observe("total", params.mode, self._clock() - started)
-        return ResultCache.body(stored, self._hit_timings(started))
+            return Probe(missed_key=key)
+        self._observe("total", params.mode, self._clock() - started)
+        return Probe(body=ResultCache.body(stored, self._hit_timings(started)))
 
-    def observe(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
-        """Report one stage's duration (search and query requests share these metrics)."""
+    def _observe(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
         if self._telemetry is not None:
             self._telemetry.observe_query_stage(stage, mode, seconds)
-
-    def count_degraded(self, reason: str) -> None:
-        """Report an answer served in a degraded way."""
-        if self._telemetry is not None:
-            self._telemetry.count_degraded(reason)
 
     def _key(self, spec: CollectionSpec, params: SearchParams) -> str:
         return self._results.key(
@@ -223,7 +206,7 @@ class SearchService:
             ),
         )
         searched = self._clock() - started
-        self.observe("search", mode, searched)
+        self._observe("search", mode, searched)
         return Retrieval(
             spec=spec,
             hits=hits,
@@ -243,10 +226,11 @@ class SearchService:
             dense = await embedder.embed_query(query)
         except DependencyUnavailable as exc:
             self._note_embedder(down=True, detail=exc.detail)
-            self.count_degraded(EMBEDDER_UNAVAILABLE)
+            if self._telemetry is not None:
+                self._telemetry.count_degraded(EMBEDDER_UNAVAILABLE)
             return None, "keyword", EMBEDDER_UNAVAILABLE, _ms(self._clock() - started)
         self._note_embedder(down=False)
-        self.observe("embed", mode, self._clock() - started)
+        self._observe("embed", mode, self._clock() - started)
         return dense, mode, None, _ms(self._clock() - started)
 
     def _note_embedder(self, *, down: bool, detail: str = "") -> None:

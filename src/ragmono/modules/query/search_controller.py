@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.middleware import DefineMiddleware
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from .fast_path import CachedHitFastPath
-from .filters import to_domain_filter
+from .fast_path import missed_key
+from .params import SearchParams
 from .schemas import Mode, SearchIn, SearchOut
-from .service import SearchParams, SearchService
+from .search_service import SearchService
 
 __all__ = ["SearchController", "degraded_headers"]
 
@@ -35,24 +34,15 @@ class SearchController(Controller):
     tags = ["search"]
     opt = {"scope": "search"}
 
-    @post(
-        "/",
-        status_code=200,
-        summary="Search a collection",
-        middleware=[DefineMiddleware(CachedHitFastPath, kind="search")],
-    )
+    @post("/", status_code=200, summary="Search a collection")
     async def search_post(
-        self, data: JSONBody[SearchIn], search: NamedDependency[SearchService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[SearchIn],
+        search: NamedDependency[SearchService],
     ) -> Response[SearchOut]:
-        params = SearchParams(
-            query=data.query,
-            collection=data.collection,
-            top_k=data.top_k,
-            filter=to_domain_filter(data.filter),
-            score_threshold=data.score_threshold,
-            mode=data.mode,
-        )
-        return _respond(await search.search(params))
+        params = SearchParams.of(data)
+        return _respond(await search.search(params, missed_key=missed_key(request)))
 
     @get("/", summary="Search a collection (query string)", cache=False)
     async def search_get(
@@ -63,5 +53,5 @@ class SearchController(Controller):
         k: Annotated[int, QueryParameter(ge=1, le=100, description="How many results.")] = 10,
         mode: FromQuery[Mode] = "hybrid",
     ) -> Response[SearchOut]:
-        params = SearchParams(query=q, collection=collection, top_k=k, mode=mode)
+        params = SearchParams.of(SearchIn(query=q, collection=collection, top_k=k, mode=mode))
         return _respond(await search.search(params))

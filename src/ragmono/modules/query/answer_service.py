@@ -14,22 +14,22 @@ from dataclasses import dataclass, field
 import msgspec
 import structlog
 
-from ragmono.domain import CollectionSpec, Filter, ScoredChunk, SearchMode
+from ragmono.domain import CollectionSpec, ScoredChunk, SearchMode
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import Cache, ChatMessage, Generator
+from ragmono.ports import Cache, ChatMessage, Generator, QueryStage, Telemetry
 
-from .cache import ResultCache
+from .cache import Probe, ResultCache
+from .params import SearchParams
 from .prompts import CitationFilter, build_messages, clean_citations
 from .schemas import DoneEvent, QueryOut, QueryTimings, SourceOut, SourcesEvent, TokenEvent
-from .service import Retrieval, SearchParams, SearchService, checked_query
+from .search_service import Retrieval, SearchService, checked_query
 
 __all__ = [
     "GENERATOR_UNAVAILABLE",
     "NOTHING_FOUND",
+    "AnswerService",
     "PreparedQuery",
     "QueryEvent",
-    "QueryParams",
-    "QueryService",
 ]
 
 log = structlog.get_logger(__name__)
@@ -41,22 +41,11 @@ _decode = msgspec.json.Decoder(QueryOut).decode
 QueryEvent = TokenEvent | SourcesEvent | DoneEvent
 
 
-class QueryParams(msgspec.Struct, frozen=True, kw_only=True):
-    """One question as the service sees it (already validated by the schema)."""
-
-    query: str
-    collection: str
-    top_k: int = 5
-    filter: Filter | None = None
-    score_threshold: float | None = None
-    mode: SearchMode = "hybrid"
-
-
 @dataclass(slots=True)
 class PreparedQuery:
     """Everything decided before the first token: passages, prompt, cache key, timings."""
 
-    params: QueryParams
+    params: SearchParams
     started: float
     spec: CollectionSpec
     retrieval: Retrieval | None = None
@@ -70,7 +59,7 @@ class PreparedQuery:
         return self.retrieval.hits if self.retrieval else []
 
 
-class QueryService:
+class AnswerService:
     """Grounded answers with ``[n]`` citations, whole or streamed."""
 
     def __init__(
@@ -81,63 +70,63 @@ class QueryService:
         *,
         cache: Cache | None = None,
         ttl_s: float = 0,
+        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._search = search
         self._generator = generator
         self._fallback = fallback
-        self._results = ResultCache(cache, ttl_s=ttl_s, kind="query", telemetry=search.telemetry)
+        self._telemetry = telemetry
+        self._results = ResultCache(cache, ttl_s=ttl_s, kind="query", telemetry=telemetry)
         self._clock = clock
         self._generator_down = False
 
-    async def prepare(self, params: QueryParams) -> PreparedQuery:
+    async def prepare(
+        self, params: SearchParams, *, missed_key: str | None = None
+    ) -> PreparedQuery:
         """Validate, look in the cache, retrieve and build the prompt.
 
-        Raises (NotFound, Conflict, InvalidInput) here, before any streamed byte.
+        ``missed_key``: a key this request already looked up and missed, not asked for
+        again. Raises (NotFound, Conflict, InvalidInput) here, before any streamed byte.
         """
         started = self._clock()
         checked_query(params.query)
         spec = await self._search.collection(params.collection)
         prepared = PreparedQuery(params=params, started=started, spec=spec)
         if self._results.enabled:
-            prepared.key = self._key(params, spec)
-            stored = await self._results.lookup(spec.name, prepared.key)
+            prepared.key = key = self._key(params, spec)
+            stored = None if key == missed_key else await self._results.lookup(spec.name, key)
             if stored is not None:
                 prepared.cached = _decode(ResultCache.body(stored, self._hit_timings(started)))
-                self._search.observe("total", params.mode, self._clock() - started)
+                self._observe("total", params.mode, self._clock() - started)
                 return prepared
-        prepared.retrieval = await self._search.retrieve(
-            SearchParams(
-                query=params.query,
-                collection=params.collection,
-                top_k=params.top_k,
-                filter=params.filter,
-                score_threshold=params.score_threshold,
-                mode=params.mode,
-            ),
-            spec,
-        )
+        prepared.retrieval = await self._search.retrieve(params, spec)
         if prepared.passages:
             prepared.messages = build_messages(params.query, prepared.passages)
         return prepared
 
-    async def cached_body(self, params: QueryParams) -> bytes | None:
-        """The ready-to-send JSON body of a cached answer, or None (see SearchService's)."""
+    async def cached_body(self, params: SearchParams) -> Probe:
+        """The ready-to-send JSON body of a cached answer, or the key that missed.
+
+        An empty probe for a disabled cache, an unknown collection or a blank query (see
+        :meth:`SearchService.cached_body`). Never raises itself.
+        """
         if not self._results.enabled or not params.query.strip():
-            return None
+            return Probe()
         started = self._clock()
         spec = await self._search.collection_or_none(params.collection)
         if spec is None:
-            return None
-        stored = await self._results.lookup(spec.name, self._key(params, spec))
+            return Probe()
+        key = self._key(params, spec)
+        stored = await self._results.lookup(spec.name, key)
         if stored is None:
-            return None
-        self._search.observe("total", params.mode, self._clock() - started)
-        return ResultCache.body(stored, self._hit_timings(started))
+            return Probe(missed_key=key)
+        self._observe("total", params.mode, self._clock() - started)
+        return Probe(body=ResultCache.body(stored, self._hit_timings(started)))
 
-    async def answer(self, params: QueryParams) -> QueryOut:
+    async def answer(self, params: SearchParams, *, missed_key: str | None = None) -> QueryOut:
         """The whole answer with its sources."""
-        prepared = await self.prepare(params)
+        prepared = await self.prepare(params, missed_key=missed_key)
         if prepared.cached is not None:
             return prepared.cached
         generated = self._clock()
@@ -226,7 +215,7 @@ class QueryService:
         finally:
             await _close(upstream)
 
-    def _key(self, params: QueryParams, spec: CollectionSpec) -> str:
+    def _key(self, params: SearchParams, spec: CollectionSpec) -> str:
         ref = spec.embedder
         return self._results.key(
             spec,
@@ -278,12 +267,21 @@ class QueryService:
     async def _finish(self, prepared: PreparedQuery, out: QueryOut) -> None:
         """Report the stages, then cache the answer unless it was degraded."""
         if out.generator != "none":
-            self._search.observe("generate", out.mode, out.timings.generate_ms / 1000)
-        if out.generator == self._fallback.name and self._generator is not self._fallback:
-            self._search.count_degraded(GENERATOR_UNAVAILABLE)
-        self._search.observe("total", out.mode, out.timings.total_ms / 1000)
+            self._observe("generate", out.mode, out.timings.generate_ms / 1000)
+        if (
+            out.generator == self._fallback.name
+            and self._generator is not self._fallback
+            and self._telemetry is not None
+        ):
+            self._telemetry.count_degraded(GENERATOR_UNAVAILABLE)
+        self._observe("total", out.mode, out.timings.total_ms / 1000)
         if prepared.key is not None and not out.degraded:
             await self._results.store(prepared.spec.name, prepared.key, out)
+
+    def _observe(self, stage: QueryStage, mode: SearchMode, seconds: float) -> None:
+        """Report one stage's duration (search and answer requests share these metrics)."""
+        if self._telemetry is not None:
+            self._telemetry.observe_query_stage(stage, mode, seconds)
 
     def _note_generator(self, *, down: bool, detail: str = "") -> None:
         if down and not self._generator_down:
