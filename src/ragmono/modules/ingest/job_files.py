@@ -31,6 +31,8 @@ STATE = "state.json"
 QUARANTINE = ".quarantine"
 """Folders of jobs whose state could not be read: kept with their input, reported failed."""
 FAILED = "failed.json"
+CANCEL = "cancel"
+"""Present once a cancel was asked for: read on resume, so a cancel survives a restart."""
 
 
 class DocumentsPayload(msgspec.Struct, frozen=True, tag="documents"):
@@ -110,6 +112,17 @@ class JobFiles:
         raw = (self._root / job_id / INPUT).read_bytes()
         payload: JobPayload = msgspec.msgpack.decode(raw, type=JobPayload)
         return payload
+
+    def request_cancel(self, job_id: str) -> None:
+        """Record a cancel in the job's folder; durable when this returns."""
+        folder = self._root / job_id
+        if folder.is_dir():
+            _write_atomic(folder / CANCEL, b"")
+            _fsync_dir(folder)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """Whether a cancel was recorded for the job."""
+        return (self._root / job_id / CANCEL).exists()
 
     def drop_payload(self, job_id: str) -> None:
         """Delete a finished job's input (it can be large); its state stays."""

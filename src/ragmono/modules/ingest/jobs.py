@@ -89,6 +89,7 @@ class JobRunner:
         job = await self.get(job_id)
         if job.finished:
             raise Conflict(f"job {job_id!r} already {job.state}", field="job_id")
+        await asyncio.to_thread(self._files.request_cancel, job_id)  # survives a restart
         await self._store.request_cancel(job_id)
         if job.state == "queued":
             job.state, job.finished_at = "cancelled", self._clock()
@@ -132,6 +133,11 @@ class JobRunner:
                     await asyncio.to_thread(self._files.remove, job_id)
                 else:
                     await self._store.save(job)
+                continue
+            if await asyncio.to_thread(self._files.cancel_requested, job_id):
+                job.cancel_requested = True  # asked for before the restart: not run again
+                job.state, job.finished_at = "cancelled", self._clock()
+                await self._finish(job)
                 continue
             job.state, job.detail = "queued", "resuming after a restart"
             await self._save(job)
