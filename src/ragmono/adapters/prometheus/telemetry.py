@@ -54,6 +54,9 @@ _STAGES: tuple[QueryStage, ...] = ("embed", "search", "generate", "total")
 _MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 _INGEST_RESULTS = ("created", "updated", "unchanged", "failed")
 _BACKUP_OUTCOMES: tuple[BackupOutcome, ...] = ("success", "failure")
+_DEGRADED_REASONS = ("embedder_unavailable", "generator_unavailable")
+"""The reasons the query module counts (``count_degraded``): at zero before the first one, so
+the dashboard's degraded-answers panel shows 0 rather than no data."""
 _BACKUP_TRIGGERS: tuple[BackupTrigger, ...] = ("schedule", "api", "cli")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
@@ -223,6 +226,8 @@ class PrometheusTelemetry:
                 self._query(stage, mode)
         for result in _INGEST_RESULTS:
             self._ingest_documents(result)
+        for reason in _DEGRADED_REASONS:
+            self._degraded(reason)
         for outcome in _BACKUP_OUTCOMES:
             for trigger in _BACKUP_TRIGGERS:
                 self._backups(outcome, trigger)
