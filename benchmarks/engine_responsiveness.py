@@ -51,6 +51,11 @@ from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
 from ragmono.settings import load_settings
 
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO))  # run as a file: ``benchmarks`` importable
+
+from benchmarks.timing import percentiles  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 COLLECTION = "bench"
@@ -170,8 +175,8 @@ class Recorder:
         if failures:
             out["first_failures"] = failures[:3]
         if lat.size:
-            for q in (50, 95, 99):
-                out[f"p{q}_ms"] = round(float(np.percentile(lat, q)), 2)
+            for q, value in percentiles(lat.tolist()).items():
+                out[f"p{q}_ms"] = round(value, 2)
             out["max_ms"] = round(float(lat.max()), 2)
         return out
 

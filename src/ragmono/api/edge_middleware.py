@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import structlog
 from litestar import Litestar, Request
-from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -44,14 +43,13 @@ from ragmono.modules.auth import (
     routes_without_scope,
 )
 from ragmono.modules.ratelimit import ClientAddressResolver, Quota, RateLimiter
-from ragmono.settings import CorsSettings, ServerSettings
 
 __all__ = [
     "API_SECURITY",
+    "EXPOSED_HEADERS",
     "OPENAPI_COMPONENTS",
     "Edge",
     "EdgeMiddleware",
-    "cors_config",
     "document_problem_responses",
     "principal_of",
     "security_headers",
@@ -210,39 +208,25 @@ class EdgeMiddleware:
             )
 
 
-def security_headers(server: ServerSettings) -> tuple[tuple[bytes, bytes], ...]:
-    """nosniff, frame deny, no referrer; HSTS when ``server.hsts`` (only behind TLS)."""
+def security_headers(*, hsts: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """nosniff, frame deny, no referrer; HSTS when ``hsts`` (``server.hsts``: only behind TLS)."""
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"no-referrer"),
     ]
-    if server.hsts:
+    if hsts:
         headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     return tuple(headers)
 
 
-EXPOSED_HEADERS: Final[Sequence[str]] = (
+EXPOSED_HEADERS: Final[Sequence[str]] = (  # what a browser script may read (CORS)
     "X-Request-ID",
     "RateLimit-Limit",
     "RateLimit-Remaining",
     "RateLimit-Reset",
     "Retry-After",
 )
-
-
-def cors_config(cors: CorsSettings) -> CORSConfig | None:
-    """Litestar's CORS from settings; None (CORS off) when no origin is allowed."""
-    if not cors.allow_origins:
-        return None
-    return CORSConfig(
-        allow_origins=list(cors.allow_origins),
-        allow_methods=list(cors.allow_methods),  # type: ignore[arg-type]
-        allow_headers=list(cors.allow_headers),
-        allow_credentials=cors.allow_credentials,
-        expose_headers=list(EXPOSED_HEADERS),
-        max_age=600,
-    )
 
 
 def _problem(description: str) -> ResponseSpec:

@@ -11,27 +11,23 @@ from ragmono.modules.ingest import ingest_handlers
 from ragmono.modules.models import ModelsController
 from ragmono.modules.query import CacheReaders, query_handlers
 from ragmono.modules.reindex import ReindexController
-from ragmono.settings import Settings
 
 
-def build_v1_router(
-    settings: Settings | None = None, cache_readers: CacheReaders | None = None
-) -> Router:
+def build_v1_router(*, max_upload_bytes: int, cache_readers: CacheReaders | None = None) -> Router:
     """Router("/api/v1") with every module's controller.
 
     Each handler declares the scope it needs, ``opt={"scope": "search"}`` (see README, Auth);
-    one that does not is denied to every caller. ``cache_readers`` (bound by the lifespan) let
-    search and answer POSTs skip body parsing on a cache hit; without them every request
-    takes the regular path.
+    one that does not is denied to every caller. Uploads may carry ``max_upload_bytes``.
+    ``cache_readers`` (bound by the lifespan) let search and answer POSTs skip body parsing
+    on a cache hit; without them every request takes the regular path.
     """
-    upload_limit = (settings or Settings()).server.max_upload_bytes
     return Router(
         path="/api/v1",
         route_handlers=[
             CollectionController,
             BreakerController,
             BackupController,
-            *ingest_handlers(upload_limit),
+            *ingest_handlers(max_upload_bytes),
             ReindexController,
             *query_handlers(cache_readers or CacheReaders()),
             ModelsController,

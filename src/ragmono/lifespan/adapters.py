@@ -28,8 +28,8 @@ from ragmono.ports import (
     Telemetry,
     VectorStore,
 )
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings, Settings
+from ragmono.resilience import BreakerConfig, BreakerRegistry, BreakerTuning
+from ragmono.settings import BreakerOverride, BreakerSettings, Settings
 
 log = structlog.get_logger("ragmono")
 
@@ -43,7 +43,7 @@ class Adapters:
     sparse_encoder: SparseEncoder
     generator: Generator | None = None
     """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
-    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerConfig()))
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
     cache: Cache | None = None
     """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
@@ -251,10 +251,26 @@ def migration_ledger(store: VectorStore) -> MigrationLedger:
     return MemoryMigrationLedger()
 
 
+def breaker_config(settings: BreakerSettings) -> BreakerConfig:
+    """The breakers' defaults and every ``breakers.<name>`` section as resilience's own type."""
+    tuning = {
+        name: BreakerTuning(
+            fail_max=section.fail_max,
+            reset_timeout_s=section.reset_timeout_s,
+            timeout_s=section.timeout_s,
+        )
+        for name in settings.__struct_fields__
+        if isinstance(section := getattr(settings, name), BreakerOverride)
+    }
+    return BreakerConfig(
+        fail_max=settings.fail_max, reset_timeout_s=settings.reset_timeout_s, tuning=tuning
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_vector_store(settings: Settings) -> AsyncIterator[VectorStore]:
     """Only the vector store (for operational commands such as ``ragmono migrate``)."""
-    breakers = BreakerRegistry(settings.breakers)
+    breakers = BreakerRegistry(breaker_config(settings.breakers))
     store = _build_vector_store(settings, breakers, NoopTelemetry())
     try:
         await _check_vector_store(store, None)
@@ -278,7 +294,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
 
     async with contextlib.AsyncExitStack() as stack:
         telemetry = _build_telemetry(settings)
-        breakers = BreakerRegistry(settings.breakers)
+        breakers = BreakerRegistry(breaker_config(settings.breakers))
         breakers.add_listener(telemetry.record_breaker_transition)
         vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)

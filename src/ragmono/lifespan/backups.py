@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ragmono import __version__
 from ragmono.backup import BackupService, FileCopyMedium
@@ -17,9 +16,6 @@ from ragmono.ports import (
     VectorStore,
 )
 from ragmono.settings import Settings
-
-if TYPE_CHECKING:  # services.py builds the backup service: no import cycle at run time
-    from .services import Services
 
 
 def build_backup_service(
@@ -68,17 +64,17 @@ def build_backup_service(
 
 
 @contextlib.asynccontextmanager
-async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
+async def backup_schedule(settings: Settings, backups: BackupService | None) -> AsyncIterator[None]:
     """Remove backups a killed run left unfinished; run scheduled backups while the app runs."""
-    if services.backups is not None:
-        await services.backups.remove_partials()
-    if services.backups is None or not settings.backup.schedule:
+    if backups is not None:
+        await backups.remove_partials()
+    if backups is None or not settings.backup.schedule:
         yield
         return
     from ragmono.backup import BackupSchedule
 
     schedule = BackupSchedule(
-        services.backups,
+        backups,
         settings.backup.schedule,
         keep_days=settings.backup.keep_days,
         keep_last=settings.backup.keep_last,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from ragmono.api.edge_middleware import Edge, security_headers
-from ragmono.modules.auth import ALL_SCOPES, build_authenticator
+from litestar.config.cors import CORSConfig
+
+from ragmono.api.edge_middleware import EXPOSED_HEADERS, Edge, security_headers
+from ragmono.modules.auth import ALL_SCOPES, AuthConfig, build_authenticator
 from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
 from ragmono.ports import (
     JwksSource,
 )
-from ragmono.settings import Settings
+from ragmono.settings import CorsSettings, Settings
 
 from .adapters import Adapters
 
@@ -27,19 +29,20 @@ def build_edge(settings: Settings) -> Edge:
     client_address = ClientAddressResolver(
         settings.rate_limit.trusted_proxies, settings.rate_limit.proxy_header
     )
-    policy = RatePolicy.from_settings(settings.rate_limit, groups=ALL_SCOPES)
+    rates = settings.rate_limit
+    policy = RatePolicy.parse(rates.default, rates.routes, groups=ALL_SCOPES)
     jwks: JwksSource | None = None
     if settings.auth.jwks_url:
         from ragmono.adapters.jwks_http import HttpJwksSource
 
         jwks = HttpJwksSource(settings.auth.jwks_url, timeout_s=settings.auth.jwks_timeout_s)
-    authenticator = build_authenticator(settings, jwks)
+    authenticator = build_authenticator(auth_config(settings), jwks)
     limiter = RateLimiter(policy, MemoryRateLimitStore()) if settings.rate_limit.enabled else None
     return Edge(
         authenticator=authenticator,
         limiter=limiter,
         client_address=client_address,
-        response_headers=security_headers(settings.server),
+        response_headers=security_headers(hsts=settings.server.hsts),
         closers=tuple(c.close for c in (jwks, limiter) if c is not None),
     )
 
@@ -68,3 +71,33 @@ async def share_rate_limits(
     finally:
         edge.limiter.share_through(None)
         await store.close()
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """The auth module's own config from ``auth.*`` and the profile."""
+    auth = settings.auth
+    return AuthConfig(
+        profile=settings.profile,
+        service_tokens=tuple(auth.service_tokens),
+        jwt_secret=auth.jwt_secret,
+        jwks_url=auth.jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        leeway_s=auth.leeway_s,
+        jwks_cache_s=auth.jwks_cache_s,
+        jwks_min_refresh_s=auth.jwks_min_refresh_s,
+    )
+
+
+def cors_config(cors: CorsSettings) -> CORSConfig | None:
+    """Litestar's CORS from settings; None (CORS off) when no origin is allowed."""
+    if not cors.allow_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(cors.allow_origins),
+        allow_methods=list(cors.allow_methods),  # type: ignore[arg-type]
+        allow_headers=list(cors.allow_headers),
+        allow_credentials=cors.allow_credentials,
+        expose_headers=list(EXPOSED_HEADERS),
+        max_age=600,
+    )

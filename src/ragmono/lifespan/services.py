@@ -40,8 +40,6 @@ from .backups import build_backup_service
 class Services:
     """What controllers are handed (by name, through Litestar's dependency injection)."""
 
-    settings: Settings
-    adapters: Adapters
     collections: CollectionService
     health: HealthService
     breakers: BreakerService
@@ -98,8 +96,6 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
     return Services(
-        settings=settings,
-        adapters=adapters,
         collections=collections,
         health=health,
         breakers=BreakerService(adapters.breakers),

@@ -69,11 +69,6 @@ class IngestService:
         self._catalog = DocumentCatalog(writer.store, writer)
         self._idempotency = Idempotency(idempotency, ttl_s=limits.idempotency_ttl_s)
 
-    @property
-    def parse_limits(self) -> ParseLimits:
-        """Bounds applied to every file."""
-        return self._limits.parse
-
     # -- writes ----------------------------------------------------------------------------------
 
     async def ingest_documents(

@@ -28,8 +28,7 @@ import msgspec
 import structlog
 
 from ragmono.errors import Conflict, NotFound
-from ragmono.logging import configure_logging
-from ragmono.settings import LoggingSettings
+from ragmono.logging import LogConfig, configure_logging
 
 from .engine import DEFERRED, Engine
 from .lifecycle import die_with_parent
@@ -52,6 +51,8 @@ from .protocol import (
 log = structlog.get_logger("ragmono.engine")
 
 WRITE_MAX_WAIT_S = 0.05
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "json", "console")
 _CONTROL = (PauseWrites, ResumeWrites, ReplaceData, Shutdown)
 
 
@@ -179,17 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument("--log-format", default="json")
+    parser.add_argument("--log-level", default="info", choices=LOG_LEVELS)
+    parser.add_argument("--log-format", default="json", choices=LOG_FORMATS)
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid)
     # Hand the GIL to the reader thread soon after each engine call, not 5 ms later.
     sys.setswitchinterval(0.001)
     # Ctrl-C reaches the whole process group: the API process decides when the engine stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    configure_logging(
-        msgspec.convert({"level": args.log_level, "format": args.log_format}, LoggingSettings)
-    )
+    configure_logging(LogConfig(level=args.log_level, format=args.log_format))
     structlog.contextvars.bind_contextvars(component="engine_worker")
     server = Server(socket.socket(fileno=args.fd), args.data_dir)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())

@@ -12,8 +12,7 @@ from qdrant_client import models
 from ragmono.adapters.qdrant.remote.server import ServerVectorStore
 from ragmono.domain import EmbedderRef, VectorQuery
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.support.qdrant_twin import Blackhole, QdrantTwin, closed_port_url
 from tests.support.vector_data import DIMS, points, query_vectors, spec
 from tests.support.waiting import eventually
@@ -195,7 +194,7 @@ async def test_an_unreachable_server_is_dependency_unavailable_then_fails_fast(
     url = {"unavailable": twin.url, "down": closed_port_url(), "blackhole": hole.url}[fault]
     if fault == "unavailable":
         twin.set_mode("unavailable")
-    registry = BreakerRegistry(BreakerSettings(fail_max=2, reset_timeout_s=60))
+    registry = BreakerRegistry(BreakerConfig(fail_max=2, reset_timeout_s=60))
     store = store_on(url, timeout_s=0.3, breakers=registry)
     try:
         for _ in range(2):
