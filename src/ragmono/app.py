@@ -24,6 +24,7 @@ from ragmono.api.edge_middleware import (
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.openai_v1 import build_openai_router
+from ragmono.api.json_request import JsonCheckedRequest
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
         before_send=[edge.add_headers],
         cors_config=cors_config(settings.cors),
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonCheckedRequest,
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="ragmono",

@@ -11,7 +11,8 @@
     ├── NotFound                     404  a named thing does not exist
     ├── Conflict                     409  the request contradicts what is stored
     ├── RateLimited                  429  too many requests; ``retry_after_s``
-    └── DependencyUnavailable        503  Qdrant, Ollama or Redis is down; ``retry_after_s``
+    ├── DependencyUnavailable        503  Qdrant, Ollama or Redis is down; ``retry_after_s``
+    └── DamagedData                  503  stored data cannot be read; start-up refuses (exit 2)
 
     SettingsError (a ValueError)          a setting is unknown or bad, at start-up: never HTTP
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "DamagedData",
     "DependencyUnavailable",
     "Forbidden",
     "InvalidInput",
@@ -123,3 +125,14 @@ class DependencyUnavailable(RagmonoError):
         super().__init__(detail)
         self.dependency = dependency
         self.retry_after_s = retry_after_s
+
+
+class DamagedData(RagmonoError):
+    """Stored data is missing or unreadable (a catalog, a shard, a restore cut short).
+
+    The message names the path and how to recover; at start-up it stops the server (exit 2),
+    since serving would hide data that is still on disk.
+    """
+
+    status_code = 503
+    title = "Damaged data"

@@ -296,6 +296,9 @@ class IngestSettings(_Section, frozen=True):
     """Finished jobs (and their saved inputs) are forgotten after this long."""
     idempotency_ttl_s: Annotated[int, Meta(ge=1)] = 86400
     """How long a POST's first result is replayed for a retry with the same Idempotency-Key."""
+    max_document_chars: Annotated[int, Meta(ge=1)] = 2_000_000
+    """Characters one document may have (a long book is about 1.5 million); longer ones are
+    refused with 413 before any job starts."""
     max_pdf_pages: Annotated[int, Meta(ge=1)] = 2000
     """PDFs with more pages are refused (422)."""
     max_decoded_bytes: Annotated[int, Meta(ge=1024)] = 64 * 1024 * 1024

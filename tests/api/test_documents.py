@@ -7,7 +7,7 @@ from typing import Any
 from ragmono.adapters.memory import HashingEmbedder
 from ragmono.domain import ChunkingConfig, CollectionSpec, VectorQuery
 from ragmono.settings import Settings
-from tests.conftest import app_client
+from tests.conftest import SettingsFactory, app_client
 
 DOCS = "/api/v1/collections/docs/documents"
 TOPICS = {
@@ -178,3 +178,20 @@ async def test_the_schema_lists_the_ingest_routes(client: Any) -> None:
         p["name"] for p in paths["/api/v1/collections/{name}/documents"]["post"]["parameters"]
     }
     assert "Idempotency-Key" in header
+
+
+async def test_a_document_over_max_document_chars_is_a_413_naming_the_field(
+    make_settings: SettingsFactory,
+) -> None:
+    """Issue #18 item 6: refused before any job, not a 202 that runs for minutes."""
+    settings = make_settings(ingest__max_document_chars="5000", ingest__async_threshold_bytes="100")
+    async with app_client(settings) as http:
+        await http.post("/api/v1/collections", json={"name": "docs"})
+        body = {"documents": [{"id": "ok", "text": "short"}, {"id": "big", "text": "x " * 2501}]}
+        refused = await http.post("/api/v1/collections/docs/documents", json=body)
+        jobs = (await http.get("/api/v1/jobs")).json()["items"]
+    assert refused.status_code == 413, refused.text
+    problem = refused.json()
+    assert problem["field"] == "body.documents[1].text"
+    assert "ingest.max_document_chars" in problem["detail"]
+    assert jobs == []

@@ -83,6 +83,10 @@ class EventLoggingTelemetry:
         """Forwarded only: the backup service logs ``backup_created`` / ``backup_failed``."""
         self.inner.observe_backup(outcome, trigger, at)
 
+    def count_partial_backups_removed(self, count: int) -> None:
+        """Forwarded only: the backup service logs ``partial_backups_removed``."""
+        self.inner.count_partial_backups_removed(count)
+
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None
     ) -> None:

@@ -58,6 +58,9 @@ class NoopTelemetry:
     def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
         """Nothing."""
 
+    def count_partial_backups_removed(self, count: int) -> None:
+        """Nothing."""
+
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None
     ) -> None:
@@ -132,6 +135,10 @@ class RecordingTelemetry(NoopTelemetry):
     def observe_backup(self, outcome: BackupOutcome, trigger: BackupTrigger, at: float) -> None:
         """Recorded."""
         self.calls.append(("observe_backup", {"outcome": outcome, "trigger": trigger, "at": at}))
+
+    def count_partial_backups_removed(self, count: int) -> None:
+        """Recorded."""
+        self.calls.append(("count_partial_backups_removed", {"count": count}))
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

@@ -202,9 +202,30 @@ class BackupService:
         await asyncio.to_thread(shutil.rmtree, path)
         log.info("backup_deleted", backup=backup_id)
 
+    async def remove_partials(self) -> list[str]:
+        """Remove unfinished backups (``<id>.partial``) no running backup is writing; their ids.
+
+        A backup killed mid-copy leaves one behind; nothing else ever removes it.
+        """
+        if not self.directory.is_dir():
+            return []
+        writing = {f"{backup_id}.partial" for backup_id in self._tasks}
+        removed = []
+        for path in sorted(self.directory.glob("*.partial")):
+            if path.name in writing or not path.is_dir():
+                continue
+            await asyncio.to_thread(shutil.rmtree, path, True)
+            removed.append(path.name.removesuffix(".partial"))
+        if removed:
+            log.info("partial_backups_removed", backups=removed)
+            if self._telemetry is not None:
+                self._telemetry.count_partial_backups_removed(len(removed))
+        return removed
+
     async def prune(self, *, keep_days: int, keep_last: int) -> list[str]:
-        """Delete the backups past retention; their ids, oldest first."""
+        """Delete the backups past retention (and unfinished ones); their ids, oldest first."""
         async with self._lock:
+            await self.remove_partials()
             doomed = expired(
                 await self.all(), now=self._clock(), keep_days=keep_days, keep_last=keep_last
             )

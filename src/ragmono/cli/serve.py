@@ -34,6 +34,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, config: str 
     }
     settings = load_cli_settings(config, overrides)
     _check_edge(settings)
+    _check_data(settings)
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -66,3 +67,17 @@ def _check_edge(settings: Settings) -> None:
     import asyncio
 
     asyncio.run(edge.aclose())
+
+
+def _check_data(settings: Settings) -> None:
+    """Stop with one line naming the path (exit 2) when the data directory is damaged."""
+    from ragmono.errors import DamagedData
+    from ragmono.lifespan import check_stored_data
+
+    try:
+        check_stored_data(settings)
+    except DamagedData as exc:
+        if settings.logging.level == "debug":
+            raise
+        click.echo(f"ragmono: {exc.detail}", err=True)
+        sys.exit(2)

@@ -15,6 +15,7 @@ from .backups import backup_schedule, build_backup_service
 from .compat import build_compat
 from .edge_builder import auth_config, build_edge, cors_config, share_rate_limits
 from .services import Services, build_services
+from .stored_data import check_stored_data
 
 __all__ = [
     "Adapters",
@@ -26,6 +27,7 @@ __all__ = [
     "build_compat",
     "build_edge",
     "build_services",
+    "check_stored_data",
     "cors_config",
     "migration_ledger",
     "open_adapters",

@@ -65,7 +65,9 @@ def build_backup_service(
 
 @contextlib.asynccontextmanager
 async def backup_schedule(settings: Settings, backups: BackupService | None) -> AsyncIterator[None]:
-    """Run scheduled backups (backup.schedule, local time) while the app runs."""
+    """Remove backups a killed run left unfinished; run scheduled backups while the app runs."""
+    if backups is not None:
+        await backups.remove_partials()
     if backups is None or not settings.backup.schedule:
         yield
         return

@@ -191,6 +191,7 @@ def _build_ingest(
         async_threshold_bytes=cfg.async_threshold_bytes,
         allowed_roots=tuple(cfg.allowed_roots),
         idempotency_ttl_s=cfg.idempotency_ttl_s,
+        max_document_chars=cfg.max_document_chars,
         parse=parse,
     )
     ingest = IngestService(writer, jobs, adapters.idempotency, limits)

@@ -89,6 +89,10 @@ class Telemetry(Protocol):
         """A backup ended at unix time ``at``; a success also moves the last-success time."""
         ...
 
+    def count_partial_backups_removed(self, count: int) -> None:
+        """``count`` unfinished backups (``<id>.partial``, left by a killed run) were removed."""
+        ...
+
     # -- dependencies ------------------------------------------------------------------------
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

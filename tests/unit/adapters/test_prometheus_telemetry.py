@@ -25,10 +25,15 @@ def test_each_instance_counts_on_its_own_registry() -> None:
     first, second = _telemetry(), _telemetry()
     first.count_degraded("generator_unavailable")
 
+    # Known reasons start at zero (the dashboard shows 0, not "no data").
     assert _values(first, "ragmono_degraded_total") == {
-        ("ragmono_degraded_total", ("reason", "generator_unavailable")): 1
+        ("ragmono_degraded_total", ("reason", "generator_unavailable")): 1,
+        ("ragmono_degraded_total", ("reason", "embedder_unavailable")): 0,
     }
-    assert _values(second, "ragmono_degraded_total") == {}
+    assert _values(second, "ragmono_degraded_total") == {
+        ("ragmono_degraded_total", ("reason", "generator_unavailable")): 0,
+        ("ragmono_degraded_total", ("reason", "embedder_unavailable")): 0,
+    }
 
 
 def test_breaker_transitions_set_the_state_gauge_and_count_with_one_spelling() -> None:

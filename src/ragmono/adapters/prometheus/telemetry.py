@@ -54,6 +54,9 @@ _STAGES: tuple[QueryStage, ...] = ("embed", "search", "generate", "total")
 _MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 _INGEST_RESULTS = ("created", "updated", "unchanged", "failed")
 _BACKUP_OUTCOMES: tuple[BackupOutcome, ...] = ("success", "failure")
+_DEGRADED_REASONS = ("embedder_unavailable", "generator_unavailable")
+"""The reasons the query module counts (``count_degraded``): at zero before the first one, so
+the dashboard's degraded-answers panel shows 0 rather than no data."""
 _BACKUP_TRIGGERS: tuple[BackupTrigger, ...] = ("schedule", "api", "cli")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
@@ -166,6 +169,11 @@ class PrometheusTelemetry:
                 registry=reg,
             )
         )
+        self._backup_partials_removed = Counter(
+            "ragmono_backup_partials_removed_total",
+            "Unfinished backups (<id>.partial, left by a killed run) removed at start or by prune.",
+            registry=reg,
+        )
         self._backup_last_success = Gauge(
             "ragmono_backup_last_success_timestamp_seconds",
             "Unix time the last successful backup finished (0 before the first one).",
@@ -218,6 +226,8 @@ class PrometheusTelemetry:
                 self._query(stage, mode)
         for result in _INGEST_RESULTS:
             self._ingest_documents(result)
+        for reason in _DEGRADED_REASONS:
+            self._degraded(reason)
         for outcome in _BACKUP_OUTCOMES:
             for trigger in _BACKUP_TRIGGERS:
                 self._backups(outcome, trigger)
@@ -274,6 +284,10 @@ class PrometheusTelemetry:
         self._backups(outcome, trigger).inc()
         if outcome == "success":
             self._backup_last_success.set(at)
+
+    def count_partial_backups_removed(self, count: int) -> None:
+        """Count removed partial backups."""
+        self._backup_partials_removed.inc(count)
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

@@ -29,6 +29,11 @@ __all__ = [
 
 INPUT = "input.msgpack"
 STATE = "state.json"
+QUARANTINE = ".quarantine"
+"""Folders of jobs whose state could not be read: kept with their input, reported failed."""
+FAILED = "failed.json"
+CANCEL = "cancel"
+"""Present once a cancel was asked for: read on resume, so a cancel survives a restart."""
 
 
 class DocumentsPayload(msgspec.Struct, frozen=True, tag="documents"):
@@ -118,6 +123,17 @@ class JobFiles:
         payload: JobPayload = msgspec.msgpack.decode(raw, type=JobPayload)
         return payload
 
+    def request_cancel(self, job_id: str) -> None:
+        """Record a cancel in the job's folder; durable when this returns."""
+        folder = self._root / job_id
+        if folder.is_dir():
+            _write_atomic(folder / CANCEL, b"")
+            _fsync_dir(folder)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """Whether a cancel was recorded for the job."""
+        return (self._root / job_id / CANCEL).exists()
+
     def drop_payload(self, job_id: str) -> None:
         """Delete a finished job's input (it can be large); its state stays."""
         (self._root / job_id / INPUT).unlink(missing_ok=True)
@@ -130,9 +146,44 @@ class JobFiles:
         for entry in sorted(self._root.iterdir()):
             if entry.name.startswith(".staging-"):
                 shutil.rmtree(entry, ignore_errors=True)
-            elif entry.is_dir():
+            elif entry.is_dir() and not entry.name.startswith("."):
                 ids.append(entry.name)
         return ids
+
+    def quarantine(self, job_id: str) -> str:
+        """Move a job's folder, input and all, to ``.quarantine/``; its path under the data dir.
+
+        For a job whose state cannot be read: its input is never deleted on a read error.
+        """
+        target = self._root / QUARANTINE / job_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        (self._root / job_id).rename(target)
+        _fsync_dir(self._root)
+        return f"{self._root.name}/{QUARANTINE}/{job_id}"
+
+    def record_quarantined(self, job: Job) -> None:
+        """Save the failed record of a quarantined job beside its kept files."""
+        _write_atomic(self._root / QUARANTINE / job.id / FAILED, msgspec.json.encode(job))
+
+    def quarantined(self) -> list[Job]:
+        """The failed records of quarantined jobs (those still readable)."""
+        folder = self._root / QUARANTINE
+        jobs = []
+        for path in sorted(folder.glob(f"*/{FAILED}")) if folder.is_dir() else []:
+            try:
+                jobs.append(msgspec.json.decode(path.read_bytes(), type=Job))
+            except (OSError, msgspec.DecodeError):
+                continue  # written atomically by us: only a disk fault gets here
+        return jobs
+
+    def kind_of(self, job_id: str) -> str | None:
+        """The kind of job the saved input is for, or None when it cannot be read."""
+        try:
+            payload = self.load_payload(job_id)
+        except (OSError, msgspec.DecodeError):
+            return None
+        return msgspec.inspect.type_info(type(payload)).tag  # type: ignore[attr-defined,no-any-return]
 
     def remove(self, job_id: str) -> None:
         """Forget a job's folder."""

@@ -93,6 +93,7 @@ class JobRunner:
         job = await self.get(job_id)
         if job.finished:
             raise Conflict(f"job {job_id!r} already {job.state}", field="job_id")
+        await asyncio.to_thread(self._files.request_cancel, job_id)  # survives a restart
         await self._store.request_cancel(job_id)
         if job.state == "queued":
             job.state, job.finished_at = "cancelled", self._clock()
@@ -123,12 +124,13 @@ class JobRunner:
             self._solo.clear()
 
     async def _recover(self) -> None:
+        for quarantined in await asyncio.to_thread(self._files.quarantined):
+            await self._store.save(quarantined)  # listed, failed, until its folder is removed
         for job_id in await asyncio.to_thread(self._files.ids):
             try:
                 job = await asyncio.to_thread(self._files.load_state, job_id)
-            except Exception as exc:  # an unreadable state file: nothing to resume from
-                log.warning("ingest_job_unreadable", job_id=job_id, error=str(exc))
-                await asyncio.to_thread(self._files.remove, job_id)
+            except Exception as exc:  # an unreadable state file: keep the input, say so
+                await self._quarantine(job_id, exc)
                 continue
             if job.finished:
                 if self._expired(job):
@@ -136,10 +138,37 @@ class JobRunner:
                 else:
                     await self._store.save(job)
                 continue
+            if await asyncio.to_thread(self._files.cancel_requested, job_id):
+                job.cancel_requested = True  # asked for before the restart: not run again
+                job.state, job.finished_at = "cancelled", self._clock()
+                await self._finish(job)
+                continue
             job.state, job.detail = "queued", "resuming after a restart"
             await self._save(job)
             self._enqueue(job.id, job.kind)
             log.info("ingest_job_resumed", job_id=job.id, done=job.progress.documents_done)
+
+    async def _quarantine(self, job_id: str, exc: Exception) -> None:
+        kind = await asyncio.to_thread(self._files.kind_of, job_id)
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)  # no server paths
+        kept = await asyncio.to_thread(self._files.quarantine, job_id)
+        now = self._clock()
+        job = Job(
+            id=job_id,
+            kind=kind if kind in ("documents", "upload", "sync", "reindex") else "documents",  # type: ignore[arg-type]
+            collection="",
+            state="failed",
+            created_at=now,
+            finished_at=now,
+            updated_at=now,
+            detail=(
+                f"the job's state.json cannot be read ({type(exc).__name__}: {reason}); its folder "
+                f"and input were kept in {kept} under the data directory"
+            ),
+        )
+        await asyncio.to_thread(self._files.record_quarantined, job)
+        await self._store.save(job)
+        log.error("ingest_job_quarantined", job_id=job_id, kept=kept, error=str(exc))
 
     def _expired(self, job: Job) -> bool:
         return self._clock() - (job.finished_at or job.updated_at) > self._retention_s

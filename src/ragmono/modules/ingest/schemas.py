@@ -20,8 +20,23 @@ DocumentId = Annotated[
     ),
 ]
 MetadataKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-MetadataValue = str | int | float | bool | None | list[str]
+MAX_METADATA_TEXT = 1024
+"""Characters in one metadata string (a value or a list item): labels, not documents."""
+MAX_METADATA_LIST = 100
+"""Items in one metadata list."""
+MetadataText = Annotated[str, Meta(max_length=MAX_METADATA_TEXT)]
+MetadataValue = (
+    MetadataText
+    | int
+    | float
+    | bool
+    | None
+    | Annotated[list[MetadataText], Meta(max_length=MAX_METADATA_LIST)]
+)
+"""A scalar or a flat list of strings; nested objects are refused (filters cannot reach them)."""
 MAX_TEXT_CHARS = 10 * 1024 * 1024
+NO_NUL = r"^[^\x00]*$"
+"""NUL is refused in text as it is in files: it is binary content, and storage rejects it."""
 MAX_DOCUMENTS = 1000
 
 
@@ -30,7 +45,7 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=Tru
 
 
 class DocumentIn(_Body, frozen=True):
-    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, pattern=NO_NUL)]
     id: DocumentId | None = None
     """Defaults to a hash of ``source`` (or of the text when there is no source)."""
     source: Annotated[str, Meta(max_length=2048)] = ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ragmono.domain import JobKind
-from ragmono.errors import InvalidInput, RagmonoError
+from ragmono.errors import InvalidInput, PayloadTooLarge, RagmonoError
 from ragmono.ports import IdempotencyStore
 
 from .chunking import normalize_text
@@ -49,6 +49,7 @@ class IngestLimits:
     async_threshold_bytes: int = 256 * 1024
     allowed_roots: tuple[str, ...] = ()
     idempotency_ttl_s: float = 86400
+    max_document_chars: int = 2_000_000
     parse: ParseLimits = field(default_factory=ParseLimits)
 
 
@@ -83,6 +84,14 @@ class IngestService:
         ``background`` None: a job when the text is over the threshold.
         """
         checked = _checked(documents)
+        limit = self._limits.max_document_chars
+        for i, doc in enumerate(checked):
+            if len(doc.text) > limit:
+                raise PayloadTooLarge(
+                    f"document {i} has {len(doc.text)} characters, over "
+                    f"ingest.max_document_chars ({limit})",
+                    field=f"body.documents[{i}].text",
+                )
         fingerprint = _digest(msgspec.msgpack.encode(checked))
 
         async def run() -> IngestOutcome:

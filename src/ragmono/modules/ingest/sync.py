@@ -61,6 +61,8 @@ def resolve(path: str, allowed_roots: list[str]) -> SyncTarget:
         raise Forbidden("sync is disabled: ingest.allowed_roots is empty", field=FIELD)
     if not path.strip():
         raise InvalidInput("path must not be empty", field=FIELD)
+    if "\x00" in path:  # the OS refuses it with a ValueError, not an OSError
+        raise InvalidInput("path must not contain a NUL character", field=FIELD)
     if ".." in PurePosixPath(path).parts:
         raise InvalidInput("path must not contain '..'", field=FIELD)
     roots = [Path(r).expanduser().resolve() for r in allowed_roots]

@@ -116,7 +116,13 @@ class CachedHitFastPath:
             if asked.stream or answers is None:
                 return Probe()
             return await answers.cached_body(SearchParams.of(asked))
-        except (msgspec.DecodeError, msgspec.ValidationError, InvalidInput):
+        except (
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+            InvalidInput,
+            RecursionError,
+            UnicodeDecodeError,
+        ):
             return Probe()  # the regular path answers with the proper problem+json
 
 
@@ -129,6 +135,8 @@ def _eligible(scope: HTTPScope) -> bool:
             length = int(value) if value.isdigit() else -1
         elif name == b"accept" and b"text/event-stream" in value:
             return False
+        elif name == b"content-type" and b"json" not in value.lower():
+            return False  # the regular path answers 415
     return 0 < length <= MAX_BODY
 
 

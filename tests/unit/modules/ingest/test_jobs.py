@@ -169,3 +169,22 @@ async def test_jobs_and_ingest_are_reported_to_telemetry(tmp_path: Path) -> None
     counted = telemetry.of("count_ingest")
     assert sum(c["created"] for c in counted) == 3
     assert sum(c["chunks"] for c in counted) == await rig.store.count("docs")
+
+
+async def test_a_cancel_survives_a_restart(tmp_path: Path) -> None:
+    """Issue #18 item 6: the cancel is written to the job's folder at once, not kept in memory."""
+    store = MemoryVectorStore()
+    gated = GatedEmbedder(64, open_calls=1)
+    first = make_rig(tmp_path, store=store, embedder=gated, batch_chunks=1)
+    await make_collection(store, gated)
+    async with first.runner.running():
+        job_id = await _submit(first, _docs(6))
+        await gated.wait_blocked()
+        assert (await first.runner.cancel(job_id)).cancel_requested
+    # The process stopped before the runner saw the cancel. A new one must not run it again.
+    again = GatedEmbedder(64, open_calls=10**6)
+    second = make_rig(tmp_path, store=store, embedder=again, batch_chunks=1)
+    async with second.runner.running():
+        job = await _until(second.runner, job_id, "cancelled", "succeeded")
+    assert job.state == "cancelled"
+    assert again.calls == 0

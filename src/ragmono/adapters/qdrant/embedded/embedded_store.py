@@ -32,6 +32,7 @@ from ragmono.domain import (
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import StoredChunk
 
+from .data_check import check_vector_data
 from .file_catalog import FileCatalog
 from .lifecycle import acquire_owner_lock
 from .protocol import (
@@ -84,6 +85,9 @@ class EmbeddedVectorStore:
         log_format: str = "json",
     ) -> None:
         self._root = data_dir
+        orphans = check_vector_data(data_dir) if data_dir.is_dir() else []
+        if orphans:  # kept: a create of that name answers 409 instead of erasing them
+            log.warning("orphan_shards", directory=str(data_dir / "collections"), shards=orphans)
         (data_dir / "collections").mkdir(parents=True, exist_ok=True)
         self._lock_file = acquire_owner_lock(data_dir / ".ragmono.lock")
         self.catalog = FileCatalog(data_dir)
@@ -141,10 +145,11 @@ class EmbeddedVectorStore:
         self._known(name)
         spec = self.catalog.get(name)
         assert spec is not None
-        self.catalog.remove(name)
-        # A crash before the drop leaves a directory the next create_collection removes.
+        # Shards first, then the entry: a crash between leaves an entry whose DELETE is retried,
+        # never a shard without an entry (which a create of the same name refuses to erase).
         for storage in (spec.physical, *(r.storage for r in spec.retained)):
             await self._drop(storage)
+        self.catalog.remove(name)
 
     async def _drop(self, storage: str) -> None:
         task = self._optimize_tasks.pop(storage, None)

@@ -156,8 +156,12 @@ class Engine:
         if name in self._shards:
             raise Conflict(f"collection {name!r} already exists", field="name")
         path = self._shards_dir / name
-        if path.exists():  # left over by a crash between creating it and the catalog write
-            shutil.rmtree(path)
+        if path.exists():  # data no catalog entry records: never erase what we did not create
+            raise Conflict(
+                f"collection {name!r} has data on disk that no catalog entry records; it was "
+                "kept (see README, Operations)",
+                field="name",
+            )
         try:
             self._shards[name] = make(path)
         except BaseException:

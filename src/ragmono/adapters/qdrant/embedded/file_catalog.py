@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from ragmono.domain import CollectionSpec
+from ragmono.errors import DamagedData
 
 
 class _CatalogFile(msgspec.Struct, kw_only=True):
@@ -32,6 +33,16 @@ class FileCatalog:
             return msgspec.json.decode(self.path.read_bytes(), type=_CatalogFile)
         except FileNotFoundError:
             return _CatalogFile()
+        except msgspec.DecodeError as exc:  # truncated, or not JSON at all
+            raise DamagedData(
+                f"{self.path}: not valid JSON ({exc}); restore it from a backup "
+                "(ragmono backup restore) or from a copy"
+            ) from None
+        except msgspec.ValidationError as exc:
+            raise DamagedData(
+                f"{self.path}: not a ragmono catalog ({exc}); restore it from a backup "
+                "(ragmono backup restore) or from a copy"
+            ) from None
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
