@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -44,10 +45,16 @@ from benchmarks.timing import nearest_rank
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS: dict[str, dict[str, str]] = {
-    "current": {},
+    "shared": {"RAGMONO_EMBEDDER__QUERY_LANE": "false"},  # one embedder queue, as before
+    "lane": {},  # the defaults: query lane, ingest session on the other core(s)
 }
 """Name -> extra server settings. Each runs in its own server, in the order asked for."""
 BASE_ENV = {"RAGMONO_CACHE__TTL_S": "0", "RAGMONO_BACKUP__SCHEDULE": ""}
+
+
+def say(text: str) -> None:
+    """Progress on stderr (a run takes minutes)."""
+    print(f"{time.strftime('%H:%M:%S')} {text} (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
 
 
 def loadavg() -> list[float]:
@@ -203,6 +210,7 @@ async def run_config(name: str, args: argparse.Namespace, work: Path) -> dict[st
     data.mkdir()
     out: dict[str, Any] = {"config": name, "settings": CONFIGS[name]}
     with AppServer(data, settings, work / f"{name}.log") as app:
+        say(f"{name}: seeding {len(seeded)} documents")
         with httpx.Client(base_url=app.url, timeout=120) as sync_client:
             result = seed(sync_client, "docs", seeded, budget_s=600, timeout_s=600)
         out["seed"] = {"documents": result.documents, "chunks": result.chunks}
@@ -215,6 +223,7 @@ async def run_config(name: str, args: argparse.Namespace, work: Path) -> dict[st
                     "/api/v1/search",
                     json={"collection": "docs", "query": queries[0], "mode": "hybrid"},
                 )
+            say(f"{name}: idle searches")
             searcher.start_phase(2)
             await asyncio.sleep(args.idle_s)
             out["idle_c2"] = searcher.start_phase(10).summary()
@@ -225,7 +234,9 @@ async def run_config(name: str, args: argparse.Namespace, work: Path) -> dict[st
                 "batch_docs": args.batch_docs,
                 "target_chunks": args.chunks,
             }
+            say(f"{name}: ingest alone")
             out["ingest_alone"] = await ingest(client, "bulk_alone", bulk, **kw)
+            say(f"{name}: ingest with searches")
             searcher.start_phase(2)
             phases: list[Searches] = []
             out["ingest_with_searches"] = await ingest(

@@ -116,8 +116,8 @@ class EmbedderSettings(_Section, frozen=True):
     """local: queries get their own ONNX session and thread, so a search never waits behind an
     ingest's model runs; false: one queue for both (as before; for comparison)."""
     threads: Annotated[int, Meta(ge=0, le=64)] = 0
-    """local: intra-op threads of the ingest session; 0 is onnxruntime's default (one per core).
-    The query lane always uses one."""
+    """local: intra-op threads of the ingest session; 0 is one per core, less one for the query
+    lane when it is on (the lane always uses one)."""
 
 
 class GeneratorSettings(_Section, frozen=True):

