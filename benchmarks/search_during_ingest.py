@@ -32,6 +32,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ class Searches:
     started: float = 0.0
     ended: float = 0.0
     load: list[list[float]] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Count, p50/p95/p99 ms, req/s, errors and load average at start and end."""
@@ -82,6 +84,7 @@ class Searches:
         row["per_s"] = round(len(ordered) / seconds, 1)
         row["errors"] = self.errors
         row["loadavg"] = self.load
+        row.update(self.stages)
         return row
 
 
@@ -93,13 +96,20 @@ class Searcher:
         self._queries = queries
         self._next = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._totals: dict[str, tuple[float, int]] = {}
         self.phase = Searches()
 
-    def start_phase(self, concurrency: int) -> Searches:
+    async def start_phase(self, concurrency: int) -> Searches:
         """Close the running phase (returned) and run ``concurrency`` clients from now on."""
+        totals = await stage_totals(self._client)
         finished = self.phase
         finished.ended = time.perf_counter()
         finished.load.append(loadavg())
+        for stage in ("embed", "search"):
+            (s0, n0), (s1, n1) = self._totals.get(stage, (0.0, 0)), totals.get(stage, (0.0, 0))
+            if n1 > n0:  # the server's own mean time per search in this stage
+                finished.stages[f"{stage}_mean_ms"] = round((s1 - s0) / (n1 - n0) * 1000, 1)
+        self._totals = totals
         self.phase = Searches(started=time.perf_counter(), load=[loadavg()])
         while len(self._tasks) < concurrency:
             self._tasks.append(asyncio.create_task(self._client_loop(len(self._tasks))))
@@ -113,7 +123,7 @@ class Searcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        return self.start_phase(0)
+        return await self.start_phase(0)
 
     async def _client_loop(self, _: int) -> None:
         while True:
@@ -134,6 +144,21 @@ class Searcher:
                     phase.errors += 1
 
 
+async def stage_totals(client: httpx.AsyncClient) -> dict[str, tuple[float, int]]:
+    """Seconds and count of hybrid searches' ``embed`` and ``search`` stages (``/metrics``)."""
+    text = (await client.get("/metrics")).text
+    out: dict[str, tuple[float, int]] = {}
+    for stage in ("embed", "search"):
+        labels = f'{{mode="hybrid",stage="{stage}"}}'
+        values = {}
+        for line in text.splitlines():
+            for kind in ("sum", "count"):
+                if line.startswith(f"ragmono_query_duration_seconds_{kind}{labels}"):
+                    values[kind] = float(line.rsplit(" ", 1)[1])
+        out[stage] = (values.get("sum", 0.0), int(values.get("count", 0)))
+    return out
+
+
 async def ingest(
     client: httpx.AsyncClient,
     collection: str,
@@ -142,7 +167,7 @@ async def ingest(
     chunk_size: int,
     batch_docs: int,
     target_chunks: int,
-    on_half: Any = None,
+    on_half: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Post ``docs`` in batches until ``target_chunks`` are in; chunks/s of each half."""
     body = {"name": collection, "chunking": {"chunk_size": chunk_size, "chunk_overlap": 0}}
@@ -167,7 +192,7 @@ async def ingest(
             half_at, half_chunks = time.perf_counter(), chunks
             load.append(loadavg())
             if on_half is not None:
-                on_half()
+                await on_half()
     ended = time.perf_counter()
     load.append(loadavg())
     if chunks < target_chunks:
@@ -224,9 +249,9 @@ async def run_config(name: str, args: argparse.Namespace, work: Path) -> dict[st
                     json={"collection": "docs", "query": queries[0], "mode": "hybrid"},
                 )
             say(f"{name}: idle searches")
-            searcher.start_phase(2)
+            await searcher.start_phase(2)
             await asyncio.sleep(args.idle_s)
-            out["idle_c2"] = searcher.start_phase(10).summary()
+            out["idle_c2"] = (await searcher.start_phase(10)).summary()
             await asyncio.sleep(args.idle_s)
             out["idle_c10"] = (await searcher.stop()).summary()
             kw = {
@@ -237,14 +262,18 @@ async def run_config(name: str, args: argparse.Namespace, work: Path) -> dict[st
             say(f"{name}: ingest alone")
             out["ingest_alone"] = await ingest(client, "bulk_alone", bulk, **kw)
             say(f"{name}: ingest with searches")
-            searcher.start_phase(2)
+            await searcher.start_phase(2)
             phases: list[Searches] = []
+
+            async def half() -> None:
+                phases.append(await searcher.start_phase(10))
+
             out["ingest_with_searches"] = await ingest(
                 client,
                 "bulk_during",
                 bulk,
                 **kw,
-                on_half=lambda: phases.append(searcher.start_phase(10)),
+                on_half=half,
             )
             out["during_c10"] = (await searcher.stop()).summary()
             out["during_c2"] = phases[0].summary()
@@ -259,9 +288,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['machine']}; load average at start {report['loadavg_start']}, "
         f"end {report['loadavg_end']}",
         "",
-        "| config | phase | searches | req/s | p50 ms | p95 ms | p99 ms | errors | ingest chunks/s"
-        " | load avg (1 min) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| config | phase | searches | req/s | p50 ms | p95 ms | p99 ms | errors | embed / engine"
+        " mean ms | ingest chunks/s | load avg (1 min) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for cfg in report["configs"]:
         name = cfg["config"]
@@ -278,11 +307,12 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {name} | {phase.replace('_c', ', c=')} | {row['searches']} | {row['per_s']} "
                 f"| {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['errors']} "
+                f"| {row.get('embed_mean_ms')} / {row.get('search_mean_ms')} "
                 f"| {rates[phase]} | {load} |"
             )
         load = "-".join(f"{x[0]:.1f}" for x in alone["loadavg"])
         lines.append(
-            f"| {name} | ingest alone | | | | | | | {alone['first_half_chunks_per_s']} / "
+            f"| {name} | ingest alone | | | | | | | | {alone['first_half_chunks_per_s']} / "
             f"{alone['second_half_chunks_per_s']} (halves) | {load} |"
         )
     lines += [
