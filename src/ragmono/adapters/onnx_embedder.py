@@ -34,7 +34,7 @@ RUN_TOKENS = 512
 """Padded word pieces per model run at most (2 full-length chunks, or many short texts).
 benchmarks/embedder.py on SciFact chunks, 2 cores: 23.0 chunks/s and 341 MiB RSS, against
 18.5 chunks/s and 1,041 MiB for runs of 32 texts. Runs are separate jobs on the embedding
-thread, so a search's query waits for one short run of an ingest call, not the whole call."""
+thread, so calls interleave run by run (queries, on the query lane, do not wait at all)."""
 
 
 def _cores() -> int:
@@ -82,7 +82,8 @@ class OnnxEmbedder:
             raise RuntimeError(f"embedding model {model_path} failed its sha256 check")
         if query_lane and not threads:
             # Leave the query lane a core: on 2 cores ingest's second intra-op thread only
-            # fought the queries (and, on a busy machine, slowed ingest alone too).
+            # fought the queries, and on a busy machine slowed ingest alone too
+            # (benchmarks/query_lane.py).
             threads = max(1, _cores() - 1)
         self._session = _session(model_path, threads=threads, cpu_arena=cpu_arena)
         self._tokenizer = Tokenizer.from_file(str(ASSETS / "tokenizer.json"))
