@@ -21,7 +21,7 @@ import msgspec
 import qdrant_edge as qe
 import structlog
 
-from ragmono.adapters.qdrant.catalog import FileCatalog
+from ragmono.adapters.qdrant.embedded.file_catalog import FileCatalog
 from ragmono.domain import (
     AnyOf,
     Chunk,

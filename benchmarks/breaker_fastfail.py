@@ -23,8 +23,7 @@ from typing import Any
 
 from benchmarks.timing import measure
 from ragmono.errors import DependencyUnavailable
-from ragmono.resilience import BreakerRegistry, DependencyBreaker
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry, DependencyBreaker
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_P99_MS = 0.5
@@ -39,7 +38,7 @@ async def refused() -> None:
 
 
 async def open_breaker() -> DependencyBreaker:
-    registry = BreakerRegistry(BreakerSettings(fail_max=1, reset_timeout_s=3600))
+    registry = BreakerRegistry(BreakerConfig(fail_max=1, reset_timeout_s=3600))
     breaker = registry.get("ollama_embed")
     with contextlib.suppress(DependencyUnavailable):
         await breaker.call(refused)
@@ -48,7 +47,7 @@ async def open_breaker() -> DependencyBreaker:
 
 
 async def main(calls: int) -> dict[str, Any]:
-    closed = BreakerRegistry(BreakerSettings()).get("ollama_embed")
+    closed = BreakerRegistry(BreakerConfig()).get("ollama_embed")
     opened = await open_breaker()
 
     async def through_open() -> None:

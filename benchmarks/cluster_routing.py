@@ -31,10 +31,9 @@ from typing import Any
 from qdrant_client import AsyncQdrantClient, models
 
 from benchmarks.timing import measure
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 from ragmono.errors import DependencyUnavailable
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_OVERHEAD_US = 50.0
@@ -68,7 +67,7 @@ async def measure_us(
 
 
 def cluster(clients: list[AsyncQdrantClient]) -> ClusterVectorStore:
-    registry = BreakerRegistry(BreakerSettings(fail_max=1, reset_timeout_s=3600))
+    registry = BreakerRegistry(BreakerConfig(fail_max=1, reset_timeout_s=3600))
     return ClusterVectorStore(URLS, breakers=registry, clients=clients, timeout_s=5.0)
 
 

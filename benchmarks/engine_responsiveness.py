@@ -12,7 +12,7 @@ unless that point comes back first. Designs:
 
 - ``thread``: the old adapter (engine in the API process on one thread), the baseline;
 - ``sliced``: the same with upserts in 32-point slices and ``asyncio.sleep(0)`` between;
-- ``current``: ``ragmono.adapters.qdrant.EmbeddedVectorStore`` as it is in this tree.
+- ``current``: ``EmbeddedVectorStore`` (``adapters/qdrant/embedded/``) as it is in this tree.
 
 Run: ``.venv/bin/python benchmarks/engine_responsiveness.py --points 100000``
 (``--points 10000`` for a quick run; ``--designs current`` to run one design).
@@ -51,6 +51,11 @@ from ragmono.lifespan import Adapters
 from ragmono.logging import configure_logging
 from ragmono.settings import load_settings
 
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO))  # run as a file: ``benchmarks`` importable
+
+from benchmarks.timing import percentiles  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 COLLECTION = "bench"
@@ -81,7 +86,7 @@ def bench_app() -> Litestar:
     vectors_dir = settings.data_path / "vectors"
     store: Any
     if design == "current":
-        from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+        from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 
         store = EmbeddedVectorStore(vectors_dir)
     else:
@@ -170,8 +175,8 @@ class Recorder:
         if failures:
             out["first_failures"] = failures[:3]
         if lat.size:
-            for q in (50, 95, 99):
-                out[f"p{q}_ms"] = round(float(np.percentile(lat, q)), 2)
+            for q, value in percentiles(lat.tolist()).items():
+                out[f"p{q}_ms"] = round(value, 2)
             out["max_ms"] = round(float(lat.max()), 2)
         return out
 

@@ -18,7 +18,7 @@ import asyncio
 import json
 import platform
 import random
-import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -31,6 +31,11 @@ from ragmono.lifespan import build_services, open_adapters
 from ragmono.modules.ingest import Chunker, DocumentInput, IngestReport
 from ragmono.ports import Embedder
 from ragmono.settings import load_settings
+
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO))  # run as a file: ``benchmarks`` importable
+
+from benchmarks.timing import percentiles  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "ingest.json"
 WORDS = [
@@ -97,12 +102,11 @@ def corpus(docs: int, sentences: int, seed: int = 7) -> list[DocumentInput]:
     return out
 
 
-def percentiles(samples: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99 in milliseconds."""
-    if len(samples) < 2:
-        return {"p50_ms": round(1000 * samples[0], 1) if samples else 0.0}
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return {f"p{p}_ms": round(1000 * cuts[p - 1], 1) for p in (50, 95, 99)}
+def latency_ms(samples: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds (nearest rank, as every benchmark)."""
+    if not samples:
+        return {"p50_ms": 0.0}
+    return {f"p{q}_ms": round(1000 * v, 1) for q, v in percentiles(samples).items()}
 
 
 class TimedEmbedder:
@@ -197,8 +201,8 @@ async def main(
         "ratio_to_raw": round(e2e / baseline, 3),
         "target_ratio": 0.8,
         "embedder_busy_fraction_in_service": round(embed_busy, 3),
-        "raw_batch_latency": percentiles(raw_times + more_times),
-        "service_embed_batch_latency": percentiles(timed.calls),
+        "raw_batch_latency": latency_ms(raw_times + more_times),
+        "service_embed_batch_latency": latency_ms(timed.calls),
         "unchanged_reingest_docs_per_s": round(docs / skip_s, 1),
     }
 

@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.timing import percentiles  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -133,14 +134,14 @@ async def _round(server: Server, seconds: float, connections: int) -> dict[str, 
     )
     elapsed = time.perf_counter() - started
     cpu = server.cpu_seconds() - cpu_before
-    ordered = sorted(latencies)
+    cuts = percentiles(latencies)
     return {
-        "requests": len(ordered),
-        "rps": len(ordered) / elapsed,
-        "server_cpu_us_per_request": cpu / len(ordered) * 1e6,
-        "p50_ms": ordered[len(ordered) // 2] * 1000,
-        "p95_ms": ordered[int(len(ordered) * 0.95)] * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000,
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "server_cpu_us_per_request": cpu / len(latencies) * 1e6,
+        "p50_ms": cuts[50] * 1000,
+        "p95_ms": cuts[95] * 1000,
+        "p99_ms": cuts[99] * 1000,
     }
 
 

@@ -43,6 +43,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO))  # run as a file: ``benchmarks`` importable
+
+from benchmarks.timing import percentiles  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 PATH = "/api/v1/bench/ping"
@@ -68,10 +73,10 @@ def serve_variant() -> Any:
     from litestar.middleware import DefineMiddleware
 
     from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
-    from ragmono.api.edge import EdgeMiddleware
+    from ragmono.api.edge_middleware import EdgeMiddleware
     from ragmono.api.problems import EXCEPTION_HANDLERS
     from ragmono.app import create_app
-    from ragmono.lifespan import Adapters, build_edge
+    from ragmono.lifespan import Adapters, breaker_config, build_edge
     from ragmono.logging import configure_logging
     from ragmono.resilience import BreakerRegistry
     from ragmono.settings import load_settings
@@ -90,7 +95,7 @@ def serve_variant() -> Any:
         vector_store=MemoryVectorStore(),
         embedder=HashingEmbedder(),
         sparse_encoder=SimpleSparseEncoder(),
-        breakers=BreakerRegistry(settings.breakers),
+        breakers=BreakerRegistry(breaker_config(settings.breakers)),
     )
     app = create_app(settings, adapters=adapters)
     app.register(ping)
@@ -227,10 +232,10 @@ async def load(
     for result in results:
         for status, count in result.items():
             statuses[status] = statuses.get(status, 0) + count
-    samples.sort()
+    cuts = percentiles(samples)
 
-    def pct(q: float) -> float:
-        return samples[min(len(samples) - 1, int(q / 100 * len(samples)))] / 1e6
+    def pct(q: int) -> float:
+        return cuts[q] / 1e6
 
     return {
         "requests": len(samples),

@@ -22,7 +22,7 @@ import argparse
 import asyncio
 import json
 import platform
-import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +32,11 @@ from litestar.testing import AsyncTestClient
 
 from ragmono.app import create_app
 from ragmono.settings import load_settings
+
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO))  # run as a file: ``benchmarks`` importable
+
+from benchmarks.timing import percentiles  # noqa: E402
 
 WORDS = [
     "alarm",
@@ -78,13 +83,13 @@ def _doc(i: int) -> dict[str, Any]:
 
 
 def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
-    ms = sorted(x * 1000 for x in latencies)
-    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
+    ms = [x * 1000 for x in latencies]
+    q = percentiles(ms)
     return {
         "searches": len(ms),
-        "p50_ms": round(q[49], 2),
-        "p95_ms": round(q[94], 2),
-        "p99_ms": round(q[98], 2),
+        "p50_ms": round(q[50], 2),
+        "p95_ms": round(q[95], 2),
+        "p99_ms": round(q[99], 2),
         "per_s": round(len(ms) / seconds, 1),
     }
 

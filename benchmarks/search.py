@@ -43,7 +43,7 @@ import qdrant_edge as qe
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.embedders import EmbedderRegistry
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.domain import (
     Chunk,
     ChunkPoint,

@@ -1,15 +1,16 @@
-"""Timing shared by the micro-benchmarks: per-call latency of an awaitable, nearest-rank cuts.
+"""Timing shared by every benchmark: percentiles one way (nearest rank), per-call latency.
 
 ``measure`` warms the call up, then times each call with the garbage collector off (its pauses
 are real, but not the code's under test; report them apart) and returns p50/p95/p99/max and
 throughput in the unit asked for, so every benchmark reports the same columns the same way.
+Benchmarks that time requests themselves cut their samples with :func:`percentiles`.
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
 Unit = Literal["ms", "us"]
@@ -21,6 +22,15 @@ def nearest_rank(sorted_values: Sequence[float], q: float) -> float:
     """The q-th percentile of already sorted values, by nearest rank (no interpolation)."""
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+def percentiles(values: Iterable[float], qs: Sequence[int] = (50, 95, 99)) -> dict[int, float]:
+    """``{q: value}`` for each q-th percentile of ``values`` (any order), by nearest rank.
+
+    Empty input gives an empty dict: a run without samples has no percentiles to report.
+    """
+    ordered = sorted(values)
+    return {q: nearest_rank(ordered, q) for q in qs} if ordered else {}
 
 
 async def measure(

@@ -15,11 +15,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from ragmono import __version__
-from ragmono.adapters.telemetry_memory import NoopTelemetry
-from ragmono.api.edge import (
+from ragmono.api.edge_middleware import (
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
-    cors_config,
     document_problem_responses,
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
@@ -32,12 +30,14 @@ from ragmono.lifespan import (
     backup_schedule,
     build_edge,
     build_services,
+    cors_config,
     open_adapters,
     share_rate_limits,
 )
 from ragmono.modules.auth import scoped_routes
 from ragmono.modules.health import HealthController
 from ragmono.modules.metrics import MetricsController
+from ragmono.modules.query import CacheReaders
 from ragmono.settings import Settings
 
 __all__ = ["create_app"]
@@ -49,6 +49,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     Raises ``SettingsError`` for bad auth or rate-limit settings (and prod without auth).
     """
     edge = build_edge(settings)
+    cache_readers = CacheReaders()
     metrics_on = settings.metrics.enabled
 
     @contextlib.asynccontextmanager
@@ -62,12 +63,14 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
                 else await stack.enter_async_context(open_adapters(settings))
             )
             await stack.enter_async_context(share_rate_limits(settings, edge, opened))
-            app.state.services = build_services(settings, opened)
+            app.state.adapters = opened  # not injectable: for tests and operators' tooling
+            app.state.services = services = build_services(settings, opened)
+            cache_readers.bind(services.search, services.answers)
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
-                app.asgi_handler.bind(app.state.services.telemetry)
-            await stack.enter_async_context(app.state.services.jobs.running())
-            await stack.enter_async_context(app.state.services.reindex.retention())
-            await stack.enter_async_context(backup_schedule(settings, app.state.services))
+                app.asgi_handler.bind(services.telemetry)
+            await stack.enter_async_context(services.jobs.running())
+            await stack.enter_async_context(services.reindex.retention())
+            await stack.enter_async_context(backup_schedule(settings, services.backups))
             yield
 
     def provide(name: str) -> Provide:
@@ -85,7 +88,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     app = Litestar(
         route_handlers=[
             HealthController,
-            build_v1_router(settings),
+            build_v1_router(
+                max_upload_bytes=settings.server.max_upload_bytes, cache_readers=cache_readers
+            ),
             *([MetricsController] if metrics_on else []),
         ],
         lifespan=[lifespan],
@@ -111,5 +116,5 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
     # request id, an access-log line and their metrics too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     if metrics_on:
-        app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, NoopTelemetry())
+        app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler)
     return app

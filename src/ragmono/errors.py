@@ -12,6 +12,8 @@
     ├── Conflict                     409  the request contradicts what is stored
     ├── RateLimited                  429  too many requests; ``retry_after_s``
     └── DependencyUnavailable        503  Qdrant, Ollama or Redis is down; ``retry_after_s``
+
+    SettingsError (a ValueError)          a setting is unknown or bad, at start-up: never HTTP
 """
 
 from __future__ import annotations
@@ -25,9 +27,18 @@ __all__ = [
     "PayloadTooLarge",
     "RagmonoError",
     "RateLimited",
+    "SettingsError",
     "Unauthorized",
     "UnsupportedMediaType",
 ]
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a bad value; the message names the key.
+
+    Raised by ``load_settings`` and by the parts the composition root builds from settings
+    (auth, rate limits), which name the key they were given.
+    """
 
 
 class RagmonoError(Exception):

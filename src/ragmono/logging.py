@@ -6,13 +6,35 @@ import functools
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
 
-from ragmono.settings import LoggingSettings
+__all__ = ["LogConfig", "LogOptions", "configure_logging", "redact"]
 
-__all__ = ["configure_logging", "redact"]
+
+class LogOptions(Protocol):
+    """What :func:`configure_logging` reads (the ``logging`` settings section has both)."""
+
+    @property
+    def level(self) -> str:
+        """``debug``, ``info``, ``warning`` or ``error``: the lowest level logged."""
+        ...
+
+    @property
+    def format(self) -> str:
+        """``auto`` (console on a TTY, JSON otherwise), ``json`` or ``console``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    """Log options as plain values, for a process that has no settings (the engine worker)."""
+
+    level: str = "info"
+    format: str = "auto"
+
 
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "api_key")
 
@@ -36,7 +58,7 @@ def _stderr_logger(*_: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
-def configure_logging(settings: LoggingSettings, *, cache_loggers: bool = True) -> None:
+def configure_logging(settings: LogOptions, *, cache_loggers: bool = True) -> None:
     """Configure structlog and the stdlib root logger once per process.
 
     Tests pass ``cache_loggers=False`` so each log call finds the current (captured) stderr.

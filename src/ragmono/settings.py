@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from ragmono.errors import SettingsError
+
 __all__ = [
     "AuthSettings",
     "BackupSettings",
@@ -47,10 +49,6 @@ CONFIG_ENV = "RAGMONO_CONFIG"
 
 PositiveFloat = Annotated[float, Meta(gt=0)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
-
-
-class SettingsError(ValueError):
-    """A setting is unknown or has a bad value; the message names the key."""
 
 
 class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

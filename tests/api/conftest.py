@@ -10,7 +10,7 @@ import pytest
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
 from ragmono.adapters.onnx_embedder import OnnxEmbedder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings

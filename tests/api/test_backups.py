@@ -32,7 +32,7 @@ def backup_client(make_settings: SettingsFactory, backup_dir: Path) -> Any:
 
 
 async def _answers(client: Any) -> list[list[tuple[str, float]]]:
-    adapters = client.app.state.services.adapters
+    adapters = client.app.state.adapters
     out = []
     for question in QUESTIONS:
         vector = await adapters.embedder.embed_query(question)

@@ -88,7 +88,7 @@ async def _ingest(s: Setup) -> None:
 
 
 async def _answers(s: Setup) -> list[list[tuple[str, float]]]:
-    adapters = s.http.app.state.services.adapters
+    adapters = s.http.app.state.adapters
     out = []
     for question in QUESTIONS:
         vector = await adapters.embedder.embed_query(question)

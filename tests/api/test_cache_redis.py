@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.adapters.redis_cache import RedisCache
 from ragmono.adapters.redis_client import is_redis_failure, open_redis
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings, Settings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
+from ragmono.settings import Settings
 from tests.support.asgi import asgi_client
 from tests.support.embedders import MemoEmbedder
 from tests.support.redis_server import RedisServer
@@ -30,7 +30,7 @@ async def redis_adapters(
     redis_server: RedisServer,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Adapters]:
-    breakers = BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=0.5))
+    breakers = BreakerRegistry(BreakerConfig(fail_max=3, reset_timeout_s=0.5))
     client = open_redis(redis_server.url, timeout_s=2.0)  # roomy on a loaded machine
     cache = RedisCache(
         client,

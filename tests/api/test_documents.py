@@ -28,7 +28,7 @@ async def _points(client: Any) -> int:
 
 async def _nearest(client: Any, text: str) -> str:
     """The document id of the best dense hit, through the ports (search is another module)."""
-    adapters = client.app.state.services.adapters
+    adapters = client.app.state.adapters
     vector = await adapters.embedder.embed_query(text)
     hits = await adapters.vector_store.search(
         "docs", VectorQuery(mode="dense", limit=1, dense=vector)
@@ -148,7 +148,7 @@ async def test_unknown_collection_is_404(client: Any) -> None:
 
 async def test_a_collection_whose_embedder_cannot_be_had_is_409(settings: Settings) -> None:
     async with app_client(settings) as http:
-        store = http.app.state.services.adapters.vector_store
+        store = http.app.state.adapters.vector_store
         foreign = HashingEmbedder(384).ref
         await store.create_collection(
             CollectionSpec(name="docs", embedder=foreign, chunking=ChunkingConfig())

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings
 from tests.conftest import app_client

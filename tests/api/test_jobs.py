@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ragmono.adapters.bm25 import Bm25Encoder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.lifespan import Adapters
 from ragmono.settings import Settings
 from tests.conftest import SettingsFactory, app_client

@@ -12,7 +12,7 @@ import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.onnx_embedder import OnnxEmbedder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.app import create_app
 from ragmono.domain import CollectionSpec

@@ -11,11 +11,11 @@ import pytest
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.ollama import OllamaGenerator, is_ollama_failure
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.app import create_app
 from ragmono.lifespan import Adapters
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings, Settings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
+from ragmono.settings import Settings
 from tests.conftest import OllamaTarget
 from tests.support.asgi import AsgiLifespan, asgi_client, post_then_hang_up
 from tests.support.embedders import MemoEmbedder
@@ -30,7 +30,7 @@ async def ollama_adapters(
     handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder, ollama_target: OllamaTarget
 ) -> AsyncIterator[Adapters]:
     """The handbook with an Ollama generator behind its ``ollama_generate`` breaker."""
-    breakers = BreakerRegistry(BreakerSettings(fail_max=2, reset_timeout_s=60))
+    breakers = BreakerRegistry(BreakerConfig(fail_max=2, reset_timeout_s=60))
     generator = OllamaGenerator(
         url=ollama_target.url,
         model=ollama_target.chat_model,

@@ -137,7 +137,7 @@ async def test_a_collection_made_before_aliases_is_refused_with_a_reason(
         vector_store__mode="server", vector_store__url=twin.url, ollama__url=ollama_server.url
     )
     async with app_client(settings) as http:
-        store = http.app.state.services.adapters.vector_store
+        store = http.app.state.adapters.vector_store
         legacy = CollectionSpec(
             name="legacy",
             embedder=EmbedderRef(provider="local", model="all-MiniLM-L6-v2", dimensions=384),

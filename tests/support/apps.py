@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
-from ragmono.lifespan import Adapters
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings, Settings
+from ragmono.lifespan import Adapters, breaker_config
+from ragmono.resilience import BreakerConfig, BreakerRegistry
+from ragmono.settings import Settings
 
 
 def twin_adapters(settings: Settings | None = None) -> Adapters:
@@ -14,5 +14,7 @@ def twin_adapters(settings: Settings | None = None) -> Adapters:
         vector_store=MemoryVectorStore(),
         embedder=HashingEmbedder(),
         sparse_encoder=SimpleSparseEncoder(),
-        breakers=BreakerRegistry(settings.breakers if settings else BreakerSettings()),
+        breakers=BreakerRegistry(
+            breaker_config(settings.breakers) if settings else BreakerConfig()
+        ),
     )

@@ -20,7 +20,7 @@ from litestar import Litestar, get, post
 
 from ragmono.adapters.bm25 import Bm25Encoder
 from ragmono.adapters.memory import HashingEmbedder
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.app import create_app
 from ragmono.asgi import freeze_startup_objects
 from ragmono.domain import Chunk, ChunkPoint, SparseVector, VectorQuery

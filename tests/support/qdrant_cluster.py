@@ -10,10 +10,9 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 from ragmono.ports import Telemetry
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.support.qdrant_twin import Blackhole, QdrantTwin, TwinBackend
 from tests.support.vector_stores import real_urls
 
@@ -68,7 +67,7 @@ def cluster(
     telemetry: Telemetry | None = None,
 ) -> ClusterVectorStore:
     """A cluster store with short timeouts (0.75 s calls, 0.5 s probes); breakers open after 2."""
-    registry = BreakerRegistry(BreakerSettings(fail_max=FAIL_MAX, reset_timeout_s=reset_s))
+    registry = BreakerRegistry(BreakerConfig(fail_max=FAIL_MAX, reset_timeout_s=reset_s))
     return ClusterVectorStore(
         urls,
         breakers=registry,

@@ -13,12 +13,11 @@ import pytest
 from qdrant_client import AsyncQdrantClient
 
 from ragmono.adapters.memory import MemoryVectorStore
-from ragmono.adapters.qdrant.cluster import ClusterVectorStore
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
-from ragmono.adapters.qdrant.server import ServerVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
+from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
+from ragmono.adapters.qdrant.remote.server import ServerVectorStore
 from ragmono.ports import VectorStore
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.support.qdrant_twin import QdrantTwin, TwinBackend
 
 REAL_URLS_ENV = "RAGMONO_TEST_QDRANT_URLS"
@@ -66,13 +65,13 @@ async def open_store(kind: str, tmp_path: Path) -> AsyncIterator[Named]:
         twins = [QdrantTwin(backend) for _ in range(3)]
         cleanup.extend(t.close for t in twins)
         store = ClusterVectorStore(
-            [t.url for t in twins], breakers=BreakerRegistry(BreakerSettings()), timeout_s=5
+            [t.url for t in twins], breakers=BreakerRegistry(BreakerConfig()), timeout_s=5
         )
     elif kind in ("server-real", "cluster-real"):
         urls = real_urls()
         if not urls:
             pytest.skip(f"no real Qdrant: set {REAL_URLS_ENV}=http://host:6333[,...] to run")
-        registry = BreakerRegistry(BreakerSettings())
+        registry = BreakerRegistry(BreakerConfig())
         store = (
             ServerVectorStore(urls[0], timeout_s=10, breakers=registry)
             if kind == "server-real"

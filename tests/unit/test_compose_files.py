@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from ragmono.adapters.qdrant.checks import MIN_QDRANT_VERSION, parse_version
+from ragmono.adapters.qdrant.remote.checks import MIN_QDRANT_VERSION, parse_version
 from ragmono.settings import load_settings
 
 COMPOSE = Path(__file__).parents[2] / "config" / "compose" / "qdrant-cluster.yml"

@@ -27,20 +27,21 @@ class HttpMetricsMiddleware:
 
     __slots__ = ("app", "telemetry")
 
-    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry | None = None) -> None:
         self.app = app
         self.telemetry = telemetry
+        """None until :meth:`bind`: requests pass uncounted (none arrive before the lifespan)."""
 
     def bind(self, telemetry: Telemetry) -> None:
         """Report to ``telemetry`` from now on (the lifespan builds it after the app exists)."""
         self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        telemetry = self.telemetry
+        if scope["type"] != ScopeType.HTTP or telemetry is None:
             await self.app(scope, receive, send)
             return
         http_scope: HTTPScope = scope
-        telemetry = self.telemetry
         status = 500  # what the client sees if the app dies before answering
 
         async def send_and_note_status(message: Message) -> None:

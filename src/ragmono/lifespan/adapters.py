@@ -28,8 +28,8 @@ from ragmono.ports import (
     Telemetry,
     VectorStore,
 )
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings, Settings
+from ragmono.resilience import BreakerConfig, BreakerRegistry, BreakerTuning
+from ragmono.settings import BreakerOverride, BreakerSettings, Settings
 
 log = structlog.get_logger("ragmono")
 
@@ -43,7 +43,7 @@ class Adapters:
     sparse_encoder: SparseEncoder
     generator: Generator | None = None
     """The LLM (generator.provider = "ollama"); None means the extractive answerer serves."""
-    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerSettings()))
+    breakers: BreakerRegistry = field(default_factory=lambda: BreakerRegistry(BreakerConfig()))
     """Every dependency's circuit breaker; adapters own theirs, built from this one registry."""
     cache: Cache | None = None
     """Search and answer cache; None means an in-process LRU sized by ``cache.max_entries``."""
@@ -65,7 +65,7 @@ def _build_vector_store(
     vs = settings.vector_store
     mode = vs.mode
     if mode == "embedded":
-        from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+        from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 
         return EmbeddedVectorStore(
             settings.data_path / "vectors",
@@ -73,7 +73,7 @@ def _build_vector_store(
             log_format=settings.logging.format,
         )
     if mode == "server":
-        from ragmono.adapters.qdrant.server import ServerVectorStore
+        from ragmono.adapters.qdrant.remote.server import ServerVectorStore
 
         return ServerVectorStore(
             vs.url,
@@ -84,7 +84,7 @@ def _build_vector_store(
             telemetry=telemetry,
         )
     if mode == "cluster":
-        from ragmono.adapters.qdrant.cluster import ClusterVectorStore
+        from ragmono.adapters.qdrant.remote.cluster import ClusterVectorStore
 
         return ClusterVectorStore(
             vs.urls,
@@ -243,9 +243,9 @@ def _build_telemetry(settings: Settings) -> Telemetry:
 def migration_ledger(store: VectorStore) -> MigrationLedger:
     """The ledger that lives with ``store``'s data (its catalog)."""
     from ragmono.adapters.memory import MemoryMigrationLedger
-    from ragmono.adapters.qdrant.catalog import FileCatalog
+    from ragmono.adapters.qdrant.embedded.file_catalog import FileCatalog
     from ragmono.adapters.qdrant.ledgers import FileCatalogLedger, RemoteCatalogLedger
-    from ragmono.adapters.qdrant.remote_catalog import RemoteCatalog
+    from ragmono.adapters.qdrant.remote.remote_catalog import RemoteCatalog
 
     catalog = getattr(store, "catalog", None)
     if isinstance(catalog, FileCatalog):
@@ -255,10 +255,26 @@ def migration_ledger(store: VectorStore) -> MigrationLedger:
     return MemoryMigrationLedger()
 
 
+def breaker_config(settings: BreakerSettings) -> BreakerConfig:
+    """The breakers' defaults and every ``breakers.<name>`` section as resilience's own type."""
+    tuning = {
+        name: BreakerTuning(
+            fail_max=section.fail_max,
+            reset_timeout_s=section.reset_timeout_s,
+            timeout_s=section.timeout_s,
+        )
+        for name in settings.__struct_fields__
+        if isinstance(section := getattr(settings, name), BreakerOverride)
+    }
+    return BreakerConfig(
+        fail_max=settings.fail_max, reset_timeout_s=settings.reset_timeout_s, tuning=tuning
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_vector_store(settings: Settings) -> AsyncIterator[VectorStore]:
     """Only the vector store (for operational commands such as ``ragmono migrate``)."""
-    breakers = BreakerRegistry(settings.breakers)
+    breakers = BreakerRegistry(breaker_config(settings.breakers))
     store = _build_vector_store(settings, breakers, NoopTelemetry())
     try:
         await _check_vector_store(store, None)
@@ -282,7 +298,7 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
 
     async with contextlib.AsyncExitStack() as stack:
         telemetry = _build_telemetry(settings)
-        breakers = BreakerRegistry(settings.breakers)
+        breakers = BreakerRegistry(breaker_config(settings.breakers))
         breakers.add_listener(telemetry.record_breaker_transition)
         vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)

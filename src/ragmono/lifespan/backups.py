@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ragmono import __version__
 from ragmono.backup import BackupService, FileCopyMedium
@@ -17,9 +16,6 @@ from ragmono.ports import (
     VectorStore,
 )
 from ragmono.settings import Settings
-
-if TYPE_CHECKING:  # services.py builds the backup service: no import cycle at run time
-    from .services import Services
 
 
 def build_backup_service(
@@ -44,8 +40,8 @@ def build_backup_service(
             engine_version=version("qdrant-edge-py"),
         )
     else:
-        from ragmono.adapters.qdrant.remote import RemoteVectorStore
-        from ragmono.adapters.qdrant.snapshots import QdrantSnapshots
+        from ragmono.adapters.qdrant.remote.remote_store import RemoteVectorStore
+        from ragmono.adapters.qdrant.remote.snapshots import QdrantSnapshots
 
         vs = settings.vector_store
         urls = vs.urls if vs.mode == "cluster" else [vs.url]
@@ -68,15 +64,15 @@ def build_backup_service(
 
 
 @contextlib.asynccontextmanager
-async def backup_schedule(settings: Settings, services: Services) -> AsyncIterator[None]:
+async def backup_schedule(settings: Settings, backups: BackupService | None) -> AsyncIterator[None]:
     """Run scheduled backups (backup.schedule, local time) while the app runs."""
-    if services.backups is None or not settings.backup.schedule:
+    if backups is None or not settings.backup.schedule:
         yield
         return
     from ragmono.backup import BackupSchedule
 
     schedule = BackupSchedule(
-        services.backups,
+        backups,
         settings.backup.schedule,
         keep_days=settings.backup.keep_days,
         keep_last=settings.backup.keep_last,

@@ -20,13 +20,12 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
-    Reindexer,
-    ReindexService,
     WriteGate,
 )
 from ragmono.modules.metrics import MetricsService
 from ragmono.modules.models import ModelsService
-from ragmono.modules.query import CacheAdmin, QueryService, SearchService
+from ragmono.modules.query import AnswerService, CacheAdmin, SearchService
+from ragmono.modules.reindex import Reindexer, ReindexService
 from ragmono.ports import (
     Embedders,
     Telemetry,
@@ -41,13 +40,11 @@ from .backups import build_backup_service
 class Services:
     """What controllers are handed (by name, through Litestar's dependency injection)."""
 
-    settings: Settings
-    adapters: Adapters
     collections: CollectionService
     health: HealthService
     breakers: BreakerService
     search: SearchService
-    answers: QueryService
+    answers: AnswerService
     cache_admin: CacheAdmin
     models: ModelsService
     telemetry: Telemetry
@@ -94,11 +91,11 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     )
     extractive = ExtractiveGenerator()  # the default answerer, and the LLM's fallback
     generator = adapters.generator or extractive
-    answers = QueryService(search, generator, extractive, cache=cache, ttl_s=ttl_s)
+    answers = AnswerService(
+        search, generator, extractive, cache=cache, ttl_s=ttl_s, telemetry=adapters.telemetry
+    )
     ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
     return Services(
-        settings=settings,
-        adapters=adapters,
         collections=collections,
         health=health,
         breakers=BreakerService(adapters.breakers),
@@ -154,7 +151,7 @@ def _build_ingest(
         parse,
         allowed_roots=cfg.allowed_roots,
         max_file_bytes=settings.server.max_upload_bytes,
-        reindexer=reindexer,
+        reindexer=reindexer.run,
     )
     jobs = JobRunner(
         adapters.job_store,

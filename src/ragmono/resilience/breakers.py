@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -32,13 +33,14 @@ from aiobreaker.storage.memory import CircuitMemoryStorage
 
 from ragmono.domain import BreakerSnapshot, BreakerState
 from ragmono.errors import DependencyUnavailable
-from ragmono.settings import BreakerOverride, BreakerSettings
 
 __all__ = [
+    "BreakerConfig",
     "BreakerListener",
     "BreakerRegistry",
     "BreakerSnapshot",
     "BreakerState",
+    "BreakerTuning",
     "DependencyBreaker",
     "FailurePredicate",
 ]
@@ -58,6 +60,25 @@ _STATE_NAMES: dict[Any, BreakerState] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class BreakerTuning:
+    """One breaker's own values (``breakers.<name>`` in the settings); None takes the default."""
+
+    fail_max: int | None = None
+    reset_timeout_s: float | None = None
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    """The registry's defaults, and the tuning of each named breaker (built in the lifespan)."""
+
+    fail_max: int = 5
+    reset_timeout_s: float = 30.0
+    tuning: Mapping[str, BreakerTuning] = field(default_factory=dict)
+    """By breaker name without a node suffix: ``qdrant`` tunes every ``qdrant:<node>``."""
+
+
 class _ClockedOpenState(CircuitOpenState):  # type: ignore[misc]
     """aiobreaker's open state with its ``utcnow()`` check replaced by the breaker's clock."""
 
@@ -73,8 +94,8 @@ class _ClockedBreaker(CircuitBreaker):  # type: ignore[misc]
     def __init__(
         self,
         name: str,
-        override: BreakerOverride,
-        defaults: BreakerSettings,
+        override: BreakerTuning,
+        defaults: BreakerConfig,
         clock: Clock,
         is_failure: FailurePredicate,
     ) -> None:
@@ -142,8 +163,8 @@ class DependencyBreaker:
         self,
         name: str,
         *,
-        override: BreakerOverride,
-        defaults: BreakerSettings,
+        override: BreakerTuning,
+        defaults: BreakerConfig,
         clock: Clock,
         wall_clock: Clock,
         is_failure: FailurePredicate | None,
@@ -285,12 +306,12 @@ class BreakerRegistry:
 
     def __init__(
         self,
-        settings: BreakerSettings,
+        config: BreakerConfig,
         *,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._clock = clock
         self._wall_clock = wall_clock
         self._breakers: dict[str, DependencyBreaker] = {}
@@ -314,7 +335,7 @@ class BreakerRegistry:
             breaker = DependencyBreaker(
                 name,
                 override=self._override(name),
-                defaults=self._settings,
+                defaults=self._config,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
                 is_failure=is_failure,
@@ -348,9 +369,8 @@ class BreakerRegistry:
         """Call ``listener(name, old_state, new_state)`` on every real state change."""
         self._listeners.append(listener)
 
-    def _override(self, name: str) -> BreakerOverride:
-        section = getattr(self._settings, name.split(":", 1)[0], None)
-        return section if isinstance(section, BreakerOverride) else BreakerOverride()
+    def _override(self, name: str) -> BreakerTuning:
+        return self._config.tuning.get(name.split(":", 1)[0], BreakerTuning())
 
     def _transition(self, name: str, old: BreakerState, new: BreakerState) -> None:
         breaker = self._breakers.get(name)

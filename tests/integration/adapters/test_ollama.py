@@ -10,8 +10,7 @@ import pytest
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import ChatMessage
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.conftest import OllamaTarget
 from tests.support.ollama_server import OllamaDouble
 
@@ -28,7 +27,7 @@ PROMPT = [
 
 @pytest.fixture
 def registry() -> BreakerRegistry:
-    return BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=30))
+    return BreakerRegistry(BreakerConfig(fail_max=3, reset_timeout_s=30))
 
 
 @pytest.fixture

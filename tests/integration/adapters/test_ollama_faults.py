@@ -10,8 +10,7 @@ import pytest
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
 from ragmono.errors import Conflict, DependencyUnavailable
 from ragmono.ports import ChatMessage
-from ragmono.resilience import BreakerRegistry, RetryPolicy
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry, RetryPolicy
 from tests.support.clock import ManualClock
 from tests.support.ollama_server import CHAT_MODEL, EMBED_MODEL, OllamaDouble
 
@@ -26,7 +25,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def registry(clock: ManualClock) -> BreakerRegistry:
-    return BreakerRegistry(BreakerSettings(fail_max=3, reset_timeout_s=30), clock=clock)
+    return BreakerRegistry(BreakerConfig(fail_max=3, reset_timeout_s=30), clock=clock)
 
 
 @pytest.fixture

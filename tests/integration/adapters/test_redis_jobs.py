@@ -12,8 +12,7 @@ from ragmono.adapters.redis_client import is_redis_failure, open_redis
 from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
 from ragmono.domain import Job, JobError
 from ragmono.errors import DependencyUnavailable
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.support.redis_server import RedisServer
 
 
@@ -83,7 +82,7 @@ async def test_idempotency_values_expire_in_redis(client: aioredis.Redis, prefix
 async def test_redis_down_is_dependency_unavailable_then_fast_fail(
     redis_server: RedisServer, prefix: str
 ) -> None:
-    breakers = BreakerRegistry(BreakerSettings(fail_max=2, reset_timeout_s=30))
+    breakers = BreakerRegistry(BreakerConfig(fail_max=2, reset_timeout_s=30))
     breaker = breakers.get("redis", is_failure=is_redis_failure)
     redis = open_redis(redis_server.url, timeout_s=0.5)
     store = RedisJobStore(redis, key_prefix=prefix, breaker=breaker)

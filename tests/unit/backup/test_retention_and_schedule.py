@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ragmono.adapters.qdrant.embedded import EmbeddedVectorStore
+from ragmono.adapters.qdrant.embedded.embedded_store import EmbeddedVectorStore
 from ragmono.adapters.telemetry_memory import RecordingTelemetry
 from ragmono.backup import BackupSchedule, BackupService, FileCopyMedium, expired, next_run
 from tests.support.clock import ManualClock

@@ -23,8 +23,7 @@ import pytest
 from aiobreaker import CircuitBreaker, CircuitBreakerListener
 
 from ragmono.errors import DependencyUnavailable
-from ragmono.resilience import BreakerRegistry
-from ragmono.settings import BreakerSettings
+from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.support.clock import ManualClock
 
 REPO = Path(__file__).resolve().parents[3]
@@ -66,7 +65,7 @@ async def test_raw_aiobreaker_calls_deprecated_utcnow() -> None:
 @pytest.mark.usefixtures("py312_datetime")
 async def test_wrapped_breaker_never_calls_utcnow() -> None:
     clock = ManualClock()
-    breaker = BreakerRegistry(BreakerSettings(fail_max=1), clock=clock).get("redis")
+    breaker = BreakerRegistry(BreakerConfig(fail_max=1), clock=clock).get("redis")
     # warnings are errors in this suite: any utcnow() call would fail the test
     with pytest.raises(DependencyUnavailable):
         await breaker.call(_boom)
@@ -84,7 +83,7 @@ _TZ_SCRIPT = textwrap.dedent(
     from datetime import timedelta
     from aiobreaker import CircuitBreaker
     from ragmono.resilience import BreakerRegistry
-    from ragmono.settings import BreakerSettings
+    from ragmono.resilience import BreakerConfig
 
     async def boom():
         raise ConnectionRefusedError("refused")
@@ -98,7 +97,7 @@ _TZ_SCRIPT = textwrap.dedent(
                 raw_remaining = exc.time_remaining.total_seconds()
             except Exception as inner:
                 raw_remaining = type(inner).__name__
-        breaker = BreakerRegistry(BreakerSettings(fail_max=1, reset_timeout_s=30)).get("redis")
+        breaker = BreakerRegistry(BreakerConfig(fail_max=1, reset_timeout_s=30)).get("redis")
         try:
             await breaker.call(boom)
         except Exception:
@@ -177,7 +176,7 @@ async def test_raw_half_open_admits_every_concurrent_caller() -> None:
 
 async def test_wrapped_half_open_admits_one() -> None:
     clock = ManualClock()
-    breaker = BreakerRegistry(BreakerSettings(fail_max=1), clock=clock).get("redis")
+    breaker = BreakerRegistry(BreakerConfig(fail_max=1), clock=clock).get("redis")
     with pytest.raises(DependencyUnavailable):
         await breaker.call(_boom)
     clock.advance(30)
@@ -212,7 +211,7 @@ def test_raw_close_on_closed_breaker_emits_closed_to_closed() -> None:
 
 async def test_wrapped_emits_only_real_transitions() -> None:
     clock = ManualClock()
-    registry = BreakerRegistry(BreakerSettings(fail_max=1), clock=clock)
+    registry = BreakerRegistry(BreakerConfig(fail_max=1), clock=clock)
     seen: list[tuple[str, str]] = []
     registry.add_listener(lambda _name, old, new: seen.append((old, new)))
     breaker = registry.get("redis")

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from ragmono.errors import DependencyUnavailable, NotFound
-from ragmono.resilience import BreakerRegistry, DependencyBreaker
+from ragmono.lifespan import breaker_config
+from ragmono.resilience import BreakerConfig, BreakerRegistry, DependencyBreaker
 from ragmono.settings import BreakerOverride, BreakerSettings
 from tests.support.clock import ManualClock
 
@@ -21,8 +22,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def registry(clock: ManualClock) -> BreakerRegistry:
-    settings = BreakerSettings(fail_max=3, reset_timeout_s=30.0)
-    return BreakerRegistry(settings, clock=clock, wall_clock=lambda: 1_700_000_000.0)
+    config = BreakerConfig(fail_max=3, reset_timeout_s=30.0)
+    return BreakerRegistry(config, clock=clock, wall_clock=lambda: 1_700_000_000.0)
 
 
 @pytest.fixture
@@ -146,7 +147,9 @@ async def test_timeout_counts_as_failure(registry: BreakerRegistry) -> None:
 
 async def test_settings_timeout_applies_and_call_timeout_wins(clock: ManualClock) -> None:
     settings = BreakerSettings(redis=BreakerOverride(timeout_s=0.01))
-    breaker = BreakerRegistry(settings, clock=clock).get("redis", default_timeout_s=60)
+    breaker = BreakerRegistry(breaker_config(settings), clock=clock).get(
+        "redis", default_timeout_s=60
+    )
     assert breaker.timeout_s == 0.01
 
     async def slow() -> str:
@@ -259,7 +262,7 @@ def test_overrides_by_name_and_node_suffix(clock: ManualClock) -> None:
         reset_timeout_s=30,
         qdrant=BreakerOverride(fail_max=2, reset_timeout_s=7),
     )
-    registry = BreakerRegistry(settings, clock=clock)
+    registry = BreakerRegistry(breaker_config(settings), clock=clock)
     node = registry.get("qdrant:http://10.0.0.1:6333")
     assert (node.fail_max, node.reset_timeout_s) == (2, 7)
     assert (registry.get("redis").fail_max, registry.get("redis").reset_timeout_s) == (5, 30)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .catalog import FileCatalog
-from .remote_catalog import RemoteCatalog
+from .embedded.file_catalog import FileCatalog
+from .remote.remote_catalog import RemoteCatalog
 
 __all__ = ["FileCatalogLedger", "RemoteCatalogLedger"]
 

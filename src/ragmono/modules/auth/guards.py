@@ -3,22 +3,22 @@
 Routes declare the scope they need in Litestar's ``opt`` (handler, controller or router):
 ``@get("/", opt={"scope": "search"})``. A route under ``/api/`` that declares none is denied
 to everyone (fail closed), and :func:`routes_without_scope` lets a test and the startup log
-name it. The checks run in ``ragmono.api.edge.EdgeMiddleware`` (plain async ASGI: no thread
-pool, no extra framework layer).
+name it. The checks run in ``ragmono.api.edge_middleware.EdgeMiddleware`` (plain async ASGI:
+no thread pool, no extra framework layer).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
-from ragmono.errors import Forbidden, Unauthorized
+from ragmono.errors import Forbidden, SettingsError, Unauthorized
 from ragmono.ports import JwksSource
-from ragmono.settings import Settings, SettingsError
 
 from .jwks import JwksKeys
 from .schemas import ALL_SCOPES, ROUTE_SCOPE_KEY, Principal
@@ -27,8 +27,8 @@ from .tokens import JwtVerifier, ServiceTokens
 __all__ = [
     "API_PREFIX",
     "OPEN_ACCESS",
+    "AuthConfig",
     "Authenticator",
-    "auth_configured",
     "authorize",
     "build_authenticator",
     "routes_without_scope",
@@ -84,21 +84,34 @@ def authorize(principal: Principal, required: str | None, *, method: str, path: 
         raise Forbidden(f"this route needs scope {required!r}; the credentials hold: {held}")
 
 
-def auth_configured(settings: Settings) -> bool:
-    """Whether any credential source is configured."""
-    auth = settings.auth
-    return bool(auth.service_tokens or auth.jwt_secret or auth.jwks_url)
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """The ``auth.*`` settings and the profile, as the composition root hands them over."""
+
+    profile: str = "dev"
+    service_tokens: tuple[str, ...] = ()
+    jwt_secret: str = ""
+    jwks_url: str = ""
+    issuer: str = ""
+    audience: str = ""
+    leeway_s: int = 30
+    jwks_cache_s: float = 300.0
+    jwks_min_refresh_s: float = 10.0
+
+    @property
+    def configured(self) -> bool:
+        """Whether any credential source is configured."""
+        return bool(self.service_tokens or self.jwt_secret or self.jwks_url)
 
 
-def build_authenticator(settings: Settings, jwks: JwksSource | None) -> Authenticator | None:
-    """The authenticator the settings describe; None when the API is open.
+def build_authenticator(auth: AuthConfig, jwks: JwksSource | None) -> Authenticator | None:
+    """The authenticator ``auth`` describes; None when the API is open.
 
     Open is allowed only in the ``dev`` profile; ``prod`` without auth raises ``SettingsError``.
     Malformed tokens, unknown scopes and short secrets raise ``SettingsError`` naming the key.
     """
-    auth = settings.auth
-    if not auth_configured(settings):
-        if settings.profile == "prod":
+    if not auth.configured:
+        if auth.profile == "prod":
             raise SettingsError(
                 'profile = "prod" needs auth configured: set auth.service_tokens, '
                 "auth.jwt_secret or auth.jwks_url (`ragmono token secret` prints a secret)"

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 import jwt
 
-from ragmono.errors import Unauthorized
-from ragmono.settings import SettingsError
+from ragmono.errors import SettingsError, Unauthorized
 
 from .schemas import ALL_SCOPES, Principal
 

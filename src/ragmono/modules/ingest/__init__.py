@@ -3,17 +3,15 @@ background jobs that survive restarts; documents listed, read and deleted."""
 
 from .chunking import Chunker
 from .controller import DocumentController, JobController, UploadController, ingest_handlers
+from .documents import DocumentInput, DocumentResult, FileInput, IngestReport, JobAccepted
 from .executors import IngestJobs
 from .gate import WriteGate
 from .identity import point_id
-from .job_files import JobFiles
+from .job_files import JobFiles, ReindexPayload
 from .jobs import JobRunner
-from .model import DocumentInput, DocumentResult, FileInput, IngestReport, JobAccepted
 from .parsing import SUPPORTED_EXTENSIONS, ParseLimits
 from .pipeline import DocumentWriter
-from .reindex import Reindexer, ReindexFailed
-from .reindex_controller import ReindexController
-from .reindex_service import ReindexService
+from .progress import JobObserver
 from .service import IngestLimits, IngestService
 
 __all__ = [
@@ -31,12 +29,10 @@ __all__ = [
     "JobAccepted",
     "JobController",
     "JobFiles",
+    "JobObserver",
     "JobRunner",
     "ParseLimits",
-    "ReindexController",
-    "ReindexFailed",
-    "ReindexService",
-    "Reindexer",
+    "ReindexPayload",
     "UploadController",
     "WriteGate",
     "ingest_handlers",

@@ -19,8 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 from ragmono.errors import InvalidInput
 
-from .jobs import JobRunner
-from .model import (
+from .documents import (
     DocumentDetail,
     DocumentPage,
     FileInput,
@@ -28,7 +27,7 @@ from .model import (
     IngestReport,
     JobAccepted,
 )
-from .reindex_controller import ReindexController
+from .jobs import JobRunner
 from .schemas import DocumentsIn, JobList, JobOut, SyncIn
 from .service import IngestService
 
@@ -209,4 +208,4 @@ def ingest_handlers(max_upload_bytes: int) -> list[ControllerRouterHandler]:
     uploads = Router(
         path="/", route_handlers=[UploadController], request_max_body_size=max_upload_bytes
     )
-    return [DocumentController, JobController, ReindexController, uploads]
+    return [DocumentController, JobController, uploads]

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from ragmono.domain import Filter, Job, JobCounts, JobProgress, Match
 from ragmono.errors import RagmonoError
 
 from . import sync
+from .documents import DocumentInput, DocumentResult, FileInput
 from .intake import failed_file, file_document
 from .job_files import DocumentsPayload, FilesPayload, JobPayload, ReindexPayload, SyncPayload
-from .model import DocumentInput, DocumentResult, FileInput
 from .parsing import ParseLimits
 from .pipeline import DocumentWriter
 from .progress import JobObserver
-from .reindex import Reindexer
 
-__all__ = ["IngestJobs", "iterate", "parsed_stream"]
+__all__ = ["IngestJobs", "ReindexRun", "iterate", "parsed_stream"]
 
 T = TypeVar("T")
+
+ReindexRun = Callable[[Job, ReindexPayload, JobObserver], Awaitable[None]]
+"""Runs one reindex job (the reindex module's ``Reindexer.run``), handed in by the wiring."""
 
 
 async def iterate(items: Iterable[T]) -> AsyncIterator[T]:
@@ -50,7 +52,7 @@ class IngestJobs:
         *,
         allowed_roots: Sequence[str],
         max_file_bytes: int,
-        reindexer: Reindexer | None = None,
+        reindexer: ReindexRun | None = None,
     ) -> None:
         self._reindexer = reindexer
         self._writer = writer
@@ -63,7 +65,7 @@ class IngestJobs:
         if isinstance(payload, ReindexPayload):
             if self._reindexer is None:
                 raise RagmonoError("reindex jobs are not available in this process")
-            await self._reindexer.run(job, payload, observer)
+            await self._reindexer(job, payload, observer)
             return
         spec = await self._writer.open(job.collection)
         done = job.progress.documents_done

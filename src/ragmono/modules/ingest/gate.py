@@ -57,7 +57,3 @@ class WriteGate:
             async with self._changed:
                 self._held.discard(collection)
                 self._changed.notify_all()
-
-    def is_held(self, collection: str) -> bool:
-        """Whether a holder has the collection now."""
-        return collection in self._held

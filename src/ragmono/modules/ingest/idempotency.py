@@ -15,7 +15,7 @@ import msgspec
 from ragmono.errors import InvalidInput
 from ragmono.ports import IdempotencyStore
 
-from .model import IngestOutcome, IngestReport, JobAccepted
+from .documents import IngestOutcome, IngestReport, JobAccepted
 
 __all__ = ["Idempotency"]
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from ragmono.errors import InvalidInput, RagmonoError
 
+from .documents import DocumentInput, DocumentResult, FileInput
 from .identity import document_id_for
-from .model import DocumentInput, DocumentResult, FileInput
 from .parsing import ParseLimits, parse_file
 
 __all__ = ["failed_file", "file_document", "read_files"]

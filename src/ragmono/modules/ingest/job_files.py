@@ -15,7 +15,7 @@ import msgspec
 
 from ragmono.domain import Job
 
-from .model import DocumentInput, FileInput
+from .documents import DocumentInput, FileInput
 
 __all__ = [
     "DocumentsPayload",

@@ -38,9 +38,9 @@ from ragmono.errors import NotFound
 from ragmono.ports import Embedders, SparseEncoder, Telemetry, VectorStore
 
 from .chunking import Chunker, ChunkPiece, normalize_text
+from .documents import DocumentInput, DocumentResult
 from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
-from .model import DocumentInput, DocumentResult
 
 __all__ = ["DocumentWriter", "WriteObserver"]
 

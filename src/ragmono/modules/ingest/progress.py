@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from ragmono.domain import Job, JobError
 from ragmono.ports import JobStore
 
-from .model import DocumentResult
+from .documents import DocumentResult
 
 __all__ = ["JobObserver"]
 

@@ -10,7 +10,7 @@ from msgspec import Meta
 
 from ragmono.domain import Job, JobCounts, JobError
 
-from .model import DocumentInput
+from .documents import DocumentInput
 
 DocumentId = Annotated[
     str,

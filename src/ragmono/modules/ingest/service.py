@@ -17,15 +17,9 @@ from ragmono.domain import JobKind
 from ragmono.errors import InvalidInput, RagmonoError
 from ragmono.ports import IdempotencyStore
 
-from .catalog import DocumentCatalog
 from .chunking import normalize_text
-from .executors import iterate, parsed_stream
-from .idempotency import Idempotency
-from .identity import document_id_for
-from .intake import failed_file, read_files
-from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
-from .jobs import JobRunner
-from .model import (
+from .document_catalog import DocumentCatalog
+from .documents import (
     DocumentDetail,
     DocumentInput,
     DocumentPage,
@@ -35,6 +29,12 @@ from .model import (
     IngestReport,
     JobAccepted,
 )
+from .executors import iterate, parsed_stream
+from .idempotency import Idempotency
+from .identity import document_id_for
+from .intake import failed_file, read_files
+from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
+from .jobs import JobRunner
 from .parsing import ParseLimits
 from .pipeline import DocumentWriter
 from .sync import resolve
@@ -67,11 +67,6 @@ class IngestService:
         self._limits = limits
         self._catalog = DocumentCatalog(writer.store, writer)
         self._idempotency = Idempotency(idempotency, ttl_s=limits.idempotency_ttl_s)
-
-    @property
-    def parse_limits(self) -> ParseLimits:
-        """Bounds applied to every file."""
-        return self._limits.parse
 
     # -- writes ----------------------------------------------------------------------------------
 

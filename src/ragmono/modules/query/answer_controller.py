@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import structlog
-from litestar import Controller, Response, post
+from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.middleware import DefineMiddleware
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from .answers import PreparedQuery, QueryEvent, QueryParams, QueryService
-from .controller import degraded_headers
-from .fast_path import CachedHitFastPath
-from .filters import to_domain_filter
+from .answer_service import AnswerService, PreparedQuery, QueryEvent
+from .fast_path import missed_key
+from .params import SearchParams
 from .schemas import QueryIn, QueryOut, SourcesEvent, TokenEvent
+from .search_controller import degraded_headers
 
-__all__ = ["QueryController"]
+__all__ = ["AnswerController"]
 
 log = structlog.get_logger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -53,7 +52,7 @@ class _AnswerOperation(Operation):
             )
 
 
-class QueryController(Controller):
+class AnswerController(Controller):
     """Answer a question from a collection, citing the passages used as [n]."""
 
     path = "/query"
@@ -64,7 +63,6 @@ class QueryController(Controller):
         "/",
         status_code=200,
         summary="Answer a question with citations",
-        middleware=[DefineMiddleware(CachedHitFastPath, kind="query")],
         operation_class=_AnswerOperation,
         description=(
             "With `stream: true` or `Accept: text/event-stream` the answer comes as Server-Sent "
@@ -74,25 +72,20 @@ class QueryController(Controller):
     )
     async def answer(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[QueryIn],
-        answers: NamedDependency[QueryService],
+        answers: NamedDependency[AnswerService],
         accept: Annotated[str | None, HeaderParameter(name="accept", required=False)] = None,
     ) -> Response[QueryOut] | ServerSentEvent:
-        params = QueryParams(
-            query=data.query,
-            collection=data.collection,
-            top_k=data.top_k,
-            filter=to_domain_filter(data.filter),
-            score_threshold=data.score_threshold,
-            mode=data.mode,
-        )
+        params = SearchParams.of(data)
+        missed = missed_key(request)
         if data.stream or (accept is not None and EVENT_STREAM in accept):
-            prepared = await answers.prepare(params)
+            prepared = await answers.prepare(params, missed_key=missed)
             found = prepared.retrieval
             headers = degraded_headers(found.degraded, found.degraded_reason) if found else {}
             headers["Cache-Control"] = "no-store"
             return ServerSentEvent(_events(answers, prepared), headers=headers)
-        out = await answers.answer(params)
+        out = await answers.answer(params, missed_key=missed)
         return Response(out, headers=degraded_headers(out.degraded, out.degraded_reason))
 
 
@@ -103,7 +96,7 @@ def _event_name(event: QueryEvent) -> str:
 
 
 async def _events(
-    answers: QueryService, prepared: PreparedQuery
+    answers: AnswerService, prepared: PreparedQuery
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     events = answers.stream(prepared)
     try:

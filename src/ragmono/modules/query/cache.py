@@ -12,12 +12,10 @@ and a concatenation, with no decoding (see ``fast_path.py``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -28,10 +26,10 @@ from ragmono.ports import Cache, CacheStats, Telemetry
 __all__ = [
     "KEY_FORMAT",
     "CacheAdmin",
+    "Probe",
     "ResultCache",
     "cache_key",
     "normalise_query",
-    "one_lookup_per_key",
 ]
 
 KEY_FORMAT = 2
@@ -41,20 +39,19 @@ _SPACE = re.compile(r"\s+")
 _encode = msgspec.json.Encoder(order="deterministic").encode
 _body = msgspec.json.Encoder().encode
 _TIMINGS = b',"timings":'
-# Keys this request already looked up and missed: the fast path looks first, then the
-# framework path runs in the same task, so a miss costs one lookup (one Redis round trip).
-# None outside :func:`one_lookup_per_key` (nothing is remembered, nothing skipped).
-_missed: ContextVar[set[str] | None] = ContextVar("ragmono_cache_missed", default=None)
 
 
-@contextlib.contextmanager
-def one_lookup_per_key() -> Iterator[None]:
-    """Within this block (one request), a key that missed is not looked up again."""
-    token = _missed.set(set())
-    try:
-        yield
-    finally:
-        _missed.reset(token)
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What one cache lookup by the fast path found: a ready body, or the key that missed.
+
+    The fast path hands ``missed_key`` to the regular handler, which passes it to the
+    service: a key that just missed is not asked for again, so a miss costs one lookup
+    (one Redis round trip).
+    """
+
+    body: bytes | None = None
+    missed_key: str | None = None
 
 
 def normalise_query(query: str) -> str:
@@ -100,13 +97,10 @@ class ResultCache:
         return cache_key(self._kind, spec.name, spec.version, query, where, *params)
 
     async def lookup(self, collection: str, key: str) -> bytes | None:
-        """The stored body (without timings), or None; asks the backend once per request."""
-        missed = _missed.get()
-        if self._cache is None or (missed is not None and key in missed):
+        """The stored body (without timings), or None."""
+        if self._cache is None:
             return None
         found = await self._cache.get(collection, key)
-        if found is None and missed is not None:
-            missed.add(key)
         if self._telemetry is not None:
             self._telemetry.count_cache(self._kind, "miss" if found is None else "hit")
         return found

@@ -4,8 +4,9 @@ Route-level ASGI middleware on ``POST /api/v1/search`` and ``POST /api/v1/query`
 after routing and every app-level middleware (request id, access log, auth, rate limits),
 reads the small JSON body, validates it with the same schema, builds the same cache key and,
 on a hit, sends the stored body as is. Anything else (a miss, invalid input, streaming, a big
-body, an unknown collection) goes to the regular handler with the body replayed, and a key
-that just missed is not looked up twice.
+body, an unknown collection) goes to the regular handler with the body replayed; a key that
+just missed goes with it (:func:`missed_key`), so the handler's service does not look it up
+twice. The services are handed in by the composition root (:class:`CacheReaders`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -27,13 +29,13 @@ from litestar.types import (
 
 from ragmono.errors import InvalidInput
 
-from .answers import QueryParams, QueryService
-from .cache import one_lookup_per_key
-from .filters import to_domain_filter
+from .answer_service import AnswerService
+from .cache import Probe
+from .params import SearchParams
 from .schemas import QueryIn, SearchIn
-from .service import SearchParams, SearchService
+from .search_service import SearchService
 
-__all__ = ["CachedHitFastPath"]
+__all__ = ["CacheReaders", "CachedHitFastPath", "missed_key"]
 
 MAX_BODY = 16 * 1024
 """Larger bodies are not worth the copy; they take the regular path."""
@@ -41,14 +43,41 @@ MAX_BODY = 16 * 1024
 _decode_search = msgspec.json.Decoder(SearchIn).decode
 _decode_query = msgspec.json.Decoder(QueryIn).decode
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_MISSED_KEY = "ragmono.cache_missed_key"
+"""Where in the request's ``scope["state"]`` the fast path leaves the key that missed."""
+
+
+class CacheReaders:
+    """The services the fast path asks for cached bodies, bound once the lifespan built them.
+
+    Until :meth:`bind` (and in an app whose lifespan has not run) every request takes the
+    regular path.
+    """
+
+    def __init__(self) -> None:
+        self.search: SearchService | None = None
+        self.answers: AnswerService | None = None
+
+    def bind(self, search: SearchService, answers: AnswerService) -> None:
+        """Serve cached bodies of these services from now on."""
+        self.search, self.answers = search, answers
+
+
+def missed_key(request: Request[Any, Any, Any]) -> str | None:
+    """The cache key the fast path looked up for this request and missed, if any."""
+    found: str | None = request.scope["state"].get(_MISSED_KEY)
+    return found
 
 
 class CachedHitFastPath:
     """Serve a cached result for one route ``kind`` without the framework's parsing."""
 
-    def __init__(self, app: ASGIApp, kind: Literal["search", "query"]) -> None:
+    def __init__(
+        self, app: ASGIApp, kind: Literal["search", "query"], readers: CacheReaders
+    ) -> None:
         self.app = app
         self.kind = kind
+        self.readers = readers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or not _eligible(scope):
@@ -56,11 +85,13 @@ class CachedHitFastPath:
             return
         received: list[ReceiveMessage] = []
         body = await _read_body(receive, received)
-        with one_lookup_per_key():
-            hit = await self._lookup(scope, body) if body is not None else None
-            if hit is None:
-                await self.app(scope, _replaying(received, receive), send)
-                return
+        probe = await self._lookup(body) if body is not None else Probe()
+        hit = probe.body
+        if hit is None:
+            if probe.missed_key is not None:
+                scope["state"][_MISSED_KEY] = probe.missed_key
+            await self.app(scope, _replaying(received, receive), send)
+            return
         start: HTTPResponseStartEvent = {
             "type": "http.response.start",
             "status": 200,
@@ -74,38 +105,19 @@ class CachedHitFastPath:
         await send(start)
         await send(payload)
 
-    async def _lookup(self, scope: Scope, body: bytes) -> bytes | None:
-        services: Any = scope["litestar_app"].state.services  # lifespan.Services
+    async def _lookup(self, body: bytes) -> Probe:
+        search, answers = self.readers.search, self.readers.answers
         try:
             if self.kind == "search":
-                found = _decode_search(body)
-                search: SearchService = services.search
-                return await search.cached_body(
-                    SearchParams(
-                        query=found.query,
-                        collection=found.collection,
-                        top_k=found.top_k,
-                        filter=to_domain_filter(found.filter),
-                        score_threshold=found.score_threshold,
-                        mode=found.mode,
-                    )
-                )
+                if search is None:
+                    return Probe()
+                return await search.cached_body(SearchParams.of(_decode_search(body)))
             asked = _decode_query(body)
-            if asked.stream:
-                return None
-            answers: QueryService = services.answers
-            return await answers.cached_body(
-                QueryParams(
-                    query=asked.query,
-                    collection=asked.collection,
-                    top_k=asked.top_k,
-                    filter=to_domain_filter(asked.filter),
-                    score_threshold=asked.score_threshold,
-                    mode=asked.mode,
-                )
-            )
+            if asked.stream or answers is None:
+                return Probe()
+            return await answers.cached_body(SearchParams.of(asked))
         except (msgspec.DecodeError, msgspec.ValidationError, InvalidInput):
-            return None  # the regular path answers with the proper problem+json
+            return Probe()  # the regular path answers with the proper problem+json
 
 
 def _eligible(scope: HTTPScope) -> bool:

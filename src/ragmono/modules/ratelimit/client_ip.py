@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Literal
 
-from ragmono.settings import SettingsError
+from ragmono.errors import SettingsError
 
 __all__ = ["ClientAddressResolver"]
 

@@ -1,4 +1,4 @@
-"""Rates (``100/minute``) per route group, from settings."""
+"""Rates (``100/minute``) per route group, parsed from the text the settings hold."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from ragmono.settings import RateLimitSettings, SettingsError
+from ragmono.errors import SettingsError
 
 __all__ = ["Rate", "RatePolicy", "parse_rate"]
 
@@ -45,15 +45,16 @@ class RatePolicy:
         return self._groups.get(group, self.default)
 
     @classmethod
-    def from_settings(cls, settings: RateLimitSettings, *, groups: Iterable[str]) -> RatePolicy:
-        """Parse the default and per-group rates; an unknown group name is a ``SettingsError``."""
+    def parse(cls, default: str, routes: Mapping[str, str], *, groups: Iterable[str]) -> RatePolicy:
+        """Parse ``rate_limit.default`` and ``rate_limit.routes``; an unknown group name is a
+        ``SettingsError``."""
         known = set(groups)
         overrides: dict[str, Rate] = {}
-        for group, text in settings.routes.items():
+        for group, text in routes.items():
             if group not in known:
                 raise SettingsError(
                     f"invalid setting rate_limit.routes.{group}: unknown route group; "
                     f"groups are the route scopes {sorted(known)}"
                 )
             overrides[group] = parse_rate(text, key=f"rate_limit.routes.{group}")
-        return cls(parse_rate(settings.default, key="rate_limit.default"), overrides)
+        return cls(parse_rate(default, key="rate_limit.default"), overrides)

@@ -24,11 +24,11 @@ def test_bad_rates_name_the_key(text: str) -> None:
 
 def test_groups_override_the_default_and_unknown_groups_stop_startup() -> None:
     settings = RateLimitSettings(default="100/minute", routes={"ingest": "10/hour"})
-    policy = RatePolicy.from_settings(settings, groups={"search", "ingest"})
+    policy = RatePolicy.parse(settings.default, settings.routes, groups={"search", "ingest"})
     assert policy.rate_for("ingest") == Rate(10, 3600)
     assert policy.rate_for("search") == Rate(100, 60)
     with pytest.raises(SettingsError, match=r"rate_limit\.routes\.uploads"):
-        RatePolicy.from_settings(RateLimitSettings(routes={"uploads": "1/second"}), groups={"x"})
+        RatePolicy.parse("100/minute", {"uploads": "1/second"}, groups={"x"})
 
 
 PROXIES = ["10.0.0.0/8", "2001:db8::/32"]

@@ -1,0 +1,1 @@
+"""The embedded vector store: qdrant-edge in a supervised worker process, index builds beside it."""

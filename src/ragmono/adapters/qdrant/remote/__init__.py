@@ -1,0 +1,1 @@
+"""Vector stores over qdrant-client: one Qdrant server, or a cluster of nodes with failover."""
