@@ -50,8 +50,9 @@ format: install ## Apply ruff's fixes and formatting
 test: lint ## Lint, type-check and run the whole test suite
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: install ## Load test with k6 on loopback, quick profile in < 10 min (ARGS="--full")
+bench: install ## k6 load test (< 10 min, ARGS="--full"), then search during ingest (INGEST_ARGS)
 	$(VENV)/bin/python -m benchmarks.run $(ARGS)
+	$(VENV)/bin/python -m benchmarks.search_during_ingest $(INGEST_ARGS)
 
 bench-quality: install ## nDCG@10 on BEIR SciFact, dense/keyword/hybrid (ARGS="--docs 500 --queries 50")
 	$(VENV)/bin/python -m benchmarks.retrieval_quality $(ARGS)

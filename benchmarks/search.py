@@ -108,7 +108,9 @@ class PrecomputedEmbedder:
     def __init__(self, vectors: dict[str, list[float]]) -> None:
         self._vectors = vectors
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         return [self._vectors[t] for t in texts]
 
     async def embed_query(self, text: str) -> list[float]:

@@ -116,6 +116,12 @@ class EmbedderSettings(_Section, frozen=True):
     batch_size: Annotated[int, Meta(ge=1, le=1024)] = 32
     """Texts per embedding call (one Ollama request); the local model also caps each run at 512
     padded word pieces (2 full chunks), its fastest on CPU."""
+    query_lane: bool = True
+    """local: queries get their own ONNX session and thread, so a search never waits behind an
+    ingest's model runs; false: one queue for both (as before; for comparison)."""
+    threads: Annotated[int, Meta(ge=0, le=64)] = 0
+    """local: intra-op threads of the ingest session; 0 is one per core, less one for the query
+    lane when it is on (the lane always uses one)."""
 
 
 class GeneratorSettings(_Section, frozen=True):

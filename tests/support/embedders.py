@@ -21,7 +21,9 @@ class UnavailableEmbedder:
         """The embedder it stands in for."""
         return self._ref
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         """Always DependencyUnavailable."""
         self.calls += 1
         raise DependencyUnavailable("ollama_embed", "circuit open", retry_after_s=30)
@@ -54,20 +56,22 @@ class MemoEmbedder:
         """The real embedder's."""
         return self._inner.ref
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         """Remembered vectors; the rest from the real embedder in one batch."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             for text, vector in zip(
-                missing, await self._inner.embed_documents(missing), strict=True
+                missing, await self._inner.embed_documents(missing, priority=priority), strict=True
             ):
                 self._vectors[text] = vector
             self.computed += len(missing)
         return [self._vectors[t] for t in texts]
 
     async def embed_query(self, text: str) -> list[float]:
-        """As a one-text batch."""
-        return (await self.embed_documents([text]))[0]
+        """As a one-text batch on the query lane."""
+        return (await self.embed_documents([text], priority=True))[0]
 
     async def health(self) -> DependencyHealth:
         """The real embedder's."""

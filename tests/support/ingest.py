@@ -43,7 +43,9 @@ class GatedEmbedder(HashingEmbedder):
         self.gate = threading.Event()
         self.blocked = threading.Event()
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         """Wait for the gate once the open calls are used up."""
         self.calls += 1
         if self.calls > self.open_calls:
@@ -67,7 +69,9 @@ class FlakyEmbedder(HashingEmbedder):
         super().__init__(dimensions)
         self.failures = failures
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         """Raise DependencyUnavailable until the failures are used up."""
         if self.failures > 0:
             self.failures -= 1

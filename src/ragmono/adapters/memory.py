@@ -57,8 +57,10 @@ class HashingEmbedder:
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec]
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """One hashed vector per text."""
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
+        """One hashed vector per text (``priority`` changes nothing: there is no queue)."""
         return [self._embed(t) for t in texts]
 
     async def embed_query(self, text: str) -> list[float]:

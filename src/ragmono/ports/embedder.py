@@ -19,12 +19,18 @@ class Embedder(Protocol):
         """Provider, model and dimensions: recorded in each collection it fills."""
         ...
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text, in order."""
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
+        """One vector per text, in order.
+
+        ``priority``: someone is waiting for these vectors (e.g. scoring a query's answer
+        candidates), so an embedder with a query lane runs them there, ahead of ingest work.
+        """
         ...
 
     async def embed_query(self, text: str) -> list[float]:
-        """The vector of a search query."""
+        """The vector of a search query (always on the query lane, if there is one)."""
         ...
 
     async def health(self) -> DependencyHealth:

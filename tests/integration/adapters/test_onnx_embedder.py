@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ragmono.adapters.onnx_embedder import MAX_TOKENS, RUN_TOKENS, OnnxEmbedder
 
@@ -74,3 +75,39 @@ async def test_runs_hold_many_short_texts_or_a_few_long_ones() -> None:
     per_run = RUN_TOKENS // MAX_TOKENS  # 256-token texts
     long_runs = [len(run) for run in runs if set(run) & set(range(40, 49))]
     assert long_runs == [per_run] * (9 // per_run) + [9 % per_run] * (9 % per_run > 0)
+
+
+@pytest.mark.parametrize("lane", [True, False])
+async def test_the_query_lane_answers_during_an_ingest_run(lane: bool) -> None:
+    """With the lane a query is done before one long ingest run; without it, after it."""
+    long = [f"passage {i} " + "about retrieval and chunking " * 60 for i in range(12)]
+    embedder = OnnxEmbedder(batch_size=64, run_tokens=64 * MAX_TOKENS, query_lane=lane)
+    try:
+        assert len(embedder.plan(long)[1]) == 1  # one model run holds every passage
+        documents = asyncio.create_task(embedder.embed_documents(long))
+        await asyncio.sleep(0)  # the run is on the ingest thread now
+        query = asyncio.create_task(embedder.embed_query("what is chunking?"))
+        done, _ = await asyncio.wait({documents, query}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == ({query} if lane else {documents})
+        vector = await query
+        ingest_vector = (await embedder.embed_documents(["what is chunking?"]))[0]
+    finally:
+        await embedder.close()
+    assert np.allclose(vector, ingest_vector, atol=1e-5)  # same model either lane
+
+
+async def test_priority_calls_use_the_query_lane() -> None:
+    long = [f"passage {i} " + "about retrieval and chunking " * 60 for i in range(12)]
+    embedder = OnnxEmbedder(batch_size=64, run_tokens=64 * MAX_TOKENS)
+    try:
+        documents = asyncio.create_task(embedder.embed_documents(long))
+        await asyncio.sleep(0)
+        candidates = asyncio.create_task(
+            embedder.embed_documents(["one answer", "another answer"], priority=True)
+        )
+        done, _ = await asyncio.wait({documents, candidates}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {candidates}
+        assert len(await candidates) == 2
+        await documents
+    finally:
+        await embedder.close()
