@@ -176,6 +176,7 @@ def _shortlist(parsed: list[Parsed], wanted: set[str]) -> list[list[bool]]:
 
 
 async def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    matrix = np.asarray(await embedder.embed_documents(texts), dtype=np.float32)
+    # Answer scoring is part of a query: it takes the embedder's query lane, not ingest's queue.
+    matrix = np.asarray(await embedder.embed_documents(texts, priority=True), dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)

@@ -23,7 +23,7 @@ from ragmono.errors import Conflict, DependencyUnavailable, NotFound
 from ragmono.ports import AnswerRequest
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
 
-from .ollama_prompt import build_messages
+from .llm_prompt import build_messages
 
 __all__ = ["KNOWN_DIMENSIONS", "OllamaEmbedder", "OllamaGenerator", "is_ollama_failure"]
 

@@ -22,8 +22,10 @@ import structlog
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import Conflict, DependencyUnavailable
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest, ChatMessage
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
+
+from .llm_prompt import build_messages
 
 __all__ = ["OpenAIEmbedder", "OpenAIGenerator", "is_openai_failure", "open_client"]
 
@@ -138,8 +140,10 @@ class OpenAIEmbedder:
         """Provider ``openai``, the model and its vector size."""
         return self._ref
 
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit vector per text, ``batch_size`` texts per request."""
+    async def embed_documents(
+        self, texts: Sequence[str], *, priority: bool = False
+    ) -> list[list[float]]:
+        """One unit vector per text, `batch_size` texts a request; one lane, so no `priority`."""
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self._batch_size):
             vectors.extend(await self._embed_checked(texts[start : start + self._batch_size]))
@@ -225,8 +229,9 @@ class OpenAIGenerator:
             **self._options,
         }
 
-    async def generate(self, messages: Sequence[ChatMessage]) -> str:
-        """The whole answer in one response."""
+    async def generate(self, request: AnswerRequest) -> str:
+        """The whole answer in one response, from the prompt built on the passages."""
+        messages = build_messages(request)
         try:
             response = await self._breaker.call(
                 self._client.chat.completions.create, **self._request(messages, stream=False)
@@ -237,7 +242,7 @@ class OpenAIGenerator:
             raise DependencyUnavailable(self._breaker.name, "the server returned no choice")
         return str(response.choices[0].message.content or "")
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
         """The answer piece by piece; closing this iterator closes the HTTP response.
 
         The breaker (and its timeout) guards the call up to the first chunk, where a dead or
@@ -245,7 +250,7 @@ class OpenAIGenerator:
         ``DependencyUnavailable``.
         """
         try:
-            chunks, first = await self._breaker.call(self._open_stream, messages)
+            chunks, first = await self._breaker.call(self._open_stream, build_messages(request))
         except openai.APIStatusError as exc:
             raise _rejected(self._breaker.name, self._model, exc) from exc
         try:

@@ -17,13 +17,16 @@ from ragmono.adapters.openai_upstream import (
     open_client,
 )
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import ChatMessage
+from ragmono.ports import AnswerRequest, Passage
 from ragmono.resilience import BreakerConfig, BreakerRegistry, RetryPolicy
 from tests.conftest import OpenAITarget
 from tests.support.clock import ManualClock
 from tests.support.openai_server import CHAT_MODEL, EMBED_MODEL, OpenAIDouble
 
-PROMPT = [ChatMessage(role="user", content="[1] Water boils at 100 degrees.\n\nWhen?")]
+PROMPT = AnswerRequest(
+    question="When does water boil?",
+    passages=[Passage(n=1, id="a", text="Water boils at 100 degrees.", source="water.md")],
+)
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.001, max_delay_s=0.002)
 
 
