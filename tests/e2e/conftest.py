@@ -23,7 +23,7 @@ BASE_ENV = {
 READ_ONLY_TOKEN = "reader-token-0123456789abcdefghijklmnopqrs"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -31,7 +31,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where to write screenshots (``RAGMONO_TEST_SCREENSHOTS`` or a temporary folder)."""
     chosen = os.environ.get(SCREENSHOTS_ENV)
@@ -40,7 +40,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveServer]]:
     """Both servers, started side by side (each loads the embedding model: minutes saved in
     CI's total, seconds here)."""
@@ -76,13 +76,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Live
             server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def open_server(servers: dict[str, LiveServer]) -> LiveServer:
     """Auth off, as after ``make run``."""
     return servers["open"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_server(servers: dict[str, LiveServer]) -> Iterator[PrefixProxy]:
     """The auth-on server under ``/rag``, through a reverse proxy that strips the prefix and
     sends X-Forwarded-Prefix (any URL that forgets the prefix gets the proxy's 404)."""
