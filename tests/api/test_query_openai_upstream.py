@@ -101,3 +101,20 @@ async def test_a_failing_upstream_gives_degraded_answers_never_5xx(
     if fault in ("dead", "slow", "500"):  # the embedder is down too: keyword search
         assert "embedder_unavailable" in answer["degraded_reason"]
         assert answer["mode"] == "keyword"
+
+
+async def test_a_chats_sampling_reaches_the_upstream_model(
+    api: Any, openai_server: OpenAIDouble
+) -> None:
+    """temperature, top_p and max_tokens from /v1 go to the model, whole and streamed; a
+    chat that sets none gets the configured values."""
+    sampling = {"temperature": 0.7, "top_p": 0.5, "max_tokens": 64}
+    for stream in (False, True):
+        reply = await api.post("/v1/chat/completions", json={**CHAT, **sampling, "stream": stream})
+        assert reply.status_code == 200, reply.text
+        sent = openai_server.last_request
+        assert {k: sent[k] for k in sampling} == sampling
+    reply = await api.post("/v1/chat/completions", json=CHAT)
+    assert reply.status_code == 200, reply.text
+    sent = openai_server.last_request
+    assert (sent["temperature"], sent["top_p"], sent["max_tokens"]) == (0.1, 1.0, 512)

@@ -20,7 +20,7 @@ import structlog
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.ports import AnswerRequest
+from ragmono.ports import AnswerRequest, Sampling
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
 
 from .llm_prompt import build_messages
@@ -294,7 +294,7 @@ class OllamaGenerator:
             "model": self._model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "stream": stream,
-            "options": self._options,
+            "options": self._options | _ollama_options(request.sampling),
             "keep_alive": self._keep_alive,
         }
 
@@ -370,3 +370,11 @@ async def _reraise(exc: Exception) -> NoReturn:
 def _unit(vector: list[float]) -> list[float]:
     norm = math.sqrt(sum(x * x for x in vector))
     return [x / norm for x in vector] if norm > 0 else vector
+
+
+def _ollama_options(sampling: Sampling | None) -> dict[str, float | int]:
+    """A request's sampling in Ollama's option names (``max_tokens`` is ``num_predict``)."""
+    given = sampling.given() if sampling is not None else {}
+    if "max_tokens" in given:
+        given["num_predict"] = given.pop("max_tokens")
+    return given

@@ -22,7 +22,7 @@ import structlog
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import Conflict, DependencyUnavailable
-from ragmono.ports import AnswerRequest, ChatMessage
+from ragmono.ports import AnswerRequest, ChatMessage, Sampling
 from ragmono.resilience import DependencyBreaker, RetryPolicy, retry_idempotent
 
 from .llm_prompt import build_messages
@@ -221,12 +221,15 @@ class OpenAIGenerator:
         """The chat model answering."""
         return self._model
 
-    def _request(self, messages: Sequence[ChatMessage], stream: bool) -> dict[str, Any]:
+    def _request(
+        self, messages: Sequence[ChatMessage], stream: bool, sampling: Sampling | None
+    ) -> dict[str, Any]:
         return {
             "model": self._model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "stream": stream,
             **self._options,
+            **(sampling.given() if sampling is not None else {}),
         }
 
     async def generate(self, request: AnswerRequest) -> str:
@@ -234,7 +237,8 @@ class OpenAIGenerator:
         messages = build_messages(request)
         try:
             response = await self._breaker.call(
-                self._client.chat.completions.create, **self._request(messages, stream=False)
+                self._client.chat.completions.create,
+                **self._request(messages, stream=False, sampling=request.sampling),
             )
         except openai.APIStatusError as exc:
             raise _rejected(self._breaker.name, self._model, exc) from exc
@@ -250,7 +254,9 @@ class OpenAIGenerator:
         ``DependencyUnavailable``.
         """
         try:
-            chunks, first = await self._breaker.call(self._open_stream, build_messages(request))
+            chunks, first = await self._breaker.call(
+                self._open_stream, build_messages(request), request.sampling
+            )
         except openai.APIStatusError as exc:
             raise _rejected(self._breaker.name, self._model, exc) from exc
         try:
@@ -267,8 +273,12 @@ class OpenAIGenerator:
         finally:
             await chunks.close()
 
-    async def _open_stream(self, messages: Sequence[ChatMessage]) -> tuple[Any, Any]:
-        chunks = await self._client.chat.completions.create(**self._request(messages, stream=True))
+    async def _open_stream(
+        self, messages: Sequence[ChatMessage], sampling: Sampling | None
+    ) -> tuple[Any, Any]:
+        chunks = await self._client.chat.completions.create(
+            **self._request(messages, stream=True, sampling=sampling)
+        )
         try:
             first = await chunks.__anext__()
         except StopAsyncIteration:

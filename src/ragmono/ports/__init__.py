@@ -4,7 +4,14 @@ from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder, Embedders
-from ragmono.ports.generator import Answerer, AnswerRequest, ChatMessage, Generator, Passage
+from ragmono.ports.generator import (
+    Answerer,
+    AnswerRequest,
+    ChatMessage,
+    Generator,
+    Passage,
+    Sampling,
+)
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
@@ -60,6 +67,7 @@ __all__ = [
     "QueryStage",
     "RateLimitStore",
     "RestorableVectorStore",
+    "Sampling",
     "SearchMode",
     "SparseEncoder",
     "StoredChunk",

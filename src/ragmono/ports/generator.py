@@ -36,6 +36,26 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     page: int | None = None
 
 
+class Sampling(msgspec.Struct, frozen=True, kw_only=True):
+    """How a model should write one answer; None keeps the generator's configured value.
+
+    LLM adapters pass these on (Ollama as ``temperature``/``top_p``/``num_predict``); the
+    extractive answerer does not sample and ignores them.
+    """
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+
+    def given(self) -> dict[str, float | int]:
+        """The fields a caller set, by name."""
+        values = {"temperature": self.temperature, "top_p": self.top_p}
+        given: dict[str, float | int] = {k: v for k, v in values.items() if v is not None}
+        if self.max_tokens is not None:
+            given["max_tokens"] = self.max_tokens
+        return given
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerRequest:
     """What an answerer is asked: the question and the passages found for it.
@@ -48,6 +68,8 @@ class AnswerRequest:
     passages: Sequence[Passage]
     embedder: Embedder | None = None
     question_vector: Sequence[float] | None = None
+    sampling: Sampling | None = None
+    """Per-request sampling (OpenAI's ``temperature``, ``top_p``, ``max_tokens``)."""
 
 
 class Generator(Protocol):

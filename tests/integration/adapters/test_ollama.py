@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ import pytest
 
 from ragmono.adapters.ollama import OllamaEmbedder, OllamaGenerator, is_ollama_failure
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import AnswerRequest, Passage
+from ragmono.ports import AnswerRequest, Passage, Sampling
 from ragmono.resilience import BreakerConfig, BreakerRegistry
 from tests.conftest import OllamaTarget
 from tests.support.ollama_server import OllamaDouble
@@ -145,6 +146,18 @@ async def test_stream_yields_the_answer_in_pieces(
     if ollama_target.double is not None:
         assert "".join(pieces) == await generator.generate(PROMPT)
         assert pieces[0] == "The"
+
+
+async def test_a_requests_sampling_overrides_the_configured_options(
+    generator: OllamaGenerator, ollama_target: OllamaTarget
+) -> None:
+    """A chat's temperature, top_p and max_tokens reach Ollama (max_tokens as num_predict)."""
+    asked = dataclasses.replace(PROMPT, sampling=Sampling(temperature=0.5, top_p=0.9, max_tokens=3))
+    pieces = [piece async for piece in generator.stream(asked)]
+    assert 1 <= len(pieces) <= 3
+    if ollama_target.double is not None:
+        sent = ollama_target.double.last_request
+        assert sent["options"] == {"temperature": 0.5, "top_p": 0.9, "num_predict": 3}
 
 
 async def test_max_tokens_bounds_the_answer(

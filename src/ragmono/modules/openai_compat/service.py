@@ -19,7 +19,7 @@ from ragmono.modules.collections import CollectionService
 from ragmono.modules.query import AnswerService, SearchParams
 from ragmono.modules.query.answer_service import PreparedQuery
 from ragmono.modules.query.schemas import DoneEvent, QueryOut, SourceOut, SourcesEvent, TokenEvent
-from ragmono.ports import Embedder, Embedders
+from ragmono.ports import Embedder, Embedders, Sampling
 
 from .conversation import standalone_question
 from .embeddings import EmbeddingLimits, check_tokens, checked_texts, count_tokens, encoded
@@ -147,14 +147,14 @@ class OpenAICompatService:
         error is raised before the first streamed byte."""
         params = await self._params(request)
         chat = self._chat(request, params)
-        chat.prepared = await self._answers.prepare(params)
+        chat.prepared = await self._answers.prepare(params, sampling=_sampling(request))
         return chat
 
     async def complete(self, request: ChatCompletionIn) -> ChatCompletion:
         """The whole answer as a ``chat.completion``."""
         params = await self._params(request)
         chat = self._chat(request, params)
-        out = await self._answers.answer(params)
+        out = await self._answers.answer(params, sampling=_sampling(request))
         return ChatCompletion(
             id=chat.id,
             created=chat.created,
@@ -309,3 +309,11 @@ def _info(chat: PreparedChat, out: QueryOut) -> RagInfo:
         generator_model=out.model,
         cached=out.cached,
     )
+
+
+def _sampling(request: ChatCompletionIn) -> Sampling | None:
+    """The request's ``temperature``, ``top_p`` and ``max_tokens``, for an LLM generator."""
+    sampling = Sampling(
+        temperature=request.temperature, top_p=request.top_p, max_tokens=request.max_tokens
+    )
+    return sampling if sampling.given() else None

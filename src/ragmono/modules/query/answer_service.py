@@ -19,7 +19,15 @@ import structlog
 
 from ragmono.domain import CollectionSpec, ScoredChunk, SearchMode
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import AnswerRequest, Cache, Generator, Passage, QueryStage, Telemetry
+from ragmono.ports import (
+    AnswerRequest,
+    Cache,
+    Generator,
+    Passage,
+    QueryStage,
+    Sampling,
+    Telemetry,
+)
 
 from .cache import Probe, ResultCache
 from .params import SearchParams
@@ -51,6 +59,7 @@ class PreparedQuery:
     params: SearchParams
     started: float
     spec: CollectionSpec
+    sampling: Sampling | None = None
     retrieval: Retrieval | None = None
     cached: QueryOut | None = None
     key: str | None = None
@@ -86,19 +95,24 @@ class AnswerService:
         self._generator_down = False
 
     async def prepare(
-        self, params: SearchParams, *, missed_key: str | None = None
+        self,
+        params: SearchParams,
+        *,
+        missed_key: str | None = None,
+        sampling: Sampling | None = None,
     ) -> PreparedQuery:
         """Validate, look in the cache, retrieve and build the prompt.
 
         ``missed_key``: a key this request already looked up and missed, not asked for
-        again. Raises (NotFound, Conflict, InvalidInput) here, before any streamed byte.
+        again; ``sampling``: how an LLM generator should write this answer (part of the cache
+        key). Raises (NotFound, Conflict, InvalidInput) here, before any streamed byte.
         """
         started = self._clock()
         checked_query(params.query)
         spec = await self._search.collection(params.collection)
-        prepared = PreparedQuery(params=params, started=started, spec=spec)
+        prepared = PreparedQuery(params=params, started=started, spec=spec, sampling=sampling)
         if self._results.enabled:
-            prepared.key = key = self._key(params, spec)
+            prepared.key = key = self._key(params, spec, sampling)
             stored = None if key == missed_key else await self._results.lookup(spec.name, key)
             if stored is not None:
                 prepared.cached = _decode(ResultCache.body(stored, self._hit_timings(started)))
@@ -118,6 +132,7 @@ class AnswerService:
             passages=passages(prepared.passages),
             embedder=embedder,
             question_vector=vector,
+            sampling=prepared.sampling,
         )
 
     async def cached_body(self, params: SearchParams) -> Probe:
@@ -139,9 +154,15 @@ class AnswerService:
         self._observe("total", params.mode, self._clock() - started)
         return Probe(body=ResultCache.body(stored, self._hit_timings(started)))
 
-    async def answer(self, params: SearchParams, *, missed_key: str | None = None) -> QueryOut:
-        """The whole answer with its sources."""
-        prepared = await self.prepare(params, missed_key=missed_key)
+    async def answer(
+        self,
+        params: SearchParams,
+        *,
+        missed_key: str | None = None,
+        sampling: Sampling | None = None,
+    ) -> QueryOut:
+        """The whole answer with its sources (``sampling`` as for :meth:`prepare`)."""
+        prepared = await self.prepare(params, missed_key=missed_key, sampling=sampling)
         if prepared.cached is not None:
             return prepared.cached
         generated = self._clock()
@@ -231,7 +252,9 @@ class AnswerService:
         finally:
             await _close(upstream)
 
-    def _key(self, params: SearchParams, spec: CollectionSpec) -> str:
+    def _key(
+        self, params: SearchParams, spec: CollectionSpec, sampling: Sampling | None = None
+    ) -> str:
         ref = spec.embedder
         return self._results.key(
             spec,
@@ -244,6 +267,7 @@ class AnswerService:
             self._generator.model,
             ref.provider,
             ref.model,
+            *sorted((sampling.given() if sampling else {}).items()),
         )
 
     def _result(
