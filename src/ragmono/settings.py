@@ -169,7 +169,8 @@ class RedisSettings(_Section, frozen=True):
 
 class AuthSettings(_Section, frozen=True):
     service_tokens: list[str] = msgspec.field(default_factory=list)
-    """Accepted X-Service-Token values, each ``token`` or ``token:scope+scope`` (none: all)."""
+    """Accepted X-Service-Token values, each ``token`` or ``token:scope+scope`` (none: all),
+    optionally followed by ``#label,label`` (access labels; none: public documents only)."""
     jwt_secret: str = ""
     """HS256 shared secret for bearer tokens."""
     jwks_url: str = ""
@@ -188,6 +189,14 @@ class AuthSettings(_Section, frozen=True):
     """Least time between two JWKS fetches caused by an unknown ``kid`` (bounds abuse)."""
     jwks_timeout_s: PositiveFloat = 5.0
     """Timeout of one JWKS fetch."""
+    jwt_user_claim: str = "sub"
+    """JWT claim whose value becomes the caller's ``user:<value>`` access label ("": none)."""
+    jwt_groups_claim: str = "groups"
+    """JWT claim (list or space-separated) whose items become ``group:<g>`` labels."""
+    jwt_tenant_claim: str = "tenant"
+    """JWT claim whose value becomes the caller's ``tenant:<value>`` label."""
+    jwt_access_claim: str = "access"
+    """JWT claim listing access labels as they are (``access:all`` reads everything)."""
 
 
 class RateLimitSettings(_Section, frozen=True):

@@ -301,6 +301,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("PUT", r"^/collections/([^/]+)/points$", "upsert"),
         ("POST", r"^/collections/([^/]+)/points$", "retrieve"),
         ("POST", r"^/collections/([^/]+)/points/delete$", "delete"),
+        ("POST", r"^/collections/([^/]+)/points/payload$", "set_payload"),
         ("POST", r"^/collections/([^/]+)/points/query$", "query"),
         ("POST", r"^/collections/([^/]+)/points/scroll$", "scroll"),
         ("POST", r"^/collections/([^/]+)/points/count$", "count"),
@@ -398,6 +399,18 @@ def _delete(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -
     return {"operation_id": 0, "status": "completed"}
 
 
+def _set_payload(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> Any:
+    _require(b, name)
+    request = models.SetPayload(**body)
+    selector: Any = (
+        models.FilterSelector(filter=request.filter)
+        if request.filter is not None
+        else models.PointIdsList(points=request.points or [])
+    )
+    b.engine.set_payload(name, payload=request.payload, points=selector, key=request.key)
+    return {"operation_id": 0, "status": "completed"}
+
+
 def _query(twin: QdrantTwin, b: TwinBackend, name: str, body: dict[str, Any]) -> Any:
     r = models.QueryRequest(**body)
     response = b.engine.query_points(
@@ -450,6 +463,7 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "upsert": _upsert,
     "retrieve": _retrieve,
     "delete": _delete,
+    "set_payload": _set_payload,
     "query": _query,
     "scroll": _scroll,
     "update_aliases": _update_aliases,

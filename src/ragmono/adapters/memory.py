@@ -12,6 +12,7 @@ import msgspec
 
 from ragmono.domain import (
     AnyOf,
+    Chunk,
     ChunkPoint,
     CollectionSpec,
     CollectionStats,
@@ -22,6 +23,7 @@ from ragmono.domain import (
     ScoredChunk,
     SparseVector,
     VectorQuery,
+    Visible,
 )
 from ragmono.errors import Conflict, NotFound
 from ragmono.ports import StoredChunk
@@ -160,6 +162,14 @@ class MemoryVectorStore:
         for pid in [pid for pid, p in target.items() if _matches(p, flt)]:
             del target[pid]
 
+    async def set_payload(self, collection: str, flt: Filter, payload: dict[str, Any]) -> None:
+        """Set payload keys on matching points (vectors kept)."""
+        target = self._get(collection).points
+        for pid, p in list(target.items()):
+            if _matches(p, flt):
+                merged = {**msgspec.to_builtins(p.chunk), **payload}
+                target[pid] = msgspec.structs.replace(p, chunk=msgspec.convert(merged, Chunk))
+
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
         """Delete points by id."""
         target = self._get(collection).points
@@ -242,6 +252,9 @@ def _matches(point: ChunkPoint, flt: Filter | None) -> bool:
             ok = value == cond.value
         elif isinstance(cond, AnyOf):
             ok = value in cond.values
+        elif isinstance(cond, Visible):
+            held = value if isinstance(value, list) else [] if value is None else [value]
+            ok = (not held and cond.unlabelled) or not set(cond.labels).isdisjoint(held)
         else:
             ok = isinstance(value, int | float) and all(
                 (

@@ -39,6 +39,7 @@ from ragmono.modules.auth import (
     API_PREFIX,
     GUARDED_PREFIXES,
     OPEN_ACCESS,
+    PRINCIPAL_STATE_KEY,
     ROUTE_SCOPE_KEY,
     Authenticator,
     Principal,
@@ -63,7 +64,7 @@ log = structlog.get_logger("ragmono.edge")
 
 _TYPED_PARAM: Final = re.compile(r"\{(\w+):[^}]+\}")
 _QUOTA: Final = "rate_limit_quota"
-_PRINCIPAL: Final = "principal"
+_PRINCIPAL: Final = PRINCIPAL_STATE_KEY
 ERROR_RENDERER_KEY: Final = "error_renderer"
 """Key in a router's ``opt`` naming how the edge answers its 401/403/429 when not as
 problem+json (the OpenAI-compatible ``/v1`` answers in OpenAI's error shape):

@@ -21,6 +21,11 @@ __all__ = ["ingest"]
 @click.option("--data-dir", help="Data directory (storage.data_dir) for in-process ingest.")
 @click.option("--config", "config", help="TOML settings file (default: config/ragmono.toml).")
 @click.option("--verbose", "-v", is_flag=True, help="Name every skipped file (default: 20).")
+@click.option(
+    "--access",
+    default="",
+    help="Access labels for every file, comma-separated (group:hr,user:bo; default: none).",
+)
 def ingest(
     path: Path,
     collection: str,
@@ -30,6 +35,7 @@ def ingest(
     data_dir: str | None,
     config: str | None,
     verbose: bool,
+    access: str,
 ) -> None:
     """Ingest a file or a directory (.txt .md .rst .html .pdf .docx) with a progress bar.
 
@@ -39,13 +45,21 @@ def ingest(
     """
     import asyncio
 
+    from ragmono.domain import check_labels
+
+    try:
+        labels = check_labels(s.strip() for s in access.split(",") if s.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--access") from None
     if url:
         from .ingest_remote import ingest_remote
         from .remote import connect
 
         async def remote() -> int:
             async with connect(url, token) as http:
-                return await ingest_remote(http, path, collection, create=create, verbose=verbose)
+                return await ingest_remote(
+                    http, path, collection, create=create, verbose=verbose, access=labels
+                )
 
         failed = asyncio.run(remote())
     else:
@@ -57,6 +71,6 @@ def ingest(
 
         configure_logging(settings.logging, cache_loggers=False)  # logs on stderr, bar on stdout
         failed = asyncio.run(
-            ingest_local(settings, path, collection, create=create, verbose=verbose)
+            ingest_local(settings, path, collection, create=create, verbose=verbose, access=labels)
         )
     sys.exit(1 if failed else 0)

@@ -90,7 +90,13 @@ def failures_of(results: Sequence[DocumentResult] | Sequence[dict[str, Any]]) ->
 
 
 async def ingest_local(
-    settings: Settings, path: Path, collection: str, *, create: bool, verbose: bool
+    settings: Settings,
+    path: Path,
+    collection: str,
+    *,
+    create: bool,
+    verbose: bool,
+    access: Sequence[str] = (),
 ) -> int:
     """Ingest with the same IngestService as the server; returns the number of failed files."""
     from ragmono.errors import DependencyUnavailable
@@ -108,7 +114,8 @@ async def ingest_local(
                     )
                 await services.collections.create(collection)
             inputs = (
-                FileInput(name=source, data=file.read_bytes()) for file, source in files.found
+                FileInput(name=source, data=file.read_bytes(), access=list(access))
+                for file, source in files.found
             )
             label = f"ingesting into {collection}"
             with click.progressbar(length=len(files.found), label=label) as bar:

@@ -6,7 +6,7 @@ Large uploads become jobs on the server (202); this waits for each and reports l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,13 @@ def _batches(files: list[tuple[Path, str]]) -> Iterator[list[tuple[Path, str]]]:
 
 
 async def ingest_remote(
-    http: httpx.AsyncClient, path: Path, collection: str, *, create: bool, verbose: bool = False
+    http: httpx.AsyncClient,
+    path: Path,
+    collection: str,
+    *,
+    create: bool,
+    verbose: bool = False,
+    access: Sequence[str] = (),
 ) -> int:
     """Upload the files to a running server in batches; returns the number of failed files."""
     files = list_files(path)
@@ -59,7 +65,8 @@ async def ingest_remote(
     with click.progressbar(length=len(files.found), label=f"uploading to {collection}") as bar:
         for batch in _batches(files.found):
             parts = [("files", (source, file.read_bytes())) for file, source in batch]
-            response = await http.post(upload, files=parts)
+            params = {"access": ",".join(access)} if access else None
+            response = await http.post(upload, files=parts, params=params)
             body = await _finished(http, response, batch, failures)
             failures += failures_of(body.get("results", []))
             for key in totals:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ragmono.domain import Reader
+
 from .errors import EXIT_SERVER, CliError
 from .remote import check, connect
 from .settings_loader import load_cli_settings
@@ -83,7 +85,14 @@ def _params(run: SearchRun) -> SearchParams:
     from ragmono.modules.query import SearchParams
 
     mode = cast(SearchMode, run.mode)  # click.Choice checked it
-    return SearchParams(query=run.query, collection=run.collection, top_k=run.top_k, mode=mode)
+    # The CLI runs on the host with the data: an operator reads every document.
+    return SearchParams(
+        query=run.query,
+        collection=run.collection,
+        top_k=run.top_k,
+        mode=mode,
+        reader=Reader.everything(),
+    )
 
 
 async def _search_local(run: SearchRun, services: Services) -> None:

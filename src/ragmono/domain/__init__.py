@@ -1,5 +1,13 @@
 """Domain types: frozen Structs with no I/O, shared by services, ports and adapters."""
 
+from ragmono.domain.access import (
+    ACCESS_ALL,
+    ACCESS_KEY,
+    PUBLIC,
+    DefaultAccess,
+    Reader,
+    check_labels,
+)
 from ragmono.domain.breakers import BreakerSnapshot, BreakerState
 from ragmono.domain.chunks import (
     Chunk,
@@ -17,7 +25,7 @@ from ragmono.domain.collections import (
     EmbedderRef,
     RetainedStorage,
 )
-from ragmono.domain.filters import AnyOf, Condition, Filter, Match, Range
+from ragmono.domain.filters import AnyOf, Condition, Filter, Match, Range, Visible
 from ragmono.domain.health import DependencyHealth
 from ragmono.domain.jobs import (
     TERMINAL_STATES,
@@ -30,6 +38,9 @@ from ragmono.domain.jobs import (
 )
 
 __all__ = [
+    "ACCESS_ALL",
+    "ACCESS_KEY",
+    "PUBLIC",
     "TERMINAL_STATES",
     "AnyOf",
     "BreakerSnapshot",
@@ -40,6 +51,7 @@ __all__ = [
     "CollectionSpec",
     "CollectionStats",
     "Condition",
+    "DefaultAccess",
     "DependencyHealth",
     "EmbedderRef",
     "Filter",
@@ -52,9 +64,12 @@ __all__ = [
     "JobState",
     "Match",
     "Range",
+    "Reader",
     "RetainedStorage",
     "ScoredChunk",
     "SearchMode",
     "SparseVector",
     "VectorQuery",
+    "Visible",
+    "check_labels",
 ]

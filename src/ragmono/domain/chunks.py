@@ -30,6 +30,8 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     ingested_at: float = 0.0
+    access: list[str] = msgspec.field(default_factory=list)
+    """The document's access labels (empty: the collection's ``default_access`` applies)."""
 
 
 class ChunkPoint(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from ragmono.domain.access import DefaultAccess
+
 Distance = Literal["cosine", "dot", "euclid"]
 
 
@@ -64,6 +66,12 @@ class CollectionSpec(msgspec.Struct, frozen=True, kw_only=True):
     ``name`` points at); empty means ``name`` itself."""
     retained: tuple[RetainedStorage, ...] = ()
     """Physical collections replaced by a reindex, kept for a rollback until deleted."""
+    default_access: DefaultAccess = "public"
+    """Who reads a document without access labels: everyone (``public``) or only callers
+    holding ``access:all`` (``restricted``)."""
+    tenant: str = ""
+    """When set, only callers holding ``tenant:<tenant>`` (or ``access:all``) see the
+    collection at all."""
 
     @property
     def physical(self) -> str:

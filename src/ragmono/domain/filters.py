@@ -33,7 +33,18 @@ class Range(msgspec.Struct, frozen=True, tag="range"):
     lt: float | None = None
 
 
-Condition = Match | AnyOf | Range
+class Visible(msgspec.Struct, frozen=True, tag="visible"):
+    """The list at ``key`` shares an item with ``labels``, or (``unlabelled``) is empty/missing.
+
+    Made by :meth:`ragmono.domain.Reader.condition`: the access check every store applies.
+    """
+
+    key: str
+    labels: list[str]
+    unlabelled: bool = False
+
+
+Condition = Match | AnyOf | Range | Visible
 
 
 class Filter(msgspec.Struct, frozen=True):

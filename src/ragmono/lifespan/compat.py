@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from ragmono.domain import CollectionSpec, CollectionStats
+from ragmono.domain import CollectionSpec, CollectionStats, Reader
 from ragmono.modules.collections import ChunkingChange, CollectionService
 from ragmono.modules.compat import (
     CompatContext,
@@ -68,10 +68,10 @@ class ServicesBackend:
         """The configured embedder's model name."""
         return self._search.embedder.ref.model
 
-    async def search(self, query: str, collection: str, limit: int) -> SeedSearch:
+    async def search(self, query: str, collection: str, limit: int, reader: Reader) -> SeedSearch:
         """``SearchService.search`` in hybrid mode."""
         out = await self._search.search(
-            SearchParams(query=query, collection=collection, top_k=limit)
+            SearchParams(query=query, collection=collection, top_k=limit, reader=reader)
         )
         return SeedSearch(
             hits=[
@@ -94,10 +94,10 @@ class ServicesBackend:
             total_ms=out.timings.total_ms,
         )
 
-    async def answer(self, query: str, collection: str, top_k: int) -> SeedAnswer:
+    async def answer(self, query: str, collection: str, top_k: int, reader: Reader) -> SeedAnswer:
         """``AnswerService.answer`` (not streamed)."""
         out = await self._answers.answer(
-            SearchParams(query=query, collection=collection, top_k=top_k)
+            SearchParams(query=query, collection=collection, top_k=top_k, reader=reader)
         )
         return SeedAnswer(
             answer=out.answer,
@@ -166,13 +166,15 @@ class ServicesBackend:
         """``CollectionService.delete``."""
         await self._collections.delete(name)
 
-    async def documents(self, name: str) -> list[SeedDocument]:
+    async def documents(self, name: str, reader: Reader) -> list[SeedDocument]:
         """Every page of ``IngestService.list_documents``."""
         await self._collections.get(name)  # NotFound before listing
         found: list[SeedDocument] = []
         cursor: str | None = None
         while True:
-            page = await self._ingest.list_documents(name, limit=_PAGE, cursor=cursor)
+            page = await self._ingest.list_documents(
+                name, reader=reader, limit=_PAGE, cursor=cursor
+            )
             found += [
                 SeedDocument(
                     document_id=d.id,
@@ -190,7 +192,7 @@ class ServicesBackend:
 
     async def sync(self, name: str, directory: str, *, wait_s: float) -> SeedIngest:
         """``IngestService.sync`` as a job, polled for up to ``wait_s`` seconds."""
-        before = {d.document_id: d.chunks for d in await self.documents(name)}
+        before = {d.document_id: d.chunks for d in await self.documents(name, Reader.everything())}
         started = self._clock()
         accepted, _ = await self._ingest.sync(name, directory)
         if not isinstance(accepted, JobAccepted):  # sync is always a job
@@ -201,7 +203,7 @@ class ServicesBackend:
             job = await self._jobs.get(accepted.job_id)
         removed = 0
         if job.finished:
-            after = {d.document_id for d in await self.documents(name)}
+            after = {d.document_id for d in await self.documents(name, Reader.everything())}
             removed = sum(n for doc, n in before.items() if doc not in after)
         c = job.counts
         return SeedIngest(

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from litestar.config.cors import CORSConfig
 
 from ragmono.api.edge_middleware import EXPOSED_HEADERS, Edge, security_headers
-from ragmono.modules.auth import ALL_SCOPES, AuthConfig, build_authenticator
+from ragmono.modules.auth import ALL_SCOPES, AuthConfig, ClaimLabels, build_authenticator
 from ragmono.modules.ratelimit import ClientAddressResolver, RateLimiter, RatePolicy
 from ragmono.ports import (
     JwksSource,
@@ -93,6 +93,12 @@ def auth_config(settings: Settings) -> AuthConfig:
         leeway_s=auth.leeway_s,
         jwks_cache_s=auth.jwks_cache_s,
         jwks_min_refresh_s=auth.jwks_min_refresh_s,
+        claims=ClaimLabels(
+            user=auth.jwt_user_claim,
+            groups=auth.jwt_groups_claim,
+            tenant=auth.jwt_tenant_claim,
+            labels=auth.jwt_access_claim,
+        ),
     )
 
 

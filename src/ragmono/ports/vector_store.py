@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -71,6 +71,14 @@ class VectorStore(Protocol):
 
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
         """Delete points by id; missing ids are ignored."""
+        ...
+
+    async def set_payload(self, collection: str, flt: Filter, payload: dict[str, Any]) -> None:
+        """Set ``payload``'s top-level keys on every point matching ``flt``.
+
+        Vectors and the other payload keys stay as they are (relabelling a document costs
+        no embedding).
+        """
         ...
 
     async def search(self, collection: str, query: VectorQuery) -> list[ScoredChunk]:

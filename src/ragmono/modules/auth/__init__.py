@@ -2,7 +2,8 @@
 
 Scopes: ``search``, ``query``, ``ingest``, ``admin``. A route declares the one it needs with
 ``opt={"scope": "..."}``; routes under ``/api/``, ``/v1/`` and ``/mcp`` without one are
-denied (fail closed).
+denied (fail closed). Access labels (JWT claims, labels on a service token) say which
+documents a caller reads: :func:`reader_of` hands them to the services.
 """
 
 from .guards import (
@@ -18,9 +19,17 @@ from .guards import (
     scoped_routes,
 )
 from .jwks import JwksKeys
-from .schemas import ALL_SCOPES, ROUTE_SCOPE_KEY, Principal, ScopeName
+from .schemas import (
+    ALL_SCOPES,
+    PRINCIPAL_STATE_KEY,
+    ROUTE_SCOPE_KEY,
+    Principal,
+    ScopeName,
+    reader_of,
+)
 from .tokens import (
     MIN_SECRET_LENGTH,
+    ClaimLabels,
     JwtVerifier,
     ServiceTokens,
     issue_token,
@@ -35,9 +44,11 @@ __all__ = [
     "GUARDED_PREFIXES",
     "MIN_SECRET_LENGTH",
     "OPEN_ACCESS",
+    "PRINCIPAL_STATE_KEY",
     "ROUTE_SCOPE_KEY",
     "AuthConfig",
     "Authenticator",
+    "ClaimLabels",
     "JwksKeys",
     "JwtVerifier",
     "Principal",
@@ -48,6 +59,7 @@ __all__ = [
     "issue_token",
     "new_secret",
     "parse_duration",
+    "reader_of",
     "routes_without_scope",
     "scoped_routes",
 ]

@@ -10,19 +10,20 @@ no thread pool, no extra framework layer).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
+from ragmono.domain import ACCESS_ALL
 from ragmono.errors import Forbidden, SettingsError, Unauthorized
 from ragmono.ports import JwksSource
 
 from .jwks import JwksKeys
 from .schemas import ALL_SCOPES, ROUTE_SCOPE_KEY, Principal
-from .tokens import JwtVerifier, ServiceTokens
+from .tokens import ClaimLabels, JwtVerifier, ServiceTokens
 
 __all__ = [
     "ANY_SCOPE",
@@ -48,8 +49,11 @@ ANY_SCOPE = "authenticated"
 """A route that admits any authenticated caller and checks scopes per operation itself
 (the MCP endpoint: each tool needs its own scope)."""
 
-OPEN_ACCESS = Principal(subject="", scopes=ALL_SCOPES, kind="anonymous")
-"""The caller when auth is off (dev profile with no secrets): anonymous, every scope."""
+OPEN_ACCESS = Principal(
+    subject="", scopes=ALL_SCOPES, kind="anonymous", labels=frozenset({ACCESS_ALL})
+)
+"""The caller when auth is off (dev profile with no secrets): anonymous, every scope, every
+document (``access:all``)."""
 
 
 class Authenticator:
@@ -115,6 +119,7 @@ class AuthConfig:
     leeway_s: int = 30
     jwks_cache_s: float = 300.0
     jwks_min_refresh_s: float = 10.0
+    claims: ClaimLabels = field(default_factory=ClaimLabels)
 
     @property
     def configured(self) -> bool:
@@ -149,6 +154,7 @@ def build_authenticator(auth: AuthConfig, jwks: JwksSource | None) -> Authentica
             issuer=auth.issuer,
             audience=auth.audience,
             leeway_s=auth.leeway_s,
+            claims=auth.claims,
         )
         if auth.jwt_secret or keys is not None
         else None

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 import msgspec
 
-__all__ = ["ALL_SCOPES", "ROUTE_SCOPE_KEY", "Principal", "ScopeName"]
+from ragmono.domain import Reader
+
+__all__ = [
+    "ALL_SCOPES",
+    "PRINCIPAL_STATE_KEY",
+    "ROUTE_SCOPE_KEY",
+    "Principal",
+    "ScopeName",
+    "reader_of",
+]
 
 ScopeName = Literal["search", "query", "ingest", "admin"]
 ALL_SCOPES: Final[frozenset[str]] = frozenset({"search", "query", "ingest", "admin"})
@@ -25,7 +35,25 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     subject: str
     scopes: frozenset[str]
     kind: Literal["service_token", "jwt", "anonymous"]
+    labels: frozenset[str] = frozenset()
+    """Access labels (``group:finance``, ``tenant:acme``, ``access:all``): which documents
+    this caller reads."""
 
     def allows(self, scope: str) -> bool:
         """Whether this caller holds ``scope``."""
         return scope in self.scopes
+
+    @property
+    def reader(self) -> Reader:
+        """This caller as the services see a reader."""
+        return Reader(self.labels)
+
+
+PRINCIPAL_STATE_KEY: Final = "principal"
+"""Key in a request's ``scope["state"]`` where the edge leaves the admitted ``Principal``."""
+
+
+def reader_of(scope: Mapping[str, Any]) -> Reader:
+    """The reader of an ASGI request the edge admitted; no labels (public only) otherwise."""
+    principal = scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
+    return principal.reader if isinstance(principal, Principal) else Reader()

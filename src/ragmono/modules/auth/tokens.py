@@ -12,16 +12,19 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
 
+from ragmono.domain import check_labels
 from ragmono.errors import SettingsError, Unauthorized
 
 from .schemas import ALL_SCOPES, Principal
 
 __all__ = [
     "MIN_SECRET_LENGTH",
+    "ClaimLabels",
     "JwtVerifier",
     "KeyResolver",
     "ServiceTokens",
@@ -40,22 +43,36 @@ def new_secret() -> str:
 
 
 class ServiceTokens:
-    """The accepted ``X-Service-Token`` values, each ``token`` or ``token:scope+scope``.
+    """The accepted ``X-Service-Token`` values: ``token[:scope+scope][#label,label]``.
 
     Several tokens are valid at once (rotation: add the new one, deploy, drop the old one).
-    A token without scopes holds all of them.
+    A token without scopes holds all of them. Access labels after ``#`` (``group:ops``,
+    ``access:all``) say which documents its caller reads; none: only public ones.
     """
 
     def __init__(self, entries: Sequence[str]) -> None:
         self._entries: list[tuple[bytes, Principal]] = []
         for index, entry in enumerate(entries):
-            token, scopes = _parse_entry(entry, f"auth.service_tokens[{index}]")
+            key = f"auth.service_tokens[{index}]"
+            head, sep, label_text = entry.rpartition("#")
+            if not sep:
+                head, label_text = entry, ""
+            try:
+                labels = check_labels(
+                    (s.strip() for s in label_text.split(",") if s.strip()), allow_all=True
+                )
+            except ValueError as exc:
+                raise SettingsError(
+                    f"invalid setting {key}: {exc} (labels follow '#', comma-separated)"
+                ) from None
+            token, scopes = _parse_entry(head, key)
             digest = hashlib.sha256(token.encode()).digest()
             # The subject identifies the caller in logs and rate limits without revealing it.
             subject = "service:" + digest.hex()[:12]
-            self._entries.append(
-                (digest, Principal(subject=subject, scopes=scopes, kind="service_token"))
+            principal = Principal(
+                subject=subject, scopes=scopes, kind="service_token", labels=frozenset(labels)
             )
+            self._entries.append((digest, principal))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -107,6 +124,49 @@ class KeyResolver(Protocol):
 _ASYMMETRIC = frozenset({"RS256", "ES256"})
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimLabels:
+    """Which JWT claims become access labels (an empty name turns that mapping off).
+
+    ``user`` (a string) -> ``user:<value>``; ``groups`` (a list or a space-separated string)
+    -> ``group:<g>`` each; ``tenant`` (a string) -> ``tenant:<value>``; ``labels`` (a list)
+    -> taken as they are (``access:all`` included: sign such tokens for admin tools only).
+    Values that do not make a valid label are ignored.
+    """
+
+    user: str = "sub"
+    groups: str = "groups"
+    tenant: str = "tenant"
+    labels: str = "access"
+
+    def of(self, claims: dict[str, Any]) -> frozenset[str]:
+        """The labels ``claims`` give."""
+        wanted: list[str] = []
+        if self.user and isinstance(value := claims.get(self.user), str) and value:
+            wanted.append(f"user:{value}")
+        if self.groups:
+            wanted += [f"group:{g}" for g in _strings(claims.get(self.groups))]
+        if self.tenant and isinstance(value := claims.get(self.tenant), str) and value:
+            wanted.append(f"tenant:{value}")
+        if self.labels:
+            wanted += _strings(claims.get(self.labels))
+        found: set[str] = set()
+        for label in wanted:
+            try:
+                found.update(check_labels([label], allow_all=True))
+            except ValueError:
+                continue  # a claim value that cannot be a label grants nothing
+        return frozenset(found)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
 class JwtVerifier:
     """Checks a bearer JWT's signature and its exp, nbf, iat, iss and aud claims.
 
@@ -124,6 +184,7 @@ class JwtVerifier:
         issuer: str = "",
         audience: str = "",
         leeway_s: float = 30,
+        claims: ClaimLabels | None = None,
         cache_size: int = 4096,
         cache_s: float = 60.0,
         clock: Callable[[], float] = time.time,
@@ -138,6 +199,7 @@ class JwtVerifier:
         self._issuer = issuer or None
         self._audience = audience or None
         self._leeway = leeway_s
+        self._claims = claims or ClaimLabels()
         self._options: Any = {"require": ["exp"], "verify_aud": bool(audience)}
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._cache_size = cache_size
@@ -188,6 +250,7 @@ class JwtVerifier:
             subject=f"jwt:{subject}" if isinstance(subject, str) and subject else "",
             scopes=_claimed_scopes(claims),
             kind="jwt",
+            labels=self._claims.of(claims),
         )
         return principal, float(claims["exp"])
 
@@ -212,8 +275,12 @@ def issue_token(
     issuer: str = "",
     audience: str = "",
     now: float | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
-    """An HS256 JWT holding ``scopes`` (space-separated ``scope`` claim), valid for ``ttl_s``."""
+    """An HS256 JWT holding ``scopes`` (space-separated ``scope`` claim), valid for ``ttl_s``.
+
+    ``extra``: more claims (``groups``, ``tenant``, ``access``) merged in.
+    """
     wanted = sorted(set(scopes))
     unknown = [s for s in wanted if s not in ALL_SCOPES]
     if unknown:
@@ -232,6 +299,7 @@ def issue_token(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    claims.update(extra or {})
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

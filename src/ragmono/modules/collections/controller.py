@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
+
+from ragmono.modules.auth import reader_of
 
 from .schemas import (
     ChunkingIn,
@@ -35,7 +39,10 @@ class CollectionController(Controller):
 
     @post("/", status_code=201, summary="Create a collection", opt={"scope": "ingest"})
     async def create(
-        self, data: JSONBody[CollectionCreate], collections: NamedDependency[CollectionService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[CollectionCreate],
+        collections: NamedDependency[CollectionService],
     ) -> CollectionOut:
         spec = await collections.create(
             data.name,
@@ -43,31 +50,44 @@ class CollectionController(Controller):
             dimensions=data.dimensions,
             distance=data.distance,
             chunking=_chunking(data.chunking),
+            default_access=data.default_access,
+            tenant=data.tenant,
+            reader=reader_of(request.scope),
         )
         return CollectionOut.build(spec, None)
 
     @get("/", summary="List collections with stats", opt={"scope": "search"})
-    async def list_all(self, collections: NamedDependency[CollectionService]) -> CollectionList:
-        return CollectionList(
-            items=[CollectionOut.build(s, st) for s, st in await collections.list_with_stats()]
-        )
+    async def list_all(
+        self, request: Request[Any, Any, Any], collections: NamedDependency[CollectionService]
+    ) -> CollectionList:
+        found = await collections.list_with_stats(reader_of(request.scope))
+        return CollectionList(items=[CollectionOut.build(s, st) for s, st in found])
 
     @get("/{name:str}", summary="Describe a collection", opt={"scope": "search"})
     async def get_one(
-        self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
+        self,
+        request: Request[Any, Any, Any],
+        collections: NamedDependency[CollectionService],
+        name: CollectionName = NamePath,
     ) -> CollectionOut:
-        spec, stats = await collections.get_with_stats(name)
+        spec, stats = await collections.get_with_stats(name, reader_of(request.scope))
         return CollectionOut.build(spec, stats)
 
     @patch("/{name:str}", summary="Change description or chunking", opt={"scope": "ingest"})
     async def update(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[CollectionPatch],
         collections: NamedDependency[CollectionService],
         name: CollectionName = NamePath,
     ) -> CollectionOut:
         spec = await collections.update(
-            name, description=data.description, chunking=_chunking(data.chunking)
+            name,
+            description=data.description,
+            chunking=_chunking(data.chunking),
+            default_access=data.default_access,
+            tenant=data.tenant,
+            reader=reader_of(request.scope),
         )
         return CollectionOut.build(spec, None)
 
@@ -75,6 +95,9 @@ class CollectionController(Controller):
         "/{name:str}", summary="Drop a collection and all of its documents", opt={"scope": "admin"}
     )
     async def remove(
-        self, collections: NamedDependency[CollectionService], name: CollectionName = NamePath
+        self,
+        request: Request[Any, Any, Any],
+        collections: NamedDependency[CollectionService],
+        name: CollectionName = NamePath,
     ) -> None:
-        await collections.delete(name)
+        await collections.delete(name, reader_of(request.scope))

@@ -22,6 +22,11 @@ ChunkOverlap = Annotated[int, Meta(ge=0, le=4096, description="Overlap between c
 Description = Annotated[str, Meta(max_length=1000)]
 
 
+TenantName = Annotated[
+    str, Meta(max_length=200, pattern=r"^[^\s,#]*$", description="A tenant name, or empty.")
+]
+
+
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Base of request bodies: unknown fields are rejected, not ignored."""
 
@@ -40,11 +45,18 @@ class CollectionCreate(_Body, frozen=True):
     """Vector size; defaults to the configured embedder's and must match it."""
     distance: Literal["cosine", "dot", "euclid"] = "cosine"
     chunking: ChunkingIn | None = None
+    default_access: Literal["public", "restricted"] = "public"
+    """Who reads documents without access labels: everyone, or only ``access:all`` callers."""
+    tenant: TenantName = ""
+    """Make the collection visible only to callers holding ``tenant:<tenant>``."""
 
 
 class CollectionPatch(_Body, frozen=True):
     description: Description | None = None
     chunking: ChunkingIn | None = None
+    default_access: Literal["public", "restricted"] | None = None
+    tenant: TenantName | None = None
+    """``""`` makes the collection visible to every tenant again."""
 
 
 class EmbedderOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +100,10 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
     retained: list[RetainedOut]
     """Old physical collections kept after reindexes, until ``delete_after``."""
     stats: StatsOut | None = None
+    default_access: str = "public"
+    """Who reads documents without access labels (``public`` or ``restricted``)."""
+    tenant: str = ""
+    """The tenant the collection belongs to ("" : visible to all)."""
 
     @classmethod
     def build(cls, spec: CollectionSpec, stats: CollectionStats | None) -> CollectionOut:
@@ -122,6 +138,8 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
                 if stats
                 else None
             ),
+            default_access=spec.default_access,
+            tenant=spec.tenant,
         )
 
 

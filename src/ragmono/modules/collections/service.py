@@ -8,7 +8,14 @@ from typing import NamedTuple
 
 import msgspec
 
-from ragmono.domain import ChunkingConfig, CollectionSpec, CollectionStats, EmbedderRef
+from ragmono.domain import (
+    ChunkingConfig,
+    CollectionSpec,
+    CollectionStats,
+    DefaultAccess,
+    EmbedderRef,
+    Reader,
+)
 from ragmono.errors import InvalidInput, NotFound
 from ragmono.ports import VectorStore
 
@@ -65,8 +72,16 @@ class CollectionService:
         dimensions: int | None = None,
         distance: str = "cosine",
         chunking: ChunkingChange | None = None,
+        default_access: DefaultAccess = "public",
+        tenant: str = "",
+        reader: Reader | None = None,
     ) -> CollectionSpec:
-        """Create a collection for the configured embedder; ``dimensions`` must agree with it."""
+        """Create a collection for the configured embedder; ``dimensions`` must agree with it.
+
+        A ``tenant`` collection can be made only by a ``reader`` of that tenant (or none: the
+        CLI and internal callers).
+        """
+        _check_tenant(tenant, reader)
         if dimensions is not None and dimensions != self._embedder.dimensions:
             raise InvalidInput(
                 f"dimensions {dimensions} do not match the configured embedder "
@@ -85,46 +100,68 @@ class CollectionService:
             description=description,
             created_at=now,
             updated_at=now,
+            default_access=default_access,
+            tenant=tenant,
         )
         await self._store.create_collection(spec)
         return spec
 
-    async def get(self, name: str) -> CollectionSpec:
-        """The catalog entry; NotFound when missing."""
+    async def get(self, name: str, reader: Reader | None = None) -> CollectionSpec:
+        """The catalog entry; NotFound when missing (or of a tenant ``reader`` is not in)."""
         spec = await self._store.get_collection(name)
-        if spec is None:
+        if spec is None or (reader is not None and not reader.in_tenant(spec.tenant)):
             raise NotFound(f"collection {name!r} does not exist", field="name")
         return spec
 
-    async def get_with_stats(self, name: str) -> tuple[CollectionSpec, CollectionStats]:
+    async def get_with_stats(
+        self, name: str, reader: Reader | None = None
+    ) -> tuple[CollectionSpec, CollectionStats]:
         """The catalog entry and its current stats."""
-        spec = await self.get(name)
+        spec = await self.get(name, reader)
         return spec, await self._store.stats(name)
 
-    async def list_with_stats(self) -> list[tuple[CollectionSpec, CollectionStats]]:
-        """Every collection with its stats."""
+    async def list_with_stats(
+        self, reader: Reader | None = None
+    ) -> list[tuple[CollectionSpec, CollectionStats]]:
+        """Every collection with its stats (with a ``reader``: those of its tenants only)."""
         return [
             (spec, await self._store.stats(spec.name))
             for spec in await self._store.list_collections()
+            if reader is None or reader.in_tenant(spec.tenant)
         ]
 
     async def update(
-        self, name: str, *, description: str | None = None, chunking: ChunkingChange | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        chunking: ChunkingChange | None = None,
+        default_access: DefaultAccess | None = None,
+        tenant: str | None = None,
+        reader: Reader | None = None,
     ) -> CollectionSpec:
-        """Change description and chunking (affects documents ingested from now on)."""
-        spec = await self.get(name)
+        """Change description and chunking (affects documents ingested from now on), who
+        reads unlabelled documents and the tenant (both at once, for every document)."""
+        spec = await self.get(name, reader)
         changes: dict[str, object] = {"updated_at": self._clock()}
         if description is not None:
             changes["description"] = description
+        if default_access is not None and default_access != spec.default_access:
+            changes["default_access"] = default_access
+        if tenant is not None and tenant != spec.tenant:
+            _check_tenant(tenant, reader)
+            changes["tenant"] = tenant
+        if len(changes) > 1 and ({"default_access", "tenant"} & changes.keys()):
+            changes["version"] = spec.version + 1  # cached results were made for other readers
         if chunking is not None:
             changes["chunking"] = self._checked(chunking.applied_to(spec.chunking), spec.embedder)
         updated = msgspec.structs.replace(spec, **changes)
         await self._store.update_collection(updated)
         return updated
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, name: str, reader: Reader | None = None) -> None:
         """Drop a collection with all of its documents."""
-        await self.get(name)
+        await self.get(name, reader)
         await self._store.delete_collection(name)
 
     def _checked(self, chunking: ChunkingConfig, embedder: EmbedderRef) -> ChunkingConfig:
@@ -138,6 +175,14 @@ class CollectionService:
                 field="body.chunking.chunk_size",
             )
         return _checked_chunking(chunking)
+
+
+def _check_tenant(tenant: str, reader: Reader | None) -> None:
+    if tenant and reader is not None and not reader.in_tenant(tenant):
+        raise InvalidInput(
+            f"the credentials do not hold tenant:{tenant}, so they cannot give it a collection",
+            field="body.tenant",
+        )
 
 
 def _checked_chunking(chunking: ChunkingConfig) -> ChunkingConfig:

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from ragmono.domain import Reader
+
 __all__ = [
     "SeedAnswer",
     "SeedBackend",
@@ -140,12 +142,13 @@ class SeedBackend(Protocol):
         """The configured embedder's model name."""
         ...
 
-    async def search(self, query: str, collection: str, limit: int) -> SeedSearch:
-        """Hybrid search (keyword when the embedder is down), cached like /api/v1/search."""
+    async def search(self, query: str, collection: str, limit: int, reader: Reader) -> SeedSearch:
+        """Hybrid search (keyword when the embedder is down), cached like /api/v1/search,
+        among the chunks ``reader`` may read."""
         ...
 
-    async def answer(self, query: str, collection: str, top_k: int) -> SeedAnswer:
-        """A grounded answer from the ``top_k`` best passages, as /api/v1/query gives it."""
+    async def answer(self, query: str, collection: str, top_k: int, reader: Reader) -> SeedAnswer:
+        """A grounded answer from the ``top_k`` best passages ``reader`` may read."""
         ...
 
     async def collections(self) -> list[SeedCollection]:
@@ -177,8 +180,8 @@ class SeedBackend(Protocol):
         """Drop a collection and its documents (NotFound when missing)."""
         ...
 
-    async def documents(self, name: str) -> list[SeedDocument]:
-        """Every document of a collection (NotFound when missing)."""
+    async def documents(self, name: str, reader: Reader) -> list[SeedDocument]:
+        """Every document of a collection ``reader`` may read (NotFound when missing)."""
         ...
 
     async def sync(self, name: str, directory: str, *, wait_s: float) -> SeedIngest:

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from ragmono.errors import Conflict, NotFound
+from ragmono.modules.auth import reader_of
 
 from .backend import SeedDocument, SeedIngest
 from .collections_body import body_of, parse_request
@@ -56,8 +57,11 @@ def _file_entry(doc: SeedDocument) -> FileEntry:
     )
 
 
-async def _files(compat: CompatContext, name: str) -> list[FileEntry]:
-    return [_file_entry(d) for d in await compat.backend.documents(name)]
+async def _files(
+    compat: CompatContext, name: str, request: Request[Any, Any, Any]
+) -> list[FileEntry]:
+    documents = await compat.backend.documents(name, reader_of(request.scope))
+    return [_file_entry(d) for d in documents]
 
 
 async def _ingest(compat: CompatContext, name: str) -> SeedIngest:
@@ -86,7 +90,7 @@ class SeedCollectionsController(Controller):
         self, request: Request[Any, Any, Any], compat: NamedDependency[CompatContext]
     ) -> Response[Envelope]:
         items = [
-            body_of(c, compat.registry.get(c.name), files=await _files(compat, c.name))
+            body_of(c, compat.registry.get(c.name), files=await _files(compat, c.name, request))
             for c in await compat.backend.collections()
         ]
         return envelope(request, {"collections": items, "total": len(items)})
@@ -125,7 +129,7 @@ class SeedCollectionsController(Controller):
     ) -> Response[Envelope]:
         name = checked_name(name)
         spec = await compat.backend.collection(name, stats=True)
-        body = body_of(spec, compat.registry.get(name), files=await _files(compat, name))
+        body = body_of(spec, compat.registry.get(name), files=await _files(compat, name, request))
         return envelope(request, {**msgspec.to_builtins(body), "config": None})
 
     @put(_NAME_PATH, opt={"scope": "ingest", ERROR_CODE: "COLLECTION_UPDATE_ERROR"})
@@ -191,7 +195,7 @@ class SeedCollectionsController(Controller):
     ) -> Response[Envelope]:
         name = checked_name(name)
         spec = await compat.backend.collection(name, stats=True)
-        files = await _files(compat, name)
+        files = await _files(compat, name, request)
         size = sum(f.size_bytes for f in files)
         data = {
             "collection": name,
@@ -227,7 +231,7 @@ class SeedCollectionsController(Controller):
         name: FromPath[str],
     ) -> Response[Any]:
         try:
-            documents = await compat.backend.documents(checked_name(name))
+            documents = await compat.backend.documents(checked_name(name), reader_of(request.scope))
         except NotFound:
             return Response(_BARE_NOT_FOUND, status_code=404)
         files = [_file_entry(d) for d in documents]

@@ -14,6 +14,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 
+from ragmono.modules.auth import reader_of
+
 from .context import CompatContext
 from .envelope import ERROR_CODE, FLAT, SeedError, checked_name, envelope
 from .schemas import Envelope, Performance, SearchBody, SearchMetadata
@@ -101,7 +103,7 @@ class SeedSearchController(Controller):
         limit = _clamped_int(_first(params, "max_results", "k", "limit"), default=5)
         named = _first(params, "collection", "col") or None
         collection = checked_name(named or compat.default_collection)
-        found = await compat.backend.search(query, collection, limit)
+        found = await compat.backend.search(query, collection, limit, reader_of(request.scope))
         body = SearchBody(
             success=True,
             results=[search_result(h, collection) for h in found.hits],
@@ -127,7 +129,9 @@ class SeedSearchController(Controller):
         collection = checked_name(
             named if isinstance(named, str) and named else compat.default_collection
         )
-        out = await compat.backend.answer(query, collection, min(limit, ANSWER_TOP_K))
+        out = await compat.backend.answer(
+            query, collection, min(limit, ANSWER_TOP_K), reader_of(request.scope)
+        )
         reason = out.degraded_reason
         data: dict[str, Any] = {
             "query": query,

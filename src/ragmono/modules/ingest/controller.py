@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, Router, delete, get, post
+from litestar import Controller, Request, Response, Router, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import (
@@ -17,18 +17,21 @@ from litestar.params import (
 )
 from litestar.types import ControllerRouterHandler
 
+from ragmono.domain import check_labels
 from ragmono.errors import InvalidInput
+from ragmono.modules.auth import reader_of
 
 from .documents import (
     DocumentDetail,
     DocumentPage,
+    DocumentSummary,
     FileInput,
     IngestOutcome,
     IngestReport,
     JobAccepted,
 )
 from .jobs import JobRunner
-from .schemas import DocumentsIn, JobList, JobOut, SyncIn
+from .schemas import AccessIn, DocumentsIn, JobList, JobOut, SyncIn
 from .service import IngestService
 
 __all__ = ["DocumentController", "JobController", "UploadController", "ingest_handlers"]
@@ -63,6 +66,14 @@ def _clean_name(filename: str) -> str:
         p for p in PurePosixPath(filename.replace("\\", "/")).parts if p not in ("/", "..", ".")
     ]
     return "/".join(parts) or "unnamed"
+
+
+def _labels(text: str | None, *, field: str) -> list[str]:
+    """Comma-separated access labels, checked; InvalidInput naming ``field``."""
+    try:
+        return check_labels(s.strip() for s in (text or "").split(",") if s.strip())
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from None
 
 
 def _reply(outcome: IngestOutcome, replayed: bool) -> Response[IngestReport | JobAccepted]:
@@ -100,13 +111,16 @@ class DocumentController(Controller):
     @get("/documents", summary="List documents (cursor-paginated)", opt={"scope": "search"})
     async def list_documents(
         self,
+        request: Request[Any, Any, Any],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         source: Annotated[str | None, QueryParameter(max_length=2048, required=False)] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=64, required=False)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> DocumentPage:
-        return await ingest.list_documents(name, source=source, limit=limit, cursor=cursor)
+        return await ingest.list_documents(
+            name, reader=reader_of(request.scope), source=source, limit=limit, cursor=cursor
+        )
 
     @get(
         "/documents/{document_id:str}",
@@ -115,20 +129,38 @@ class DocumentController(Controller):
     )
     async def get_document(
         self,
+        request: Request[Any, Any, Any],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         document_id: DocumentPath,
     ) -> DocumentDetail:
-        return await ingest.get_document(name, document_id)
+        return await ingest.get_document(name, document_id, reader=reader_of(request.scope))
 
     @delete("/documents/{document_id:str}", summary="Delete a document and all of its chunks")
     async def delete_document(
         self,
+        request: Request[Any, Any, Any],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         document_id: DocumentPath,
     ) -> None:
-        await ingest.delete_document(name, document_id)
+        await ingest.delete_document(name, document_id, reader=reader_of(request.scope))
+
+    @patch(
+        "/documents/{document_id:str}",
+        summary="Change a document's access labels (its chunks keep their vectors)",
+    )
+    async def relabel_document(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[AccessIn],
+        ingest: NamedDependency[IngestService],
+        name: CollectionPath,
+        document_id: DocumentPath,
+    ) -> DocumentSummary:
+        return await ingest.relabel_document(
+            name, document_id, data.access, reader=reader_of(request.scope)
+        )
 
     @post("/sync", summary="Mirror a server directory (always a job)", status_code=202)
     async def sync(
@@ -168,12 +200,22 @@ class UploadController(Controller):
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         idempotency_key: IdempotencyKey = None,
+        access: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=8192,
+                required=False,
+                description="Access labels for every file, comma-separated: group:hr,user:bo.",
+            ),
+        ] = None,
     ) -> Response[IngestReport | JobAccepted]:
         if len(data) > MAX_FILES:
             raise InvalidInput(f"at most {MAX_FILES} files per upload", field="body.files")
+        labels = _labels(access, field="access")
         files = []
         for upload in data:
-            files.append(FileInput(name=_clean_name(upload.filename), data=await upload.read()))
+            content = await upload.read()
+            files.append(FileInput(name=_clean_name(upload.filename), data=content, access=labels))
             await upload.close()
         outcome, replayed = await ingest.ingest_files(name, files, idempotency_key=idempotency_key)
         return _reply(outcome, replayed)

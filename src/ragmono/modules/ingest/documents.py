@@ -21,6 +21,8 @@ class DocumentInput(msgspec.Struct, frozen=True, kw_only=True):
     source: str = ""
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     markdown: bool = False
+    access: list[str] = msgspec.field(default_factory=list)
+    """Access labels given to every chunk (checked, sorted; empty: ``default_access``)."""
 
 
 class FileInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +34,7 @@ class FileInput(msgspec.Struct, frozen=True, kw_only=True):
     """Defaults to ``name``."""
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     document_id: str | None = None
+    access: list[str] = msgspec.field(default_factory=list)
 
 
 class DocumentResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -93,6 +96,8 @@ class DocumentSummary(msgspec.Struct, frozen=True, kw_only=True):
     """``incomplete``: the stored chunk count differs from the total (a write was cut short)."""
     updated: float
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    access: list[str] = msgspec.field(default_factory=list)
+    """The document's access labels (empty: the collection's ``default_access``)."""
 
 
 class DocumentPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -33,6 +33,7 @@ async def file_document(file: FileInput, limits: ParseLimits, *, field: str) -> 
         source=source,
         metadata={**parsed.metadata, "filename": file.name.rsplit("/", 1)[-1], **file.metadata},
         markdown=parsed.markdown,
+        access=list(file.access),
     )
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import msgspec
 
 from ragmono.domain import (
+    ACCESS_KEY,
     Chunk,
     ChunkPoint,
     CollectionSpec,
@@ -38,7 +39,7 @@ from ragmono.errors import NotFound
 from ragmono.ports import Embedders, SparseEncoder, Telemetry, VectorStore
 
 from .chunking import Chunker, ChunkPiece, normalize_text
-from .documents import DocumentInput, DocumentResult
+from .documents import DocumentInput, DocumentResult, DocumentStatus
 from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
 
@@ -223,9 +224,15 @@ class DocumentWriter:
             text, spec.chunking, markdown=doc.markdown, source=source, metadata=doc.metadata
         )
         head, stored = await self._existing(spec.name, doc_id)
+        labels = sorted(set(doc.access))
         if head is not None and head.content_hash == digest and stored == head.chunk_total:
+            status: DocumentStatus = "unchanged"
+            if sorted(head.access) != labels:
+                # Same text, new labels: relabel the stored chunks, no embedding.
+                await self._relabel(spec.name, doc_id, labels)
+                status = "updated"
             result = DocumentResult(
-                id=doc_id, status="unchanged", chunks=head.chunk_total, source=source
+                id=doc_id, status=status, chunks=head.chunk_total, source=source
             )
             return _Plan(position=position, result=result)
         split = functools.partial(
@@ -247,11 +254,22 @@ class DocumentWriter:
             ),
             hash=digest,
             pieces=pieces,
-            chunk_base={"document_id": doc_id, "source": source, "metadata": doc.metadata},
+            chunk_base={
+                "document_id": doc_id,
+                "source": source,
+                "metadata": doc.metadata,
+                "access": labels,
+            },
             # Old chunks past the new end exist unless the old version was complete and no longer.
             cleanup=stored > 0
             and not (complete_before and head is not None and head.chunk_total <= len(pieces)),
         )
+
+    async def _relabel(self, collection: str, doc_id: str, labels: list[str]) -> None:
+        by_doc = Filter(must=[Match(key="document_id", value=doc_id)])
+        async with self.gate.writing(collection):
+            await self._store.set_payload(collection, by_doc, {ACCESS_KEY: labels})
+            await self.bump_version(collection)
 
     async def _existing(self, collection: str, doc_id: str) -> tuple[Chunk | None, int]:
         by_doc: list[Condition] = [Match(key="document_id", value=doc_id)]
@@ -317,6 +335,7 @@ class DocumentWriter:
             text=piece.text,
             metadata=metadata,
             ingested_at=now,
+            access=list(plan.chunk_base["access"]),
         )
         return ChunkPoint(
             id=point_id(collection, plan.result.id, index), dense=dense, sparse=sparse, chunk=chunk

@@ -34,6 +34,15 @@ MetadataValue = (
     | Annotated[list[MetadataText], Meta(max_length=MAX_METADATA_LIST)]
 )
 """A scalar or a flat list of strings; nested objects are refused (filters cannot reach them)."""
+AccessLabel = Annotated[
+    str,
+    Meta(
+        pattern=r"^(public|(user|group|tenant|role):[^\s,#]{1,200})$",
+        description="public, or user:/group:/tenant:/role: and a name.",
+        examples=["group:finance"],
+    ),
+]
+AccessLabels = Annotated[list[AccessLabel], Meta(max_length=64)]
 MAX_TEXT_CHARS = 10 * 1024 * 1024
 NO_NUL = r"^[^\x00]*$"
 """NUL is refused in text as it is in files: it is binary content, and storage rejects it."""
@@ -54,6 +63,10 @@ class DocumentIn(_Body, frozen=True):
     )
     format: Literal["text", "markdown"] = "text"
     """``markdown``: chunks follow headings and record their section."""
+    access: AccessLabels = msgspec.field(default_factory=list)
+    """Who may read it: ``group:<g>``, ``user:<u>``, ``tenant:<t>``, ``role:<r>`` or
+    ``public``; a caller holding any one of them finds it. Empty: the collection's
+    ``default_access``."""
 
     def to_input(self) -> DocumentInput:
         """The service's view of this document."""
@@ -63,7 +76,13 @@ class DocumentIn(_Body, frozen=True):
             source=self.source,
             metadata=dict(self.metadata),
             markdown=self.format == "markdown",
+            access=list(self.access),
         )
+
+
+class AccessIn(_Body, frozen=True):
+    access: AccessLabels
+    """The document's new labels (``[]``: back to the collection's ``default_access``)."""
 
 
 class DocumentsIn(_Body, frozen=True):

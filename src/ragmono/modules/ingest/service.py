@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from ragmono.domain import JobKind
+from ragmono.domain import JobKind, Reader, check_labels
 from ragmono.errors import InvalidInput, PayloadTooLarge, RagmonoError
 from ragmono.ports import IdempotencyStore
 
@@ -24,6 +24,7 @@ from .documents import (
     DocumentInput,
     DocumentPage,
     DocumentResult,
+    DocumentSummary,
     FileInput,
     IngestOutcome,
     IngestReport,
@@ -190,20 +191,35 @@ class IngestService:
         self,
         collection: str,
         *,
+        reader: Reader,
         source: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> DocumentPage:
-        """A page of the collection's documents."""
-        return await self._catalog.list(collection, source=source, limit=limit, cursor=cursor)
+        """A page of the collection's documents that ``reader`` may read."""
+        return await self._catalog.list(
+            collection, reader=reader, source=source, limit=limit, cursor=cursor
+        )
 
-    async def get_document(self, collection: str, document_id: str) -> DocumentDetail:
-        """A document with its chunks' text."""
-        return await self._catalog.get(collection, document_id)
+    async def get_document(
+        self, collection: str, document_id: str, *, reader: Reader
+    ) -> DocumentDetail:
+        """A document with its chunks' text (NotFound unless ``reader`` may read it)."""
+        return await self._catalog.get(collection, document_id, reader=reader)
 
-    async def delete_document(self, collection: str, document_id: str) -> int:
-        """Delete every chunk of a document; returns how many there were."""
-        return await self._catalog.delete(collection, document_id)
+    async def delete_document(self, collection: str, document_id: str, *, reader: Reader) -> int:
+        """Delete every chunk of a document ``reader`` may read; how many there were."""
+        return await self._catalog.delete(collection, document_id, reader=reader)
+
+    async def relabel_document(
+        self, collection: str, document_id: str, labels: Sequence[str], *, reader: Reader
+    ) -> DocumentSummary:
+        """Set a document's access labels on all its chunks, keeping their vectors."""
+        try:
+            checked = check_labels(labels)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="body.access") from None
+        return await self._catalog.relabel(collection, document_id, checked, reader=reader)
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 
+from ragmono.domain import Reader, check_labels
 from ragmono.errors import RagmonoError
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.ingest import DocumentInput, IngestService
@@ -43,6 +44,11 @@ class Caller(Protocol):
 
     def allows(self, scope: str) -> bool:
         """Whether the caller holds ``scope``."""
+        ...
+
+    @property
+    def reader(self) -> Reader:
+        """The caller's access labels, as the services take them."""
         ...
 
 
@@ -78,21 +84,21 @@ def build_mcp_server(
     )
 
     async def call(
-        ctx: Context[Any, Any, Any], scope: str, work: Callable[[], Awaitable[Any]]
+        ctx: Context[Any, Any, Any], scope: str, work: Callable[[Reader], Awaitable[Any]]
     ) -> Any:
         request = ctx.request_context.request
         caller = caller_of(request.scope) if request is not None else None
         if caller is None or not caller.allows(scope):
             raise ToolError(f"this tool needs scope {scope!r}, which the credentials lack")
         try:
-            return msgspec.to_builtins(await work())
+            return msgspec.to_builtins(await work(caller.reader))
         except RagmonoError as exc:
             where = f" ({exc.field})" if exc.field else ""
             raise ToolError(f"{exc.title}{where}: {exc.detail}") from None
 
     @server.tool(description="List the collections that can be searched and asked.")
     async def list_collections(ctx: Context[Any, Any, Any]) -> list[dict[str, Any]]:
-        async def work() -> list[dict[str, Any]]:
+        async def work(reader: Reader) -> list[dict[str, Any]]:
             return [
                 {
                     "name": spec.name,
@@ -101,6 +107,7 @@ def build_mcp_server(
                     "chunks": stats.points,
                 }
                 for spec, stats in await services().collections.list_with_stats()
+                if reader.in_tenant(spec.tenant)
             ]
 
         result: list[dict[str, Any]] = await call(ctx, "search", work)
@@ -121,13 +128,14 @@ def build_mcp_server(
         top_k: Annotated[int, Field(ge=1, le=100)] = 10,
         filter: dict[str, Any] | None = None,  # the API's own field name
     ) -> dict[str, Any]:
-        async def work() -> Any:
+        async def work(reader: Reader) -> Any:
             params = SearchParams(
                 query=query,
                 collection=collection,
                 top_k=top_k,
                 mode=mode,
                 filter=_filter(filter),
+                reader=reader,
             )
             return await services().search.search(params)
 
@@ -147,8 +155,10 @@ def build_mcp_server(
         top_k: Annotated[int, Field(ge=1, le=20)] = 5,
         mode: _Mode = "hybrid",
     ) -> dict[str, Any]:
-        async def work() -> Any:
-            params = SearchParams(query=question, collection=collection, top_k=top_k, mode=mode)
+        async def work(reader: Reader) -> Any:
+            params = SearchParams(
+                query=question, collection=collection, top_k=top_k, mode=mode, reader=reader
+            )
             return await services().answers.answer(params)
 
         result: dict[str, Any] = await call(ctx, "query", work)
@@ -158,8 +168,8 @@ def build_mcp_server(
     async def get_document(
         collection: str, document_id: str, ctx: Context[Any, Any, Any]
     ) -> dict[str, Any]:
-        async def work() -> Any:
-            return await services().ingest.get_document(collection, document_id)
+        async def work(reader: Reader) -> Any:
+            return await services().ingest.get_document(collection, document_id, reader=reader)
 
         result: dict[str, Any] = await call(ctx, "search", work)
         return result
@@ -177,10 +187,20 @@ def build_mcp_server(
         document_id: str | None = None,
         source: str = "",
         metadata: dict[str, str | int | float | bool] | None = None,
+        access: list[str] | None = None,
     ) -> dict[str, Any]:
-        async def work() -> Any:
+        try:
+            labels = check_labels(access or [])
+        except ValueError as exc:
+            raise ToolError(f"invalid access: {exc}") from None
+
+        async def work(reader: Reader) -> Any:
             document = DocumentInput(
-                text=text, id=document_id, source=source, metadata=dict(metadata or {})
+                text=text,
+                id=document_id,
+                source=source,
+                metadata=dict(metadata or {}),
+                access=labels,
             )
             outcome, _ = await services().ingest.ingest_documents(
                 collection, [document], background=False

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import structlog
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
+
+from ragmono.modules.auth import reader_of
 
 from .errors import ErrorBody, ErrorDetail
 from .schemas import (
@@ -58,16 +61,21 @@ class OpenAIController(Controller):
         opt={"scope": "query"},
         responses=ERRORS,
     )
-    async def list_models(self, openai: NamedDependency[OpenAICompatService]) -> ModelList:
-        return await openai.models()
+    async def list_models(
+        self, request: Request[Any, Any, Any], openai: NamedDependency[OpenAICompatService]
+    ) -> ModelList:
+        return await openai.models(reader_of(request.scope))
 
     @get(
         "/models/{model_id:path}", summary="Get one model", opt={"scope": "query"}, responses=ERRORS
     )
     async def get_model(
-        self, model_id: FromPath[Path], openai: NamedDependency[OpenAICompatService]
+        self,
+        request: Request[Any, Any, Any],
+        model_id: FromPath[Path],
+        openai: NamedDependency[OpenAICompatService],
     ) -> ModelOut:
-        return await openai.model(str(model_id).lstrip("/"))
+        return await openai.model(str(model_id).lstrip("/"), reader_of(request.scope))
 
     @post(
         "/chat/completions",
@@ -84,16 +92,20 @@ class OpenAIController(Controller):
         responses=ERRORS,
     )
     async def chat_completions(
-        self, data: JSONBody[ChatCompletionIn], openai: NamedDependency[OpenAICompatService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ChatCompletionIn],
+        openai: NamedDependency[OpenAICompatService],
     ) -> Response[ChatCompletion] | Stream:
+        reader = reader_of(request.scope)
         if data.stream:
-            chat = await openai.prepare_chat(data)  # errors still get a status line
+            chat = await openai.prepare_chat(data, reader)  # errors still get a status line
             return Stream(
                 _events(openai, chat),
                 media_type=EVENT_STREAM,
                 headers={"Cache-Control": "no-store"},
             )
-        return Response(await openai.complete(data))
+        return Response(await openai.complete(data, reader))
 
     @post(
         "/embeddings",

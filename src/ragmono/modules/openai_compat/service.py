@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
-from ragmono.domain import CollectionSpec
+from ragmono.domain import CollectionSpec, Reader
 from ragmono.errors import InvalidInput, NotFound
 from ragmono.modules.collections import CollectionService
 from ragmono.modules.query import AnswerService, SearchParams
@@ -80,8 +80,8 @@ class OpenAICompatService:
         self._limits = limits or EmbeddingLimits()
         self._clock = clock
 
-    async def models(self) -> ModelList:
-        """One model ``rag/<collection>`` per collection."""
+    async def models(self, reader: Reader | None = None) -> ModelList:
+        """One model ``rag/<collection>`` per collection (``reader``'s tenants only)."""
         return ModelList(
             data=[
                 ModelOut(
@@ -95,13 +95,13 @@ class OpenAICompatService:
                     generator=self._generator_label,
                     embedder=spec.embedder.label,
                 )
-                for spec, stats in await self._collections.list_with_stats()
+                for spec, stats in await self._collections.list_with_stats(reader)
             ]
         )
 
-    async def model(self, model_id: str) -> ModelOut:
+    async def model(self, model_id: str, reader: Reader | None = None) -> ModelOut:
         """One model; ``NotFound`` (param ``model``) for any other name."""
-        for found in (await self.models()).data:
+        for found in (await self.models(reader)).data:
             if found.id == model_id:
                 return found
         raise NotFound(f"the model {model_id!r} does not exist", field="model")
@@ -117,19 +117,24 @@ class OpenAICompatService:
             field="model",
         )
 
-    async def _params(self, request: ChatCompletionIn) -> SearchParams:
-        """The query the chat asks; ``NotFound`` (param ``model``) for an unknown collection,
-        ``InvalidInput`` (param ``messages``) for a missing question."""
+    async def _params(self, request: ChatCompletionIn, reader: Reader) -> SearchParams:
+        """The query the chat asks for ``reader``; ``NotFound`` (param ``model``) for an
+        unknown collection, ``InvalidInput`` (param ``messages``) for a missing question."""
         collection = self._collection_of(request)
         question = standalone_question(request.messages)
-        if await self._collection_or_none(collection) is None:
+        spec = await self._collection_or_none(collection)
+        if spec is None or not reader.in_tenant(spec.tenant):
             raise NotFound(
                 f"the model {MODEL_PREFIX + collection!r} does not exist: no collection "
                 f"{collection!r} (GET /v1/models lists them)",
                 field="model",
             )
         return SearchParams(
-            query=question, collection=collection, top_k=request.top_k, mode=request.mode
+            query=question,
+            collection=collection,
+            top_k=request.top_k,
+            mode=request.mode,
+            reader=reader,
         )
 
     def _chat(self, request: ChatCompletionIn, params: SearchParams) -> PreparedChat:
@@ -142,17 +147,17 @@ class OpenAICompatService:
             include_usage=bool(request.stream_options and request.stream_options.include_usage),
         )
 
-    async def prepare_chat(self, request: ChatCompletionIn) -> PreparedChat:
-        """Check the request, resolve the question and retrieve its passages, so every
-        error is raised before the first streamed byte."""
-        params = await self._params(request)
+    async def prepare_chat(self, request: ChatCompletionIn, reader: Reader) -> PreparedChat:
+        """Check the request, resolve the question and retrieve the passages ``reader`` may
+        read, so every error is raised before the first streamed byte."""
+        params = await self._params(request, reader)
         chat = self._chat(request, params)
         chat.prepared = await self._answers.prepare(params, sampling=_sampling(request))
         return chat
 
-    async def complete(self, request: ChatCompletionIn) -> ChatCompletion:
-        """The whole answer as a ``chat.completion``."""
-        params = await self._params(request)
+    async def complete(self, request: ChatCompletionIn, reader: Reader) -> ChatCompletion:
+        """The whole answer (from what ``reader`` may read) as a ``chat.completion``."""
+        params = await self._params(request, reader)
         chat = self._chat(request, params)
         out = await self._answers.answer(params, sampling=_sampling(request))
         return ChatCompletion(

@@ -14,6 +14,8 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from ragmono.modules.auth import reader_of
+
 from .answer_service import AnswerService, PreparedQuery, QueryEvent
 from .fast_path import missed_key
 from .params import SearchParams
@@ -77,7 +79,7 @@ class AnswerController(Controller):
         answers: NamedDependency[AnswerService],
         accept: Annotated[str | None, HeaderParameter(name="accept", required=False)] = None,
     ) -> Response[QueryOut] | ServerSentEvent:
-        params = SearchParams.of(data)
+        params = SearchParams.of(data, reader_of(request.scope))
         missed = missed_key(request)
         if data.stream or (accept is not None and EVENT_STREAM in accept):
             prepared = await answers.prepare(params, missed_key=missed)

@@ -109,7 +109,7 @@ class AnswerService:
         """
         started = self._clock()
         checked_query(params.query)
-        spec = await self._search.collection(params.collection)
+        spec = await self._search.collection(params.collection, params.reader)
         prepared = PreparedQuery(params=params, started=started, spec=spec, sampling=sampling)
         if self._results.enabled:
             prepared.key = key = self._key(params, spec, sampling)
@@ -144,7 +144,7 @@ class AnswerService:
         if not self._results.enabled or not params.query.strip():
             return Probe()
         started = self._clock()
-        spec = await self._search.collection_or_none(params.collection)
+        spec = await self._search.collection_or_none(params.collection, params.reader)
         if spec is None:
             return Probe()
         key = self._key(params, spec)
@@ -268,6 +268,7 @@ class AnswerService:
             ref.provider,
             ref.model,
             *sorted((sampling.given() if sampling else {}).items()),
+            reader=params.reader,
         )
 
     def _result(

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from ragmono.domain import CollectionSpec
+from ragmono.domain import CollectionSpec, Reader
 from ragmono.ports import Cache, CacheStats, Telemetry
 
 __all__ = [
@@ -89,12 +89,17 @@ class ResultCache:
         """False when there is no cache or its TTL is 0."""
         return self._cache is not None
 
-    def key(self, spec: CollectionSpec, query: str, *params: object) -> str:
-        """The key of a result of ``spec`` at its current content version."""
+    def key(self, spec: CollectionSpec, query: str, *params: object, reader: Reader) -> str:
+        """The key of a result of ``spec`` at its current content version, for ``reader``.
+
+        The reader's access labels are part of it: callers with other labels find other
+        chunks, so one caller's result is never served to another label set.
+        """
         # The embedder and physical collection too: after a reindex the same name and query
         # give other results (the version is bumped as well; this does not rely on it).
         where = (spec.embedder.label, spec.embedder.dimensions, spec.physical)
-        return cache_key(self._kind, spec.name, spec.version, query, where, *params)
+        who = (reader.key, spec.default_access, spec.tenant)
+        return cache_key(self._kind, spec.name, spec.version, query, where, who, *params)
 
     async def lookup(self, collection: str, key: str) -> bytes | None:
         """The stored body (without timings), or None."""

@@ -27,7 +27,9 @@ from litestar.types import (
     Send,
 )
 
+from ragmono.domain import Reader
 from ragmono.errors import InvalidInput
+from ragmono.modules.auth import reader_of
 
 from .answer_service import AnswerService
 from .cache import Probe
@@ -85,7 +87,7 @@ class CachedHitFastPath:
             return
         received: list[ReceiveMessage] = []
         body = await _read_body(receive, received)
-        probe = await self._lookup(body) if body is not None else Probe()
+        probe = await self._lookup(body, reader_of(scope)) if body is not None else Probe()
         hit = probe.body
         if hit is None:
             if probe.missed_key is not None:
@@ -105,17 +107,17 @@ class CachedHitFastPath:
         await send(start)
         await send(payload)
 
-    async def _lookup(self, body: bytes) -> Probe:
+    async def _lookup(self, body: bytes, reader: Reader) -> Probe:
         search, answers = self.readers.search, self.readers.answers
         try:
             if self.kind == "search":
                 if search is None:
                     return Probe()
-                return await search.cached_body(SearchParams.of(_decode_search(body)))
+                return await search.cached_body(SearchParams.of(_decode_search(body), reader))
             asked = _decode_query(body)
             if asked.stream or answers is None:
                 return Probe()
-            return await answers.cached_body(SearchParams.of(asked))
+            return await answers.cached_body(SearchParams.of(asked, reader))
         except (
             msgspec.DecodeError,
             msgspec.ValidationError,

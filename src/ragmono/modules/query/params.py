@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ragmono.domain import Filter, SearchMode
+from ragmono.domain import Filter, Reader, SearchMode
 
 from .filters import to_domain_filter
 from .schemas import QueryIn, SearchIn
@@ -24,11 +24,14 @@ class SearchParams(msgspec.Struct, frozen=True, kw_only=True):
     filter: Filter | None = None
     score_threshold: float | None = None
     mode: SearchMode = "hybrid"
+    reader: Reader = msgspec.field(default_factory=Reader)
+    """Who asks: only chunks its access labels admit are found (default: public ones only)."""
 
     @classmethod
-    def of(cls, body: SearchIn | QueryIn) -> SearchParams:
+    def of(cls, body: SearchIn | QueryIn, reader: Reader) -> SearchParams:
         """The params of a validated search or query body (its filter in domain terms)."""
         return cls(
+            reader=reader,
             query=body.query,
             collection=body.collection,
             top_k=body.top_k,

@@ -8,6 +8,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from ragmono.modules.auth import reader_of
+
 from .fast_path import missed_key
 from .params import SearchParams
 from .schemas import Mode, SearchIn, SearchOut
@@ -41,17 +43,19 @@ class SearchController(Controller):
         data: JSONBody[SearchIn],
         search: NamedDependency[SearchService],
     ) -> Response[SearchOut]:
-        params = SearchParams.of(data)
+        params = SearchParams.of(data, reader_of(request.scope))
         return _respond(await search.search(params, missed_key=missed_key(request)))
 
     @get("/", summary="Search a collection (query string)", cache=False)
     async def search_get(
         self,
+        request: Request[Any, Any, Any],
         search: NamedDependency[SearchService],
         q: Annotated[str, QueryParameter(min_length=1, max_length=2000, description="Query.")],
         collection: Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")],
         k: Annotated[int, QueryParameter(ge=1, le=100, description="How many results.")] = 10,
         mode: FromQuery[Mode] = "hybrid",
     ) -> Response[SearchOut]:
-        params = SearchParams.of(SearchIn(query=q, collection=collection, top_k=k, mode=mode))
+        body = SearchIn(query=q, collection=collection, top_k=k, mode=mode)
+        params = SearchParams.of(body, reader_of(request.scope))
         return _respond(await search.search(params))

@@ -8,7 +8,14 @@ from collections.abc import Callable
 import msgspec
 import structlog
 
-from ragmono.domain import CollectionSpec, ScoredChunk, SearchMode, VectorQuery
+from ragmono.domain import (
+    CollectionSpec,
+    Filter,
+    Reader,
+    ScoredChunk,
+    SearchMode,
+    VectorQuery,
+)
 from ragmono.errors import DependencyUnavailable, InvalidInput, NotFound
 from ragmono.ports import (
     Cache,
@@ -29,6 +36,7 @@ __all__ = [
     "Retrieval",
     "SearchService",
     "checked_query",
+    "readable",
     "to_hit",
 ]
 
@@ -92,10 +100,11 @@ class SearchService:
         """The configured embedder (collections may record another one)."""
         return self._embedders.default
 
-    async def collection(self, name: str) -> CollectionSpec:
-        """The catalog entry of ``name``; NotFound when missing."""
+    async def collection(self, name: str, reader: Reader | None = None) -> CollectionSpec:
+        """The catalog entry of ``name``; NotFound when missing (or, with a ``reader``,
+        when it belongs to a tenant the reader is not in)."""
         spec = await self._store.get_collection(name)
-        if spec is None:
+        if spec is None or (reader is not None and not reader.in_tenant(spec.tenant)):
             raise NotFound(f"collection {name!r} does not exist", field="collection")
         return spec
 
@@ -103,9 +112,14 @@ class SearchService:
         """The embedder whose vectors ``spec``'s collection holds (opened once, cached)."""
         return await self._embedders.get(spec.embedder)
 
-    async def collection_or_none(self, name: str) -> CollectionSpec | None:
-        """The catalog entry of ``name``, or None."""
-        return await self._store.get_collection(name)
+    async def collection_or_none(
+        self, name: str, reader: Reader | None = None
+    ) -> CollectionSpec | None:
+        """The catalog entry of ``name``, or None (also for a tenant ``reader`` is not in)."""
+        spec = await self._store.get_collection(name)
+        if spec is None or (reader is not None and not reader.in_tenant(spec.tenant)):
+            return None
+        return spec
 
     async def search(self, params: SearchParams, *, missed_key: str | None = None) -> SearchOut:
         """Search and shape the results for the API, from the cache when possible.
@@ -115,7 +129,7 @@ class SearchService:
         """
         started = self._clock()
         checked_query(params.query)
-        spec = await self.collection(params.collection)
+        spec = await self.collection(params.collection, params.reader)
         key = None
         if self._results.enabled:
             key = self._key(spec, params)
@@ -150,7 +164,7 @@ class SearchService:
         if not self._results.enabled or not params.query.strip():
             return Probe()
         started = self._clock()
-        spec = await self.collection_or_none(params.collection)
+        spec = await self.collection_or_none(params.collection, params.reader)
         if spec is None:
             return Probe()
         key = self._key(spec, params)
@@ -166,7 +180,13 @@ class SearchService:
 
     def _key(self, spec: CollectionSpec, params: SearchParams) -> str:
         return self._results.key(
-            spec, params.query, params.top_k, params.mode, params.filter, params.score_threshold
+            spec,
+            params.query,
+            params.top_k,
+            params.mode,
+            params.filter,
+            params.score_threshold,
+            reader=params.reader,
         )
 
     def _hit_timings(self, started: float) -> SearchTimings:
@@ -175,7 +195,7 @@ class SearchService:
     async def retrieve(self, params: SearchParams, spec: CollectionSpec | None = None) -> Retrieval:
         """The best ``top_k`` chunks for ``params``, with the mode that ran and timings."""
         query = checked_query(params.query)
-        spec = spec or await self.collection(params.collection)
+        spec = spec or await self.collection(params.collection, params.reader)
         mode: SearchMode = params.mode
         reason: str | None = None
         dense: list[float] | None = None
@@ -207,7 +227,7 @@ class SearchService:
                 limit=params.top_k,
                 dense=dense if mode != "keyword" else None,
                 sparse=sparse,
-                filter=params.filter,
+                filter=readable(params.filter, params.reader, spec),
                 score_threshold=params.score_threshold,
             ),
         )
@@ -247,6 +267,14 @@ class SearchService:
         elif not down and self._embedder_down:
             log.info("search_dense_restored")
         self._embedder_down = down
+
+
+def readable(flt: Filter | None, reader: Reader, spec: CollectionSpec) -> Filter | None:
+    """``flt`` narrowed to the chunks ``reader`` may read in ``spec``'s collection."""
+    condition = reader.condition(spec.default_access)
+    if condition is None:
+        return flt
+    return Filter(must=[*(flt.must if flt is not None else ()), condition])
 
 
 def checked_query(query: str) -> str:

@@ -50,6 +50,7 @@ from .protocol import (
     ResumeWrites,
     Scroll,
     Search,
+    SetPayload,
     Stats,
     Status,
     Upsert,
@@ -175,6 +176,12 @@ class EmbeddedVectorStore:
         """Delete every point matching ``flt``."""
         shard = self._known(collection)
         op = Delete(shard, wire(flt))
+        await self.engine.call(op, type(None), timeout_s=self._timeout_s)
+
+    async def set_payload(self, collection: str, flt: Filter, payload: dict[str, Any]) -> None:
+        """Set payload keys on every point matching ``flt`` (vectors kept)."""
+        shard = self._known(collection)
+        op = SetPayload(shard, wire(flt), payload)
         await self.engine.call(op, type(None), timeout_s=self._timeout_s)
 
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:

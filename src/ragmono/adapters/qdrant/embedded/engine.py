@@ -48,6 +48,7 @@ from .protocol import (
     ResumeWrites,
     Scroll,
     Search,
+    SetPayload,
     Stats,
     Status,
     Upsert,
@@ -113,7 +114,7 @@ class Engine:
                 return shards.stats(self._shard(name), self._shards_dir / name)
             case Status():
                 return self.status()
-            case Upsert() | Delete() | DeletePoints() | EnsureIndexes():
+            case Upsert() | Delete() | DeletePoints() | SetPayload() | EnsureIndexes():
                 self._write(op)
                 return None
             case BuildIndex(collection):

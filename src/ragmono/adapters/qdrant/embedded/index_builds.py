@@ -39,6 +39,7 @@ from .protocol import (
     Delete,
     DeletePoints,
     EnsureIndexes,
+    SetPayload,
     Upsert,
     encoder,
     filter_from_wire,
@@ -47,7 +48,7 @@ from .protocol import (
 log = structlog.get_logger("ragmono.engine")
 
 BUILDS_DIR = ".index-builds"
-WriteOp = Upsert | Delete | DeletePoints | EnsureIndexes
+WriteOp = Upsert | Delete | DeletePoints | SetPayload | EnsureIndexes
 _write_decoder = msgspec.msgpack.Decoder(WriteOp)
 
 
@@ -156,6 +157,11 @@ def apply_write(shard: qe.EdgeShard, op: WriteOp) -> None:
         if flt is None:
             raise ValueError("a delete needs a filter")
         shards.delete(shard, flt)
+    elif isinstance(op, SetPayload):
+        flt = filter_from_wire(op.filter)
+        if flt is None:
+            raise ValueError("setting a payload needs a filter")
+        shards.set_payload(shard, flt, op.payload)
     elif isinstance(op, EnsureIndexes):
         shards.ensure_payload_indexes(shard)
     else:

@@ -24,6 +24,7 @@ from ragmono.domain import (
     Range,
     SparseVector,
     VectorQuery,
+    Visible,
 )
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 
@@ -67,6 +68,14 @@ class Delete(msgspec.Struct, frozen=True, tag="delete"):
 
     collection: str
     filter: WireFilter
+
+
+class SetPayload(msgspec.Struct, frozen=True, tag="set_payload"):
+    """Set payload keys on the points matching a filter."""
+
+    collection: str
+    filter: WireFilter
+    payload: dict[str, Any]
 
 
 class DeletePoints(msgspec.Struct, frozen=True, tag="delete_points"):
@@ -140,6 +149,7 @@ Operation = (
     | Upsert
     | Delete
     | DeletePoints
+    | SetPayload
     | EnsureIndexes
     | Search
     | Scroll
@@ -241,7 +251,7 @@ def query_from_wire(raw: WireQuery) -> VectorQuery:
 def _condition(raw: dict[str, Any]) -> Condition:
     if raw.get("type") == "any":
         return AnyOf(key=raw["key"], values=list(raw["values"]))
-    return msgspec.convert(raw, Match | Range)
+    return msgspec.convert(raw, Match | Range | Visible)
 
 
 def failure_of(exc: BaseException) -> Failure:

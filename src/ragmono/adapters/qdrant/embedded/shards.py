@@ -22,13 +22,14 @@ from ragmono.domain import (
     Match,
     ScoredChunk,
     VectorQuery,
+    Visible,
 )
 from ragmono.ports import StoredChunk
 
 DENSE = "dense"
 KEYWORD = "keyword"
 VECTORS_PER_POINT = 2
-INDEXED_FIELDS = ("document_id", "source", "content_hash")
+INDEXED_FIELDS = ("document_id", "source", "content_hash", "access")
 _DISTANCES = {"cosine": qe.Distance.Cosine, "dot": qe.Distance.Dot, "euclid": qe.Distance.Euclid}
 
 
@@ -84,6 +85,11 @@ def upsert(shard: qe.EdgeShard, points: Sequence[ChunkPoint]) -> None:
 def delete(shard: qe.EdgeShard, flt: Filter) -> None:
     """Delete every point matching ``flt``."""
     shard.update(qe.UpdateOperation.delete_points_by_filter(to_edge_filter(flt)))
+
+
+def set_payload(shard: qe.EdgeShard, flt: Filter, payload: dict[str, Any]) -> None:
+    """Set ``payload``'s keys on every point matching ``flt`` (vectors and other keys stay)."""
+    shard.update(qe.UpdateOperation.set_payload_by_filter(to_edge_filter(flt), payload))
 
 
 def delete_points(shard: qe.EdgeShard, ids: Sequence[str]) -> None:
@@ -152,6 +158,13 @@ def to_edge_filter(flt: Filter) -> qe.Filter:
             conditions.append(qe.FieldCondition(cond.key, match=qe.MatchValue(cond.value)))
         elif isinstance(cond, AnyOf):
             conditions.append(qe.FieldCondition(cond.key, match=qe.MatchAny(cond.values)))
+        elif isinstance(cond, Visible):
+            shared = qe.FieldCondition(cond.key, match=qe.MatchAny(cond.labels))
+            conditions.append(
+                qe.Filter(should=[shared, qe.IsEmptyCondition(cond.key)])
+                if cond.unlabelled
+                else shared
+            )
         else:
             rng = qe.RangeFloat(gte=cond.gte, gt=cond.gt, lte=cond.lte, lt=cond.lt)
             conditions.append(qe.FieldCondition(cond.key, range=rng))

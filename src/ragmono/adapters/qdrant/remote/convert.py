@@ -12,7 +12,16 @@ from typing import Any
 import msgspec
 from qdrant_client import models
 
-from ragmono.domain import AnyOf, Chunk, ChunkPoint, CollectionSpec, Filter, Match, VectorQuery
+from ragmono.domain import (
+    AnyOf,
+    Chunk,
+    ChunkPoint,
+    CollectionSpec,
+    Filter,
+    Match,
+    VectorQuery,
+    Visible,
+)
 
 __all__ = [
     "DENSE",
@@ -27,7 +36,7 @@ __all__ = [
 
 DENSE = "dense"
 KEYWORD = "keyword"
-INDEXED_FIELDS = ("document_id", "source", "content_hash")
+INDEXED_FIELDS = ("document_id", "source", "content_hash", "access")
 DISTANCES = {
     "cosine": models.Distance.COSINE,
     "dot": models.Distance.DOT,
@@ -56,6 +65,10 @@ def to_filter(flt: Filter | None) -> models.Filter | None:
         elif isinstance(cond, AnyOf):
             match = models.MatchAny(any=cond.values)
             conditions.append(models.FieldCondition(key=cond.key, match=match))
+        elif isinstance(cond, Visible):
+            shared = models.FieldCondition(key=cond.key, match=models.MatchAny(any=cond.labels))
+            empty = models.IsEmptyCondition(is_empty=models.PayloadField(key=cond.key))
+            conditions.append(models.Filter(should=[shared, empty]) if cond.unlabelled else shared)
         else:
             rng = models.Range(gte=cond.gte, gt=cond.gt, lte=cond.lte, lt=cond.lt)
             conditions.append(models.FieldCondition(key=cond.key, range=rng))

@@ -279,6 +279,16 @@ class RemoteVectorStore(StorageSwitching):
             operation="delete",
         )
 
+    async def set_payload(self, collection: str, flt: Filter, payload: dict[str, Any]) -> None:
+        """Set payload keys on every point matching ``flt`` (vectors kept)."""
+        self._guard(collection, dense=False)
+        selector = models.FilterSelector(filter=to_filter(flt) or models.Filter())
+        await self.run(
+            lambda c: c.set_payload(collection, payload=payload, points=selector, wait=True),
+            collection=collection,
+            operation="set_payload",
+        )
+
     async def delete_points(self, collection: str, ids: Sequence[str]) -> None:
         """Delete points by id; missing ids are ignored."""
         if not ids:
