@@ -10,7 +10,7 @@ import msgspec
 from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.memory import HashingEmbedder, MemoryVectorStore, SimpleSparseEncoder
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
-from ragmono.domain import CollectionSpec, EmbedderRef
+from ragmono.domain import CollectionSpec, EmbedderRef, Reader
 from ragmono.modules.ingest import Chunker, DocumentInput, DocumentResult, DocumentWriter, WriteGate
 from ragmono.ports import Embedder
 from tests.support.ingest import make_collection
@@ -103,4 +103,5 @@ async def test_the_cache_key_changes_with_the_embedder() -> None:
     moved = msgspec.structs.replace(
         spec, embedder=EmbedderRef(provider="o", model="m", dimensions=64), storage="docs.x"
     )
-    assert cache.key(spec, "q", 3) != cache.key(moved, "q", 3)
+    reader = Reader()
+    assert cache.key(spec, "q", 3, reader=reader) != cache.key(moved, "q", 3, reader=reader)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ragmono.domain import Reader
 from ragmono.errors import Forbidden, InvalidInput, UnsupportedMediaType
 from ragmono.modules.ingest import DocumentInput, FileInput, IngestReport, JobAccepted
 from tests.support.ingest import make_collection, make_rig, words
@@ -126,6 +127,9 @@ async def test_sync_is_refused_when_no_roots_are_allowed(tmp_path: Path) -> None
     assert caught.value.field == "body.path"
 
 
+ANYONE = Reader()
+
+
 async def test_documents_listing_reading_and_deleting(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     await make_collection(rig.store, rig.embedder)
@@ -134,27 +138,27 @@ async def test_documents_listing_reading_and_deleting(tmp_path: Path) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await rig.service.list_documents("docs", limit=2, cursor=cursor)
+        page = await rig.service.list_documents("docs", reader=ANYONE, limit=2, cursor=cursor)
         assert len(page.items) <= 2
         seen += [d.id for d in page.items]
         cursor = page.next_cursor
         if cursor is None:
             break
     assert sorted(seen) == [f"d{i}" for i in range(5)]
-    only = await rig.service.list_documents("docs", source="s1")
+    only = await rig.service.list_documents("docs", reader=ANYONE, source="s1")
     assert sorted(d.id for d in only.items) == ["d1", "d3"]
     assert all(d.status == "ready" for d in only.items)
 
-    detail = await rig.service.get_document("docs", "d2")
+    detail = await rig.service.get_document("docs", "d2", reader=ANYONE)
     assert [c.index for c in detail.items] == list(range(detail.document.chunks))
     assert " ".join(c.text for c in detail.items).startswith("s2 sentence number 0")
 
     version = (await rig.store.get_collection("docs")).version  # type: ignore[union-attr]
-    assert await rig.service.delete_document("docs", "d2") == detail.document.chunks
+    assert await rig.service.delete_document("docs", "d2", reader=ANYONE) == detail.document.chunks
     assert (await rig.store.get_collection("docs")).version == version + 1  # type: ignore[union-attr]
     with pytest.raises(Exception, match="does not exist"):
-        await rig.service.get_document("docs", "d2")
+        await rig.service.get_document("docs", "d2", reader=ANYONE)
     with pytest.raises(Exception, match="does not exist"):
-        await rig.service.delete_document("docs", "d2")
+        await rig.service.delete_document("docs", "d2", reader=ANYONE)
     with pytest.raises(InvalidInput):
-        await rig.service.list_documents("docs", cursor="not-a-cursor")
+        await rig.service.list_documents("docs", reader=ANYONE, cursor="not-a-cursor")
