@@ -4,7 +4,9 @@ field). The real embedded engine; a hashing embedder that counts what it embeds.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,8 +68,20 @@ def embedder() -> CountingEmbedder:
 
 
 @pytest.fixture
-async def http(make_settings: SettingsFactory, embedder: CountingEmbedder) -> AsyncIterator[Any]:
+def tree(tmp_path: Path) -> Path:
+    """A folder to sync, inside ``ingest.allowed_roots``."""
+    root = tmp_path / "shared"
+    (root / "finance").mkdir(parents=True)
+    (root / "finance" / "plan.md").write_text("# Plan\n\nQuarterly plan for the finance team.")
+    return root
+
+
+@pytest.fixture
+async def http(
+    make_settings: SettingsFactory, embedder: CountingEmbedder, tree: Path
+) -> AsyncIterator[Any]:
     settings = make_settings(
+        ingest__allowed_roots=str(tree),
         profile="prod",
         auth__service_tokens=f"{ADMIN}#access:all",
         auth__jwt_secret=JWT_SECRET,
@@ -218,3 +232,19 @@ async def test_uploads_take_labels_and_bad_labels_are_refused_naming_the_field(
         "/api/v1/collections/corp/documents/nope", json={"access": ["group: x"]}, headers=ALL
     )
     assert bad_patch.status_code in (400, 422), bad_patch.text
+
+
+async def test_a_synced_folder_gets_the_labels_of_its_request(http: Any, tree: Path) -> None:
+    await make(http, "corp")
+    body = {"path": str(tree / "finance"), "access": ["group:finance"]}
+    response = await http.post("/api/v1/collections/corp/sync", json=body, headers=ALL)
+    assert response.status_code == 202, response.text
+    location = response.headers["location"]
+    for _ in range(200):
+        job = (await http.get(location, headers=ALL)).json()
+        if job["state"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.05)
+    assert job["state"] == "succeeded", job
+    assert len(await found(http, FINANCE)) == 1
+    assert await found(http, HR) == set()

@@ -63,17 +63,18 @@ def test_migrate_upgrades_an_older_data_dir_once(data_dir: Path) -> None:
     code, out, _ = _invoke(data_dir, "--dir", repo_migrations, "--status")
     assert code == 0
     assert "pending  0001_payload_indexes" in out
+    assert "pending  0002_access_index" in out
 
     code, out, _ = _invoke(data_dir, "--dir", repo_migrations)
     assert code == 0, out
     assert "applied  0001_payload_indexes" in out
     assert _index_fields(data_dir) == set(INDEXED_FIELDS)
-    assert _ledger(data_dir) == ["0001_payload_indexes"]
+    assert _ledger(data_dir) == ["0001_payload_indexes", "0002_access_index"]
 
     code, out, _ = _invoke(data_dir, "--dir", repo_migrations)
     assert code == 0
     assert "nothing to apply" in out
-    assert _ledger(data_dir) == ["0001_payload_indexes"]
+    assert _ledger(data_dir) == ["0001_payload_indexes", "0002_access_index"]
 
     code, out, _ = _invoke(data_dir, "--dir", repo_migrations, "--status")
     assert "applied  0001_payload_indexes" in out

@@ -170,7 +170,9 @@ class DocumentController(Controller):
         name: CollectionPath,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[IngestReport | JobAccepted]:
-        outcome, replayed = await ingest.sync(name, data.path, idempotency_key=idempotency_key)
+        outcome, replayed = await ingest.sync(
+            name, data.path, idempotency_key=idempotency_key, access=data.access
+        )
         return _reply(outcome, replayed)
 
 

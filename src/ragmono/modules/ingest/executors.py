@@ -90,13 +90,14 @@ class IngestJobs:
         observer.expect([max(f.size, 1) for f in found.files])
         await observer.flush(force=True)
         spec = await self._writer.open(job.collection)
-        await self._writer.write(spec, self._sync_stream(target, found.files), observer)
+        stream = self._sync_stream(target, found.files, payload.access)
+        await self._writer.write(spec, stream, observer)
         if not observer.stopped:
             seen = {f.source for f in found.files}
             job.counts.deleted = await self._remove_orphans(job.collection, target, seen)
 
     async def _sync_stream(
-        self, target: sync.SyncTarget, files: list[sync.SyncFile]
+        self, target: sync.SyncTarget, files: list[sync.SyncFile], access: list[str]
     ) -> AsyncIterator[DocumentInput | DocumentResult]:
         for found in files:
             doc_id = sync.document_id_for_sync(target.root, found.source)
@@ -117,7 +118,12 @@ class IngestJobs:
                 )
                 continue
             file = FileInput(
-                name=found.source, data=data, source=found.source, document_id=doc_id, metadata=meta
+                name=found.source,
+                data=data,
+                source=found.source,
+                document_id=doc_id,
+                metadata=meta,
+                access=access,
             )
             try:
                 yield await file_document(file, self._limits, field=found.source)

@@ -52,6 +52,8 @@ class SyncPayload(msgspec.Struct, frozen=True, tag="sync"):
     """A server directory to mirror: ``path`` as the client gave it, checked again on run."""
 
     path: str
+    access: list[str] = msgspec.field(default_factory=list)
+    """Access labels given to every document of the folder."""
 
 
 class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):

@@ -92,6 +92,8 @@ class DocumentsIn(_Body, frozen=True):
 class SyncIn(_Body, frozen=True):
     path: Annotated[str, Meta(min_length=1, max_length=4096)]
     """A directory, absolute or relative to an allowed root, inside ``ingest.allowed_roots``."""
+    access: AccessLabels = msgspec.field(default_factory=list)
+    """Access labels for every document of the folder (see ``DocumentIn.access``)."""
 
 
 class ProgressOut(msgspec.Struct, frozen=True, kw_only=True):

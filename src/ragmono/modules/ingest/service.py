@@ -143,18 +143,25 @@ class IngestService:
         )
 
     async def sync(
-        self, collection: str, path: str, *, idempotency_key: str | None = None
+        self,
+        collection: str,
+        path: str,
+        *,
+        idempotency_key: str | None = None,
+        access: Sequence[str] = (),
     ) -> tuple[IngestOutcome, bool]:
-        """Mirror a server directory under an allowed root (always a job)."""
+        """Mirror a server directory under an allowed root (always a job); every document of
+        it gets the access labels ``access``."""
         resolve(path, list(self._limits.allowed_roots))  # refuse now, not in the job
+        labels = sorted(set(access))
 
         async def run() -> IngestOutcome:
             await self._writer.open(collection)
-            return await self._submit("sync", collection, SyncPayload(path=path))
+            payload = SyncPayload(path=path, access=labels)
+            return await self._submit("sync", collection, payload)
 
-        return await self._idempotency.run(
-            f"{collection}/sync", idempotency_key, _digest(path.encode()), run
-        )
+        fingerprint = _digest("\n".join([path, *labels]).encode())
+        return await self._idempotency.run(f"{collection}/sync", idempotency_key, fingerprint, run)
 
     async def write_files(
         self,
