@@ -248,3 +248,24 @@ async def test_a_synced_folder_gets_the_labels_of_its_request(http: Any, tree: P
     assert job["state"] == "succeeded", job
     assert len(await found(http, FINANCE)) == 1
     assert await found(http, HR) == set()
+
+
+async def test_a_writer_cannot_replace_a_document_it_cannot_read(http: Any) -> None:
+    await make(http, "corp")
+    await ingest(
+        http, "corp", {"id": "budget", "text": "Quarterly budget.", "access": ["group:finance"]}
+    )
+    url = "/api/v1/collections/corp/documents"
+    hijack = {"documents": [{"id": "budget", "text": "Quarterly lies.", "access": ["group:hr"]}]}
+    response = await http.post(url, json=hijack, headers=HR)
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert (result["status"], result["error_status"]) == ("failed", 409)
+    assert await found(http, FINANCE) == {"budget"}
+    assert await found(http, HR) == set()
+    # Its own documents, and documents it can read, it writes as usual.
+    mine = {
+        "documents": [{"id": "budget", "text": "Quarterly budget v2.", "access": ["group:finance"]}]
+    }
+    response = await http.post(url, json=mine, headers=FINANCE)
+    assert [r["status"] for r in response.json()["results"]] == ["updated"]

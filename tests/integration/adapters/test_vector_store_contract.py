@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragmono.domain import AnyOf, Filter, Match, Range, VectorQuery
+from ragmono.domain import AnyOf, Filter, Match, Range, VectorQuery, Visible
 from ragmono.errors import Conflict, NotFound
 from ragmono.ports import VectorStore
 from tests.support.vector_data import TEXTS, point_id, points, query_vectors, spec
@@ -134,6 +134,39 @@ async def test_filters_restrict_search_and_count(store: Named, docs: str) -> Non
     assert await store.store.count(docs, ranged) == 1
     assert await store.store.count(docs, Filter(must=[Range(key="metadata.year", lt=2021)])) == 1
     assert await store.store.count(docs) == 3
+
+
+async def test_access_labels_filter_every_mode_and_change_in_place(store: Named, docs: str) -> None:
+    vs = store.store
+    by_doc = {d: Filter(must=[Match(key="document_id", value=d)]) for d in ("a", "b")}
+    await vs.set_payload(docs, by_doc["a"], {"access": ["group:x", "user:u"]})
+    await vs.set_payload(docs, by_doc["b"], {"access": ["group:y"]})  # "c" has none
+    dense, sparse = await query_vectors("lighthouse spiral stairs")
+
+    async def visible(labels: list[str], unlabelled: bool) -> set[str]:
+        flt = Filter(must=[Visible(key="access", labels=labels, unlabelled=unlabelled)])
+        found: set[str] = set()
+        for mode in ("dense", "hybrid"):
+            hits = await vs.search(
+                docs, VectorQuery(mode=mode, limit=10, dense=dense, sparse=sparse, filter=flt)
+            )
+            found |= {h.chunk.document_id for h in hits}
+        page, _ = await vs.scroll(docs, flt, 10)
+        assert {p.chunk.document_id for p in page} >= found
+        assert await vs.count(docs, flt) == len({p.chunk.document_id for p in page})
+        return {p.chunk.document_id for p in page}
+
+    assert await visible(["group:x"], unlabelled=True) == {"a", "c"}
+    assert await visible(["group:y", "user:u"], unlabelled=False) == {"a", "b"}
+    assert await visible(["public"], unlabelled=False) == set()
+    # Relabelling keeps the text, the other payload keys and the vectors.
+    await vs.set_payload(docs, by_doc["a"], {"access": []})
+    assert await visible(["group:x"], unlabelled=False) == set()
+    assert await visible(["group:z"], unlabelled=True) == {"a", "c"}
+    page, _ = await vs.scroll(docs, by_doc["a"], 10)
+    assert (page[0].chunk.access, page[0].chunk.metadata) == ([], {"year": 2020})
+    hits = await vs.search(docs, VectorQuery(mode="dense", limit=1, dense=dense))
+    assert hits[0].chunk.document_id == "a"
 
 
 async def test_score_threshold_drops_weak_hits(store: Named, docs: str) -> None:

@@ -98,13 +98,17 @@ class DocumentController(Controller):
     )
     async def add(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[DocumentsIn],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[IngestReport | JobAccepted]:
         outcome, replayed = await ingest.ingest_documents(
-            name, [d.to_input() for d in data.documents], idempotency_key=idempotency_key
+            name,
+            [d.to_input() for d in data.documents],
+            idempotency_key=idempotency_key,
+            writer=reader_of(request.scope),
         )
         return _reply(outcome, replayed)
 
@@ -165,13 +169,18 @@ class DocumentController(Controller):
     @post("/sync", summary="Mirror a server directory (always a job)", status_code=202)
     async def sync(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[SyncIn],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[IngestReport | JobAccepted]:
         outcome, replayed = await ingest.sync(
-            name, data.path, idempotency_key=idempotency_key, access=data.access
+            name,
+            data.path,
+            idempotency_key=idempotency_key,
+            access=data.access,
+            writer=reader_of(request.scope),
         )
         return _reply(outcome, replayed)
 
@@ -198,6 +207,7 @@ class UploadController(Controller):
     )
     async def upload(
         self,
+        request: Request[Any, Any, Any],
         data: MultipartBody[list[UploadFile]],
         ingest: NamedDependency[IngestService],
         name: CollectionPath,
@@ -219,7 +229,9 @@ class UploadController(Controller):
             content = await upload.read()
             files.append(FileInput(name=_clean_name(upload.filename), data=content, access=labels))
             await upload.close()
-        outcome, replayed = await ingest.ingest_files(name, files, idempotency_key=idempotency_key)
+        outcome, replayed = await ingest.ingest_files(
+            name, files, idempotency_key=idempotency_key, writer=reader_of(request.scope)
+        )
         return _reply(outcome, replayed)
 
 

@@ -23,6 +23,9 @@ class DocumentInput(msgspec.Struct, frozen=True, kw_only=True):
     markdown: bool = False
     access: list[str] = msgspec.field(default_factory=list)
     """Access labels given to every chunk (checked, sorted; empty: ``default_access``)."""
+    writer: list[str] | None = None
+    """The writing caller's labels: a stored document with this id that they cannot read is
+    left alone (the result fails, 409). None: not checked (operators, the CLI)."""
 
 
 class FileInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +38,8 @@ class FileInput(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     document_id: str | None = None
     access: list[str] = msgspec.field(default_factory=list)
+    writer: list[str] | None = None
+    """As :attr:`DocumentInput.writer`."""
 
 
 class DocumentResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -90,14 +90,18 @@ class IngestJobs:
         observer.expect([max(f.size, 1) for f in found.files])
         await observer.flush(force=True)
         spec = await self._writer.open(job.collection)
-        stream = self._sync_stream(target, found.files, payload.access)
+        stream = self._sync_stream(target, found.files, payload.access, payload.writer)
         await self._writer.write(spec, stream, observer)
         if not observer.stopped:
             seen = {f.source for f in found.files}
             job.counts.deleted = await self._remove_orphans(job.collection, target, seen)
 
     async def _sync_stream(
-        self, target: sync.SyncTarget, files: list[sync.SyncFile], access: list[str]
+        self,
+        target: sync.SyncTarget,
+        files: list[sync.SyncFile],
+        access: list[str],
+        writer: list[str] | None,
     ) -> AsyncIterator[DocumentInput | DocumentResult]:
         for found in files:
             doc_id = sync.document_id_for_sync(target.root, found.source)
@@ -124,6 +128,7 @@ class IngestJobs:
                 document_id=doc_id,
                 metadata=meta,
                 access=access,
+                writer=writer,
             )
             try:
                 yield await file_document(file, self._limits, field=found.source)

@@ -34,6 +34,7 @@ async def file_document(file: FileInput, limits: ParseLimits, *, field: str) -> 
         metadata={**parsed.metadata, "filename": file.name.rsplit("/", 1)[-1], **file.metadata},
         markdown=parsed.markdown,
         access=list(file.access),
+        writer=file.writer,
     )
 
 

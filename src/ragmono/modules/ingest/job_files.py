@@ -54,6 +54,8 @@ class SyncPayload(msgspec.Struct, frozen=True, tag="sync"):
     path: str
     access: list[str] = msgspec.field(default_factory=list)
     """Access labels given to every document of the folder."""
+    writer: list[str] | None = None
+    """The caller's labels (see ``DocumentInput.writer``)."""
 
 
 class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):

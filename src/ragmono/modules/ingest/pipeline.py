@@ -34,6 +34,7 @@ from ragmono.domain import (
     Filter,
     Match,
     Range,
+    Reader,
 )
 from ragmono.errors import NotFound
 from ragmono.ports import Embedders, SparseEncoder, Telemetry, VectorStore
@@ -224,6 +225,12 @@ class DocumentWriter:
             text, spec.chunking, markdown=doc.markdown, source=source, metadata=doc.metadata
         )
         head, stored = await self._existing(spec.name, doc_id)
+        if _hidden_from_writer(doc, head, spec):
+            error = f"document {doc_id!r} exists and these credentials cannot read it"
+            result = DocumentResult(
+                id=doc_id, status="failed", source=source, error_status=409, error=error
+            )
+            return _Plan(position=position, result=result)
         labels = sorted(set(doc.access))
         if head is not None and head.content_hash == digest and stored == head.chunk_total:
             status: DocumentStatus = "unchanged"
@@ -410,3 +417,10 @@ def _stale(doc_id: str, total: int) -> Filter:
     return Filter(
         must=[Match(key="document_id", value=doc_id), Range(key="chunk_index", gte=float(total))]
     )
+
+
+def _hidden_from_writer(doc: DocumentInput, head: Chunk | None, spec: CollectionSpec) -> bool:
+    """True when ``doc`` would replace a stored document its writer may not read."""
+    if head is None or doc.writer is None:
+        return False
+    return not Reader(frozenset(doc.writer)).sees(head.access, spec.default_access)

@@ -79,12 +79,16 @@ class IngestService:
         *,
         idempotency_key: str | None = None,
         background: bool | None = None,
+        writer: Reader | None = None,
     ) -> tuple[IngestOutcome, bool]:
         """Write JSON documents; returns the outcome and whether it was an idempotent replay.
 
-        ``background`` None: a job when the text is over the threshold.
+        ``background`` None: a job when the text is over the threshold. ``writer``: a stored
+        document the writer cannot read is not replaced (its result fails with 409).
         """
-        checked = _checked(documents)
+        checked = [
+            msgspec.structs.replace(d, writer=_labels_of(writer)) for d in _checked(documents)
+        ]
         limit = self._limits.max_document_chars
         for i, doc in enumerate(checked):
             if len(doc.text) > limit:
@@ -114,13 +118,16 @@ class IngestService:
         *,
         idempotency_key: str | None = None,
         background: bool | None = None,
+        writer: Reader | None = None,
     ) -> tuple[IngestOutcome, bool]:
         """Parse and write uploaded files, each with its own result.
 
         When every file is refused, raises the refusal (its 4xx) and writes nothing.
+        ``writer`` as for :meth:`ingest_documents`.
         """
         if not files:
             raise InvalidInput("no files were uploaded", field="body.files")
+        files = [msgspec.structs.replace(f, writer=_labels_of(writer)) for f in files]
         digest = hashlib.sha256()
         for f in files:
             digest.update(f"{f.name}\0{len(f.data)}\0".encode())
@@ -149,6 +156,7 @@ class IngestService:
         *,
         idempotency_key: str | None = None,
         access: Sequence[str] = (),
+        writer: Reader | None = None,
     ) -> tuple[IngestOutcome, bool]:
         """Mirror a server directory under an allowed root (always a job); every document of
         it gets the access labels ``access``."""
@@ -157,7 +165,7 @@ class IngestService:
 
         async def run() -> IngestOutcome:
             await self._writer.open(collection)
-            payload = SyncPayload(path=path, access=labels)
+            payload = SyncPayload(path=path, access=labels, writer=_labels_of(writer))
             return await self._submit("sync", collection, payload)
 
         fingerprint = _digest("\n".join([path, *labels]).encode())
@@ -236,6 +244,11 @@ class IngestService:
     async def _submit(self, kind: JobKind, collection: str, payload: JobPayload) -> JobAccepted:
         job = await self._runner.submit(kind, collection, payload)
         return JobAccepted(job_id=job.id, location=f"/api/v1/jobs/{job.id}", state=job.state)
+
+
+def _labels_of(writer: Reader | None) -> list[str] | None:
+    """What a document records of its writer: None when unchecked (none, or ``access:all``)."""
+    return None if writer is None or writer.unrestricted else list(writer.key)
 
 
 def _digest(data: bytes) -> str:

@@ -203,7 +203,7 @@ def build_mcp_server(
                 access=labels,
             )
             outcome, _ = await services().ingest.ingest_documents(
-                collection, [document], background=False
+                collection, [document], background=False, writer=reader
             )
             return outcome
 
