@@ -121,3 +121,32 @@ def test_skipped_files_are_named_twenty_then_a_count_and_verbose_names_all(
     assert len(named) == 26
     assert "skipped: img24.png (unsupported type: .png)" in named
     assert "more skipped" not in every.stdout
+
+
+def _labels(data_dir: Path) -> set[tuple[str, ...]]:
+    async def read() -> set[tuple[str, ...]]:
+        store = EmbeddedVectorStore(data_dir / "vectors")
+        try:
+            page, _ = await store.scroll("notes", None, 100)
+            return {tuple(p.chunk.access) for p in page}
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_access_labels_go_on_every_file_and_bad_ones_are_refused(
+    folder: Path, data_dir: Path
+) -> None:
+    (folder / "bad.txt").unlink()
+    args = ["ingest", str(folder), "-c", "notes", "--create", "--data-dir", str(data_dir)]
+    refused = CliRunner().invoke(main, [*args, "--access", "group:hr,finance"])
+    assert refused.exit_code == 2, refused.output
+    assert "--access" in refused.output
+    done = CliRunner().invoke(main, [*args, "--access", "group:hr, user:bo"])
+    assert done.exit_code == 0, done.output
+    assert _labels(data_dir) == {("group:hr", "user:bo")}
+    # The same files with other labels: relabelled in place, nothing embedded again.
+    again = CliRunner().invoke(main, [*args, "--access", "group:ops"])
+    assert "created 0, updated 2, unchanged 0" in again.output
+    assert _labels(data_dir) == {("group:ops",)}
