@@ -4,6 +4,7 @@ from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
 from ragmono.ports.embedder import Embedder, Embedders
+from ragmono.ports.file_watcher import FileChange, FileWatcher, WatchEventKind
 from ragmono.ports.generator import (
     Answerer,
     AnswerRequest,
@@ -54,6 +55,8 @@ __all__ = [
     "Embedder",
     "Embedders",
     "Exposition",
+    "FileChange",
+    "FileWatcher",
     "Generator",
     "IdempotencyStore",
     "JobState",
@@ -74,5 +77,6 @@ __all__ = [
     "SwitchableVectorStore",
     "Telemetry",
     "VectorStore",
+    "WatchEventKind",
     "WindowHit",
 ]

@@ -49,9 +49,17 @@ class FilesPayload(msgspec.Struct, frozen=True, tag="upload"):
 
 
 class SyncPayload(msgspec.Struct, frozen=True, tag="sync"):
-    """A server directory to mirror: ``path`` as the client gave it, checked again on run."""
+    """A server directory to mirror: ``path`` as the client gave it, checked again on run.
+
+    A watched folder's batch names the changed ``paths`` (relative to that directory, files or
+    folders): only those are read, and only documents at or under them can be deleted.
+    ``patterns``/``ignore`` are the watch's globs on paths relative to the directory.
+    """
 
     path: str
+    paths: list[str] | None = None
+    patterns: list[str] = msgspec.field(default_factory=list)
+    ignore: list[str] = msgspec.field(default_factory=list)
 
 
 class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):
