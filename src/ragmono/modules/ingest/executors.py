@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import TypeVar
@@ -98,12 +99,15 @@ class IngestJobs:
             )
             in_scope = _under(scopes)
         job.counts.skipped = found.skipped
-        observer.expect([max(f.size, 1) for f in found.files])
+        files, busy = _settled(found.files, payload.settle_s)
+        if busy:
+            job.detail = f"{len(busy)} file(s) still being written were left for the watch"
+        observer.expect([max(f.size, 1) for f in files])
         await observer.flush(force=True)
         spec = await self._writer.open(job.collection)
-        await self._writer.write(spec, self._sync_stream(target, found.files), observer)
+        await self._writer.write(spec, self._sync_stream(target, files), observer)
         if not observer.stopped:
-            seen = {f.source for f in found.files}
+            seen = {f.source for f in found.files}  # busy ones included: not deleted either
             job.counts.deleted = await self._remove_orphans(
                 job.collection, target, seen, in_scope, optimize=payload.paths is None
             )
@@ -175,6 +179,17 @@ class IngestJobs:
             if optimize or orphans:
                 await store.optimize(collection)
         return len(orphans)
+
+
+def _settled(
+    files: list[sync.SyncFile], settle_s: float
+) -> tuple[list[sync.SyncFile], list[sync.SyncFile]]:
+    """Files to write now, and those modified within ``settle_s`` (still being written)."""
+    if settle_s <= 0:
+        return files, []
+    now = time.time()
+    ready = [f for f in files if f.problem is not None or now - f.mtime >= settle_s]
+    return ready, [f for f in files if f.problem is None and now - f.mtime < settle_s]
 
 
 def _under(scopes: Sequence[str] | None) -> Callable[[str], bool]:

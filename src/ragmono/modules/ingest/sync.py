@@ -60,6 +60,8 @@ class SyncFile:
     source: str
     size: int
     problem: str | None = None
+    mtime: float = 0.0
+    """When the file was last modified (unix time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +174,13 @@ def _inspect(path: Path, source: str, root: Path, max_file_bytes: int) -> SyncFi
     if real != root and root not in real.parents:
         return SyncFile(path, source, 0, "symbolic link points outside the allowed root")
     try:
-        size = real.stat().st_size
+        stat = real.stat()
     except OSError as exc:
         return SyncFile(path, source, 0, f"cannot read: {exc.strerror}")
+    size = stat.st_size
     if size > max_file_bytes:
         return SyncFile(path, source, size, f"{size} bytes is over the limit of {max_file_bytes}")
-    return SyncFile(path, source, size)
+    return SyncFile(path, source, size, mtime=stat.st_mtime)
 
 
 def document_id_for_sync(root: Path, source: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -64,6 +65,8 @@ class _InFlight:
     job_id: str
     settled: dict[str, float] = field(default_factory=dict)
     """Each path in the job and when it last changed (monotonic)."""
+    rescan_at: float | None = None
+    """A rescan: when it was submitted (unix time)."""
 
 
 class FolderWatch:
@@ -222,20 +225,40 @@ class FolderWatch:
                 busy.append(rel)
         return busy
 
+    def _modified_since(self, since: float) -> list[str]:
+        """Files under the folder modified after ``since`` (unix time), relative to it."""
+        top = Path(self.spec.directory)
+        found = []
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                path = Path(dirpath) / name
+                try:
+                    recent = path.stat().st_mtime > since
+                except OSError:
+                    continue
+                if recent and not name.startswith("."):
+                    rel = self._relative(str(path), "modified")
+                    if rel is not None:
+                        found.append(rel)
+        return found
+
     async def _submit(self, paths: list[str] | None, settled: dict[str, float]) -> None:
         payload = SyncPayload(
             path=self.spec.directory,
             paths=paths,
             patterns=list(self.spec.patterns),
             ignore=list(self.spec.ignore),
+            settle_s=self._policy.debounce_s,
         )
+        submitted_at = time.time()
         try:
             job = await self._runner.submit("sync", self.spec.collection, payload)
         except BaseException:
             for rel, t in settled.items():  # not lost: tried again on the next tick
                 self._pending.setdefault(rel, t)
             raise
-        self._in_flight = _InFlight(job.id, settled)
+        self._in_flight = _InFlight(job.id, settled, submitted_at if paths is None else None)
         self.last_job_id = job.id
         log.info(
             "watch_job_submitted",
@@ -256,6 +279,10 @@ class FolderWatch:
         if self._telemetry is not None:
             for changed_at in flight.settled.values():
                 self._telemetry.observe_watch_lag(max(now - changed_at, 0.0))
+        if flight.rescan_at is not None:  # files the rescan left as still being written
+            since = flight.rescan_at - self._policy.debounce_s
+            for rel in await asyncio.to_thread(self._modified_since, since):
+                self._pending.setdefault(rel, now)
         self._in_flight = None
         self._on_pending()
         return True
