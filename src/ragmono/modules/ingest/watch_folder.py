@@ -209,8 +209,6 @@ class FolderWatch:
         for rel in busy:  # modified lately without an event we saw: wait for it to settle
             self._pending[rel] = now
             del due[rel]
-        for rel in due:
-            del self._pending[rel]
         return due
 
     def _still_written(self, rels: list[str], quiet: float) -> list[str]:
@@ -252,12 +250,10 @@ class FolderWatch:
             settle_s=self._policy.debounce_s,
         )
         submitted_at = time.time()
-        try:
-            job = await self._runner.submit("sync", self.spec.collection, payload)
-        except BaseException:
-            for rel, t in settled.items():  # not lost: tried again on the next tick
-                self._pending.setdefault(rel, t)
-            raise
+        job = await self._runner.submit("sync", self.spec.collection, payload)
+        for rel, changed_at in settled.items():  # kept if it changed again meanwhile
+            if self._pending.get(rel) == changed_at:
+                del self._pending[rel]
         self._in_flight = _InFlight(job.id, settled, submitted_at if paths is None else None)
         self.last_job_id = job.id
         log.info(
