@@ -330,6 +330,9 @@ class IngestSettings(_Section, frozen=True):
     written keeps changing, so it waits)."""
     watch_max_pending: Annotated[int, Meta(ge=100)] = 100_000
     """Changed paths remembered per watch; past this a storm is coalesced into one rescan."""
+    watch_lease_s: Annotated[float, Meta(ge=1, le=3600)] = 15.0
+    """With replicas sharing Redis, one replica runs each watch under a lease this long, renewed
+    every third of it; when that replica dies another takes the watch over once it expires."""
 
 
 class CacheSettings(_Section, frozen=True):

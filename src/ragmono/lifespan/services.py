@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.onnx_embedder import MAX_TOKENS, MODEL_NAME
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
+from ragmono.adapters.watch_state_local import FileWatchBook
 from ragmono.adapters.watchfiles_watcher import WatchfilesWatcher
 from ragmono.backup import BackupService
 from ragmono.domain import ChunkingConfig, EmbedderRef
@@ -206,6 +207,8 @@ def _build_ingest(
         jobs,
         WatchfilesWatcher(),
         writer.open,
+        adapters.watch_book or FileWatchBook(settings.data_path / "watches.json"),
+        adapters.leases,
         allowed_roots=cfg.allowed_roots,
         policy=WatchPolicy(debounce_s=cfg.watch_debounce_s, max_pending=cfg.watch_max_pending),
         configured=[
@@ -217,7 +220,7 @@ def _build_ingest(
             )
             for w in cfg.watch
         ],
-        book=settings.data_path / "watches.json",
+        lease_s=cfg.watch_lease_s,
         telemetry=adapters.telemetry,
     )
     return ingest, jobs, ReindexService(reindexer, jobs), watches

@@ -38,6 +38,7 @@ from ragmono.ports.vector_store import (
     SwitchableVectorStore,
     VectorStore,
 )
+from ragmono.ports.watch_state import LeaseStore, WatchBook
 
 __all__ = [
     "AnswerRequest",
@@ -62,6 +63,7 @@ __all__ = [
     "JobState",
     "JobStore",
     "JwksSource",
+    "LeaseStore",
     "MigrationLedger",
     "ModelCatalog",
     "ModelInfo",
@@ -77,6 +79,7 @@ __all__ = [
     "SwitchableVectorStore",
     "Telemetry",
     "VectorStore",
+    "WatchBook",
     "WatchEventKind",
     "WindowHit",
 ]

@@ -38,6 +38,8 @@ class WatchOut(msgspec.Struct, frozen=True, kw_only=True):
     ignore: list[str]
     origin: str
     """``settings`` ([[ingest.watch]], not removable here) or ``api``."""
+    running: bool
+    """Whether this replica follows the folder (it holds the watch's lease)."""
     pending: int
     """Changed paths not yet searchable."""
     last_job_id: str | None
@@ -55,6 +57,7 @@ class WatchOut(msgspec.Struct, frozen=True, kw_only=True):
             patterns=list(spec.patterns),
             ignore=list(spec.ignore),
             origin=spec.origin,
+            running=watch.running,
             pending=watch.pending,
             last_job_id=watch.last_job_id,
         )

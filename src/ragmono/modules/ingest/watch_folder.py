@@ -100,6 +100,11 @@ class FolderWatch:
         self._tick = min(0.1, policy.debounce_s / 4)
 
     @property
+    def running(self) -> bool:
+        """Whether this process is following the folder now (it holds the watch's lease)."""
+        return bool(self._tasks)
+
+    @property
     def pending(self) -> int:
         """Changed paths not yet searchable: waiting, or in the running job."""
         flight = len(self._in_flight.settled) if self._in_flight else 0
@@ -122,6 +127,8 @@ class FolderWatch:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._pending.clear()
+        self._in_flight = None
         log.info("watch_stopped", watch=self.spec.id)
 
     # -- events ----------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """Watched folders: the ones from settings and the ones added at run time, kept across restarts.
 
-Watches added through the API are saved in ``<data_dir>/watches.json`` (rewritten atomically);
-those from ``[[ingest.watch]]`` come from settings on every start and cannot be removed at run
-time. On start every watch is reconciled first: one sync job mirrors the folder into its
-collection (by path and content hash, so unchanged files cost no embedding), then changes are
-followed as they happen (:class:`FolderWatch`).
+Watches added through the API are saved in the :class:`~ragmono.ports.WatchBook` (a file in
+the data directory; a Redis hash when replicas share Redis); those from ``[[ingest.watch]]``
+come from settings on every start and cannot be removed at run time. A replica runs a watch
+only while it holds the watch's lease (:class:`~ragmono.ports.LeaseStore`), renewed every third
+of ``lease_s``: with several replicas, one follows each folder, and when it dies another takes
+the watch over once the lease expires. Whoever starts a watch first reconciles the folder with
+its collection (one sync job, by path and content hash: unchanged files cost no embedding),
+then follows its changes (:class:`FolderWatch`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 
 import msgspec
 import structlog
 
-from ragmono.errors import Conflict, NotFound
-from ragmono.ports import FileWatcher, Telemetry
+from ragmono.errors import Conflict, NotFound, RagmonoError
+from ragmono.ports import FileWatcher, LeaseStore, Telemetry, WatchBook
 
 from .jobs import JobRunner
 from .sync import resolve
@@ -43,29 +46,35 @@ class WatchEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WatchService:
-    """Adds, lists and removes watches; runs each while the app runs."""
+    """Adds, lists and removes watches; runs those whose lease this replica holds."""
 
     def __init__(
         self,
         runner: JobRunner,
         watcher: FileWatcher,
         open_collection: Callable[[str], Awaitable[object]],
+        book: WatchBook,
+        leases: LeaseStore,
         *,
         allowed_roots: Sequence[str],
         policy: WatchPolicy,
         configured: Sequence[WatchEntry] = (),
-        book: Path | None = None,
+        lease_s: float = 15.0,
         telemetry: Telemetry | None = None,
     ) -> None:
         self._runner = runner
         self._watcher = watcher
         self._open_collection = open_collection
+        self._book = book
+        self._leases = leases
         self._allowed_roots = list(allowed_roots)
         self._policy = policy
         self._configured = list(configured)
-        self._book = book
+        self._lease_s = lease_s
         self._telemetry = telemetry
+        self._owner = uuid.uuid4().hex
         self._watches: dict[str, FolderWatch] = {}
+        self._held_until: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self._running = False
 
@@ -94,10 +103,10 @@ class WatchService:
                 raise Conflict(
                     f"collection {collection!r} already watches {spec.directory}", field=FIELD
                 )
+            await self._book.put(spec.id, msgspec.json.encode(entry))
             watch = self._watch(spec)
-            await asyncio.to_thread(self._save)
             if self._running:
-                watch.start(reconcile=True)
+                await self._claim(watch)
         log.info("watch_added", watch=spec.id, collection=collection, directory=spec.directory)
         return watch
 
@@ -120,38 +129,106 @@ class WatchService:
                     "there",
                     field="watch_id",
                 )
-            del self._watches[watch_id]
-            await asyncio.to_thread(self._save)
-        await watch.stop()
-        self._report_pending()
+            await self._book.delete(watch_id)
+            await self._drop(watch)
         log.info("watch_removed", watch=watch_id, collection=collection)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[WatchService]:
-        """Start every watch (settings first, then saved ones), each reconciled; stop on exit."""
-        for entry, origin in [
-            *((e, "settings") for e in self._configured),
-            *((e, "api") for e in await asyncio.to_thread(self._load)),
-        ]:
-            try:
-                await self._open_collection(entry.collection)
-                spec = self._spec(entry, origin)
-            except Exception as exc:  # one bad watch must not stop the server
-                detail = getattr(exc, "detail", str(exc))
-                log.error("watch_not_started", path=entry.path, error=detail)
-                continue
-            if spec.id not in self._watches:
-                self._watch(spec)
+        """Take the watches' leases and follow their folders; stop and release them on exit."""
+        for entry in self._configured:
+            await self._adopt(entry, "settings")
+        with contextlib.suppress(RagmonoError, OSError, ValueError):
+            await self._refresh()  # an unreadable book is logged there and read again later
         self._running = True
-        for watch in self._watches.values():
-            watch.start(reconcile=True)
+        await self._claim_all()
+        task = asyncio.create_task(self._supervise(), name="watch-leases")
         try:
             yield self
         finally:
             self._running = False
-            await asyncio.gather(*(w.stop() for w in self._watches.values()))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.gather(*(self._drop(w, forget=False) for w in self._watches.values()))
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                async with self._lock:
+                    await self._refresh()
+            except (RagmonoError, OSError, ValueError):
+                pass  # logged; the watches known so far go on
+            try:
+                await self._claim_all()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis down: keep what is held until its lease runs out
+                log.warning("watch_leases_unavailable", error=str(exc))
+                await self._expire()
+
+    async def _refresh(self) -> None:
+        """Follow the book: watches added or removed through another replica."""
+        try:
+            saved = await self._book.entries()
+        except (RagmonoError, OSError, ValueError) as exc:
+            log.error("watch_book_unreadable", error=str(exc))
+            raise
+        for watch_id, raw in saved.items():
+            if watch_id not in self._watches:
+                try:
+                    entry = msgspec.json.decode(raw, type=WatchEntry)
+                except msgspec.DecodeError as exc:
+                    log.error("watch_entry_unreadable", watch=watch_id, error=str(exc))
+                    continue
+                await self._adopt(entry, "api")
+        for watch in list(self._watches.values()):
+            if watch.spec.origin == "api" and watch.spec.id not in saved:
+                await self._drop(watch)
+
+    async def _adopt(self, entry: WatchEntry, origin: str) -> None:
+        try:
+            await self._open_collection(entry.collection)
+            spec = self._spec(entry, origin)
+        except RagmonoError as exc:  # one bad watch must not stop the server
+            log.error("watch_not_started", path=entry.path, error=exc.detail)
+            return
+        if spec.id not in self._watches:
+            self._watch(spec)
+
+    async def _claim_all(self) -> None:
+        for watch in list(self._watches.values()):
+            await self._claim(watch)
+
+    async def _claim(self, watch: FolderWatch) -> None:
+        """Take or renew the watch's lease; start or stop following its folder to match."""
+        name = f"watch:{watch.spec.id}"
+        if await self._leases.hold(name, self._owner, self._lease_s):
+            self._held_until[watch.spec.id] = time.monotonic() + self._lease_s
+            if not watch.running and self._running:
+                watch.start(reconcile=True)
+        elif watch.running:
+            log.warning("watch_lease_lost", watch=watch.spec.id)
+            await watch.stop()
+
+    async def _expire(self) -> None:
+        now = time.monotonic()
+        for watch in self._watches.values():
+            if watch.running and self._held_until.get(watch.spec.id, 0.0) < now:
+                log.warning("watch_lease_expired", watch=watch.spec.id)
+                await watch.stop()
+
+    async def _drop(self, watch: FolderWatch, *, forget: bool = True) -> None:
+        if forget:
+            self._watches.pop(watch.spec.id, None)
+        if watch.running:
+            await watch.stop()
+        if self._held_until.pop(watch.spec.id, None) is not None:
+            with contextlib.suppress(RagmonoError):
+                await self._leases.release(f"watch:{watch.spec.id}", self._owner)
+        self._report_pending()
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -184,36 +261,3 @@ class WatchService:
     def _report_pending(self) -> None:
         if self._telemetry is not None:
             self._telemetry.set_watch_pending(sum(w.pending for w in self._watches.values()))
-
-    def _load(self) -> Sequence[WatchEntry]:
-        if self._book is None or not self._book.exists():
-            return []
-        try:
-            entries: Sequence[WatchEntry] = msgspec.json.decode(
-                self._book.read_bytes(), type=tuple[WatchEntry, ...]
-            )
-            return entries
-        except (OSError, msgspec.DecodeError) as exc:
-            log.error("watch_book_unreadable", path=str(self._book), error=str(exc))
-            return []
-
-    def _save(self) -> None:
-        if self._book is None:
-            return
-        entries = [
-            WatchEntry(
-                collection=w.spec.collection,
-                path=w.spec.path,
-                patterns=list(w.spec.patterns),
-                ignore=list(w.spec.ignore),
-            )
-            for w in self.list()
-            if w.spec.origin == "api"
-        ]
-        self._book.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._book.with_name(self._book.name + ".tmp")
-        with tmp.open("wb") as fh:
-            fh.write(msgspec.json.format(msgspec.json.encode(entries)))
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self._book)
