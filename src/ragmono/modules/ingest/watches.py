@@ -143,7 +143,10 @@ class WatchService:
         with contextlib.suppress(RagmonoError, OSError, ValueError):
             await self._refresh()  # an unreadable book is logged there and read again later
         self._running = True
-        await self._claim_all()
+        try:
+            await self._claim_all()
+        except RagmonoError as exc:  # Redis down at start: the supervisor tries again
+            log.warning("watch_leases_unavailable", error=exc.detail)
         task = asyncio.create_task(self._supervise(), name="watch-leases")
         try:
             yield self
