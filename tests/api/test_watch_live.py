@@ -66,19 +66,19 @@ def test_create_modify_rename_delete_each_searchable_within_bound(
     assert watch["origin"] == "api"
 
     write(folder / "a.md", "The zebrafoo protocol is documented here.")
-    assert wait_for(lambda: hits(http, "basic", "zebrafoo") == ["basic/a.md"], SETTLED_S + 1)
+    assert wait_for(lambda: hits(http, "basic", "zebrafoo") == ["basic/a.md"], SETTLED_S)
 
     write(folder / "a.md", "The quagmirebar procedure replaced it.")
-    wait_for(lambda: hits(http, "basic", "quagmirebar") == ["basic/a.md"], SETTLED_S + 1)
+    wait_for(lambda: hits(http, "basic", "quagmirebar") == ["basic/a.md"], SETTLED_S)
     assert hits(http, "basic", "zebrafoo") == []
     assert sources(http, "basic") == ["basic/a.md"]
 
     (folder / "a.md").rename(folder / "b.md")  # a move: one document, under its new name
-    wait_for(lambda: hits(http, "basic", "quagmirebar") == ["basic/b.md"], SETTLED_S + 1)
+    wait_for(lambda: hits(http, "basic", "quagmirebar") == ["basic/b.md"], SETTLED_S)
     assert sources(http, "basic") == ["basic/b.md"]
 
     (folder / "b.md").unlink()
-    wait_for(lambda: sources(http, "basic") == [], SETTLED_S + 1)
+    wait_for(lambda: sources(http, "basic") == [], SETTLED_S)
     assert hits(http, "basic", "quagmirebar") == []
 
 
@@ -89,11 +89,11 @@ def test_directory_rename_moves_every_document(http: httpx.Client, root: Path) -
     for i in range(3):
         write(folder / "old" / f"n{i}.md", f"Note {i} about the walrusgamma{i} rollout.")
     expected_old = [f"dirs/old/n{i}.md" for i in range(3)]
-    wait_for(lambda: sources(http, "dirs") == expected_old, SETTLED_S + 3)
+    wait_for(lambda: sources(http, "dirs") == expected_old, SETTLED_S)
 
     (folder / "old").rename(folder / "new")
     expected_new = [f"dirs/new/n{i}.md" for i in range(3)]
-    wait_for(lambda: sources(http, "dirs") == expected_new, SETTLED_S + 3)
+    wait_for(lambda: sources(http, "dirs") == expected_new, SETTLED_S)
     assert hits(http, "dirs", "walrusgamma1") == ["dirs/new/n1.md"]
 
 
@@ -105,7 +105,7 @@ def test_symlink_out_of_the_root_is_refused(http: httpx.Client, root: Path, tmp_
     outside.write_text("The ostrichdelta password is hunter2.")
     (folder / "inside.md").write_text("An ordinary pelicanzeta page.")
     (folder / "leak.md").symlink_to(outside)
-    wait_for(lambda: sources(http, "links") == ["links/inside.md"], SETTLED_S + 3)
+    wait_for(lambda: sources(http, "links") == ["links/inside.md"], SETTLED_S)
     time.sleep(1.0)
     assert hits(http, "links", "ostrichdelta") == []
     assert sources(http, "links") == ["links/inside.md"]
@@ -126,7 +126,7 @@ def test_a_file_written_slowly_is_ingested_once_whole(
             fh.flush()
             time.sleep(0.3)
         fh.write("The end: heronfinal.\n")
-    wait_for(lambda: hits(http, "slow", "heronfinal") == ["slow/big.md"], SETTLED_S + 1)
+    wait_for(lambda: hits(http, "slow", "heronfinal") == ["slow/big.md"], SETTLED_S)
     wait_for(lambda: watch_idle(http, "slow"), 10)
     assert metric(server, "ragmono_ingest_documents_total", 'result="created"') == created + 1
     assert metric(server, "ragmono_ingest_documents_total", 'result="updated"') == updated
@@ -146,6 +146,8 @@ def test_a_burst_of_500_files_coalesces_into_few_jobs(
     settled = time.monotonic()
     wait_for(lambda: len(sources(http, "burst")) == 500, 120, every_s=0.2)
     took = time.monotonic() - settled
+    # The embedder (about 100-200 tiny chunks/s on the 2 shared cores) is most of this.
+    assert took <= SETTLED_S + 500 / 50, took
     assert sources(http, "burst") == sorted(f"burst/d{i // 100}/f{i}.md" for i in range(500))
     assert hits(http, "burst", "burstword437") == ["burst/d4/f437.md"]
     jobs = [
