@@ -1,16 +1,22 @@
 """Helpers for watched-folder tests and benchmarks against a live server: documents, keyword
-search, jobs and metrics over HTTP, and polling until a change shows."""
+search, jobs and metrics over HTTP, polling until a change shows; and a job runner twin for
+the watch policy's tests."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ragmono.errors import DependencyUnavailable
+from ragmono.modules.ingest.job_files import SyncPayload
+from ragmono.modules.ingest.watch_folder import FolderWatch
 from tests.support.live_server import LiveServer
 
 
@@ -103,3 +109,52 @@ def write(path: Path, text: str) -> None:
     """Write a file (parents made)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, "utf-8")
+
+
+@dataclass
+class FakeJob:
+    """A job of :class:`RunnerTwin`: finished ``run_s`` after it was submitted."""
+
+    id: str
+    started: float
+    run_s: float
+    state: str = "running"
+
+    @property
+    def finished(self) -> bool:
+        if time.monotonic() - self.started >= self.run_s:
+            self.state = "succeeded"
+        return self.state == "succeeded"
+
+
+@dataclass
+class RunnerTwin:
+    """Records submitted payloads; each job "runs" for ``run_s``."""
+
+    run_s: float = 0.2
+    fail_next: int = 0
+    payloads: list[SyncPayload] = field(default_factory=list)
+    jobs: dict[str, FakeJob] = field(default_factory=dict)
+
+    async def submit(self, kind: str, collection: str, payload: SyncPayload) -> FakeJob:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise DependencyUnavailable("redis", "down for the test")
+        job = FakeJob(f"job{len(self.jobs)}", time.monotonic(), self.run_s)
+        self.jobs[job.id] = job
+        self.payloads.append(payload)
+        return job
+
+    async def get(self, job_id: str) -> FakeJob:
+        return self.jobs[job_id]
+
+
+async def settle(runner: RunnerTwin, watch: FolderWatch, timeout_s: float = 10.0) -> None:
+    """Wait until the watch has nothing pending and every job finished, for 0.3 s running."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while quiet_since is None or time.monotonic() - quiet_since < 0.3:
+        assert time.monotonic() < deadline, f"still {watch.pending} pending"
+        await asyncio.sleep(0.02)
+        busy = watch.pending or any(not j.finished for j in runner.jobs.values())
+        quiet_since = None if busy else quiet_since or time.monotonic()

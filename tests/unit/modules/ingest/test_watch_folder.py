@@ -8,18 +8,16 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ragmono.adapters.telemetry_memory import RecordingTelemetry
-from ragmono.errors import DependencyUnavailable
 from ragmono.modules.ingest import WatchPolicy
-from ragmono.modules.ingest.job_files import SyncPayload
 from ragmono.modules.ingest.watch_folder import FolderWatch, WatchSpec
 from ragmono.ports import FileChange
+from tests.support.watching import RunnerTwin, settle
 
 
 class ScriptedWatcher:
@@ -35,42 +33,6 @@ class ScriptedWatcher:
             yield await self.queue.get()
 
 
-@dataclass
-class FakeJob:
-    id: str
-    started: float
-    run_s: float
-    state: str = "running"
-
-    @property
-    def finished(self) -> bool:
-        if time.monotonic() - self.started >= self.run_s:
-            self.state = "succeeded"
-        return self.state == "succeeded"
-
-
-@dataclass
-class RunnerTwin:
-    """Records submitted payloads; each job "runs" for ``run_s``."""
-
-    run_s: float = 0.2
-    fail_next: int = 0
-    payloads: list[SyncPayload] = field(default_factory=list)
-    jobs: dict[str, FakeJob] = field(default_factory=dict)
-
-    async def submit(self, kind: str, collection: str, payload: SyncPayload) -> FakeJob:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise DependencyUnavailable("redis", "down for the test")
-        job = FakeJob(f"job{len(self.jobs)}", time.monotonic(), self.run_s)
-        self.jobs[job.id] = job
-        self.payloads.append(payload)
-        return job
-
-    async def get(self, job_id: str) -> FakeJob:
-        return self.jobs[job_id]
-
-
 def _watch(
     folder: Path, runner: RunnerTwin, policy: WatchPolicy, telemetry: Any = None
 ) -> tuple[FolderWatch, ScriptedWatcher]:
@@ -78,16 +40,6 @@ def _watch(
     watcher = ScriptedWatcher()
     watch = FolderWatch(spec, watcher, runner, policy, telemetry)  # type: ignore[arg-type]
     return watch, watcher
-
-
-async def _settle(runner: RunnerTwin, watch: FolderWatch, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    quiet_since = None
-    while quiet_since is None or time.monotonic() - quiet_since < 0.3:
-        assert time.monotonic() < deadline, f"still {watch.pending} pending"
-        await asyncio.sleep(0.02)
-        busy = watch.pending or any(not j.finished for j in runner.jobs.values())
-        quiet_since = None if busy else quiet_since or time.monotonic()
 
 
 async def test_ten_thousand_events_in_a_second_make_a_few_jobs(tmp_path: Path) -> None:
@@ -104,7 +56,7 @@ async def test_ten_thousand_events_in_a_second_make_a_few_jobs(tmp_path: Path) -
         await watcher.queue.put(batch)
         await asyncio.sleep(0.01)
     assert time.monotonic() - start < 2.5
-    await _settle(runner, watch)
+    await settle(runner, watch)
     await watch.stop()
 
     # One job at a time, each taking every path due: jobs <= storm time / job time, + 1.
@@ -126,7 +78,7 @@ async def test_a_storm_past_max_pending_becomes_one_rescan(tmp_path: Path) -> No
         )
         await asyncio.sleep(0)
         assert watch.pending <= 100
-    await _settle(runner, watch)
+    await settle(runner, watch)
     await watch.stop()
     assert runner.payloads[0].paths is None  # the rescan: the whole folder
 
@@ -142,7 +94,7 @@ async def test_a_file_still_being_written_waits_until_it_settles(tmp_path: Path)
         await asyncio.sleep(0.1)
         os.utime(file)
     assert runner.payloads == []
-    await _settle(runner, watch)
+    await settle(runner, watch)
     await watch.stop()
     assert [p.paths for p in runner.payloads] == [["big.md"]]
     assert runner.payloads[0].settle_s == pytest.approx(0.3)
@@ -153,7 +105,7 @@ async def test_a_failed_submit_keeps_the_paths_for_the_next_try(tmp_path: Path) 
     watch, watcher = _watch(tmp_path, runner, WatchPolicy(debounce_s=0.1))
     watch.start(reconcile=False)
     await watcher.queue.put([FileChange("deleted", str(tmp_path / "gone.md"))])
-    await _settle(runner, watch)
+    await settle(runner, watch)
     await watch.stop()
     assert [p.paths for p in runner.payloads] == [["gone.md"]]
 
@@ -173,6 +125,6 @@ async def test_dot_files_unsupported_types_and_ignored_globs_make_no_job(tmp_pat
         [FileChange("modified", str(tmp_path / n)) for n in (".git/index", "a.png", "tmp/x.md")]
         + [FileChange("modified", str(tmp_path / "keep.md")), FileChange("added", "/elsewhere")]
     )
-    await _settle(runner, watch)
+    await settle(runner, watch)
     await watch.stop()
     assert [p.paths for p in runner.payloads] == [["keep.md"]]
