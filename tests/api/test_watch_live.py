@@ -57,7 +57,7 @@ def _folder(root: Path, name: str) -> Path:
 
 
 def test_create_modify_rename_delete_each_searchable_within_bound(
-    http: httpx.Client, root: Path
+    http: httpx.Client, root: Path, server: LiveServer
 ) -> None:
     folder = _folder(root, "basic")
     create_collection(http, "basic")
@@ -80,6 +80,18 @@ def test_create_modify_rename_delete_each_searchable_within_bound(
     (folder / "b.md").unlink()
     wait_for(lambda: sources(http, "basic") == [], SETTLED_S)
     assert hits(http, "basic", "quagmirebar") == []
+
+    wait_for(lambda: watch_idle(http, "basic"), 5)
+    assert metric(server, "ragmono_watch_files_pending") == 0
+    kinds = [
+        metric(server, "ragmono_watch_events_total", f'kind="{kind}"')
+        for kind in ("added", "modified", "deleted")
+    ]
+    assert min(kinds) >= 1
+    assert sum(kinds) >= 4
+    lags = metric(server, "ragmono_watch_lag_seconds_count")
+    assert lags >= 5  # a.md created, changed, renamed (two paths), b.md deleted
+    assert metric(server, "ragmono_watch_lag_seconds_sum") / lags < SETTLED_S
 
 
 def test_directory_rename_moves_every_document(http: httpx.Client, root: Path) -> None:
