@@ -56,10 +56,8 @@ class Adapters:
     """Ingest job records (in-process by default; Redis when replicas share jobs)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
     """First results of POSTs with an Idempotency-Key."""
-    watch_book: WatchBook | None = None
-    """Watches added at run time; None: ``<data_dir>/watches.json`` (Redis when replicas share)."""
-    leases: LeaseStore = field(default_factory=MemoryLeaseStore)
-    """Which replica runs each watch (in-process: this one; Redis: one replica per watch)."""
+    watch_book: WatchBook | None = None  # run-time watches; None: <data_dir>/watches.json
+    leases: LeaseStore = field(default_factory=MemoryLeaseStore)  # which replica runs a watch
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
     embedders: Embedders | None = field(default=None, kw_only=True)
