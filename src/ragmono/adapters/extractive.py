@@ -27,6 +27,7 @@ from ragmono.ports import AnswerRequest, Embedder
 
 from .extractive_scoring import answer, lexical_ranking
 from .extractive_units import Parsed, candidates, terms, units
+from .unit_vectors import decode
 
 __all__ = ["NO_PASSAGES_ANSWER", "ExtractiveGenerator", "answer_tokens"]
 
@@ -128,7 +129,16 @@ class ExtractiveGenerator:
         if embedder is None or request.question_vector is None:
             return None
         label = embedder.ref.label
+        stored = [
+            decode(p.unit_vectors, label, [u.text for u in found.units], embedder.ref.dimensions)
+            if p.unit_vectors
+            else None
+            for p, found in zip(request.passages, parsed, strict=True)
+        ]
         chosen = _shortlist(parsed, wanted)
+        for picks, ready in zip(chosen, stored, strict=True):
+            if ready is not None:  # made at ingest: nothing to embed
+                picks[:] = [False] * len(picks)
         missing = list(
             dict.fromkeys(
                 u.text
@@ -145,11 +155,13 @@ class ExtractiveGenerator:
             for text, vector in zip(missing, vectors, strict=True):
                 self._vectors.put((label, text), vector)
         return [
-            [
+            list(ready)
+            if ready is not None
+            else [
                 self._vectors.get((label, u.text)) if pick else None
                 for u, pick in zip(p.units, picks, strict=True)
             ]
-            for p, picks in zip(parsed, chosen, strict=True)
+            for p, picks, ready in zip(parsed, chosen, stored, strict=True)
         ]
 
 

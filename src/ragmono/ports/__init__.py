@@ -3,7 +3,7 @@
 from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
-from ragmono.ports.embedder import Embedder, Embedders
+from ragmono.ports.embedder import Embedder, Embedders, PassageEmbedder
 from ragmono.ports.generator import (
     Answerer,
     AnswerRequest,
@@ -63,6 +63,7 @@ __all__ = [
     "ModelCatalog",
     "ModelInfo",
     "Passage",
+    "PassageEmbedder",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
