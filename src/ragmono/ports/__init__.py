@@ -3,7 +3,7 @@
 from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
-from ragmono.ports.embedder import Embedder, Embedders
+from ragmono.ports.embedder import Embedder, Embedders, PassageEmbedder
 from ragmono.ports.file_watcher import FileChange, FileWatcher, WatchEventKind
 from ragmono.ports.generator import (
     Answerer,
@@ -68,6 +68,7 @@ __all__ = [
     "ModelCatalog",
     "ModelInfo",
     "Passage",
+    "PassageEmbedder",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
