@@ -26,6 +26,12 @@ __all__ = ["ingest"]
     default="",
     help="Access labels for every file, comma-separated (group:hr,user:bo; default: none).",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep the collection in step with the folder: with --url the server watches it "
+    "(kept across restarts); without, this process does until Ctrl-C.",
+)
 def ingest(
     path: Path,
     collection: str,
@@ -35,6 +41,7 @@ def ingest(
     data_dir: str | None,
     config: str | None,
     verbose: bool,
+    watch: bool,
     access: str,
 ) -> None:
     """Ingest a file or a directory (.txt .md .rst .html .pdf .docx) with a progress bar.
@@ -51,6 +58,9 @@ def ingest(
         labels = check_labels(s.strip() for s in access.split(",") if s.strip())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--access") from None
+    if watch:
+        _watch(path, collection, create, url, token, data_dir, config)
+        return
     if url:
         from .ingest_remote import ingest_remote
         from .remote import connect
@@ -74,3 +84,40 @@ def ingest(
             ingest_local(settings, path, collection, create=create, verbose=verbose, access=labels)
         )
     sys.exit(1 if failed else 0)
+
+
+def _watch(
+    path: Path,
+    collection: str,
+    create: bool,
+    url: str | None,
+    token: str | None,
+    data_dir: str | None,
+    config: str | None,
+) -> None:
+    import asyncio
+
+    from .errors import EXIT_USAGE, CliError
+    from .ingest_watch import watch_local, watch_remote
+
+    if not path.is_dir():
+        raise CliError(f"--watch needs a folder, not {path}", EXIT_USAGE)
+    path = path.resolve()
+    if url:
+        from .remote import connect
+
+        async def remote() -> None:
+            async with connect(url, token) as http:
+                await watch_remote(http, path, collection, create=create)
+
+        asyncio.run(remote())
+        return
+    overrides = {"RAGMONO_STORAGE__DATA_DIR": data_dir} if data_dir else {}
+    settings = load_cli_settings(config, overrides)
+    from ragmono.logging import configure_logging
+
+    configure_logging(settings.logging, cache_loggers=False)
+    try:
+        asyncio.run(watch_local(settings, path, collection, create=create))
+    except KeyboardInterrupt:
+        click.echo("stopped watching")

@@ -32,6 +32,9 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     ingested_at: float = 0.0
     access: list[str] = msgspec.field(default_factory=list)
     """The document's access labels (empty: the collection's ``default_access`` applies)."""
+    unit_vectors: str = ""
+    """The answer units' vectors made at ingest (``adapters/unit_vectors.py``), for the
+    extractive answerer; "" when the embedder makes none. Never shown by the API."""
 
 
 class ChunkPoint(msgspec.Struct, frozen=True, kw_only=True):
