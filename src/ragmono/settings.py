@@ -302,6 +302,8 @@ class WatchEntry(_Section, frozen=True):
     """Globs a file's path relative to the folder must match (empty: every supported file)."""
     ignore: list[str] = msgspec.field(default_factory=list)
     """Globs of paths relative to the folder that are never ingested."""
+    access: list[str] = msgspec.field(default_factory=list)
+    """Access labels every document of the folder gets (README, Access control)."""
 
 
 class IngestSettings(_Section, frozen=True):

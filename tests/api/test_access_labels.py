@@ -269,3 +269,21 @@ async def test_a_writer_cannot_replace_a_document_it_cannot_read(http: Any) -> N
     }
     response = await http.post(url, json=mine, headers=FINANCE)
     assert [r["status"] for r in response.json()["results"]] == ["updated"]
+
+
+async def test_a_watched_folder_gives_its_labels_to_every_document(http: Any, tree: Path) -> None:
+    await make(http, "corp")
+    url = "/api/v1/collections/corp/watches"
+    bad = await http.post(url, json={"path": str(tree / "finance"), "access": ["hr"]}, headers=ALL)
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["field"].startswith("body.access")
+    body = {"path": str(tree / "finance"), "access": ["group:finance"]}
+    response = await http.post(url, json=body, headers=ALL)
+    assert response.status_code == 201, response.text
+    assert response.json()["access"] == ["group:finance"]
+    for _ in range(400):
+        if await found(http, FINANCE):
+            break
+        await asyncio.sleep(0.05)
+    assert len(await found(http, FINANCE)) == 1
+    assert await found(http, HR) == set()

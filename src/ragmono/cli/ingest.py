@@ -59,7 +59,7 @@ def ingest(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--access") from None
     if watch:
-        _watch(path, collection, create, url, token, data_dir, config)
+        _watch(path, collection, create, url, token, data_dir, config, labels)
         return
     if url:
         from .ingest_remote import ingest_remote
@@ -94,6 +94,7 @@ def _watch(
     token: str | None,
     data_dir: str | None,
     config: str | None,
+    access: list[str],
 ) -> None:
     import asyncio
 
@@ -108,7 +109,7 @@ def _watch(
 
         async def remote() -> None:
             async with connect(url, token) as http:
-                await watch_remote(http, path, collection, create=create)
+                await watch_remote(http, path, collection, create=create, access=access)
 
         asyncio.run(remote())
         return
@@ -118,6 +119,6 @@ def _watch(
 
     configure_logging(settings.logging, cache_loggers=False)
     try:
-        asyncio.run(watch_local(settings, path, collection, create=create))
+        asyncio.run(watch_local(settings, path, collection, create=create, access=access))
     except KeyboardInterrupt:
         click.echo("stopped watching")

@@ -8,6 +8,7 @@ process, this process runs the same watcher and jobs as the server until Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,16 @@ __all__ = ["watch_local", "watch_remote"]
 
 
 async def watch_remote(
-    http: httpx.AsyncClient, path: Path, collection: str, *, create: bool
+    http: httpx.AsyncClient,
+    path: Path,
+    collection: str,
+    *,
+    create: bool,
+    access: Sequence[str] = (),
 ) -> None:
     """Ask the server to watch ``path`` (resolved) for ``collection``; prints the watch."""
     await _ensure_remote(http, collection, create)
-    body = {"path": str(path)}
+    body = {"path": str(path), "access": list(access)}
     watch = check(await http.post(f"/api/v1/collections/{collection}/watches", json=body)).json()
     click.echo(
         f"the server watches {watch['directory']} for {collection} (watch {watch['id']}); "
@@ -49,7 +55,14 @@ async def _ensure_remote(http: httpx.AsyncClient, collection: str, create: bool)
         check(found)
 
 
-async def watch_local(settings: Settings, path: Path, collection: str, *, create: bool) -> None:
+async def watch_local(
+    settings: Settings,
+    path: Path,
+    collection: str,
+    *,
+    create: bool,
+    access: Sequence[str] = (),
+) -> None:
     """Watch ``path`` (resolved) in this process until interrupted (the server stopped)."""
     import msgspec
 
@@ -61,7 +74,7 @@ async def watch_local(settings: Settings, path: Path, collection: str, *, create
     ingest = msgspec.structs.replace(
         settings.ingest,
         allowed_roots=[*settings.ingest.allowed_roots, folder],
-        watch=[WatchEntry(path=folder, collection=collection)],
+        watch=[WatchEntry(path=folder, collection=collection, access=list(access))],
     )
     settings = msgspec.structs.replace(settings, ingest=ingest)
     try:

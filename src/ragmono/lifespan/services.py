@@ -10,7 +10,7 @@ from ragmono.adapters.tokenizer import load_chunking_tokenizer
 from ragmono.adapters.watch_state_local import FileWatchBook
 from ragmono.adapters.watchfiles_watcher import WatchfilesWatcher
 from ragmono.backup import BackupService
-from ragmono.domain import ChunkingConfig, EmbedderRef
+from ragmono.domain import ChunkingConfig, EmbedderRef, check_labels
 from ragmono.modules.admin import BreakerService
 from ragmono.modules.collections import ChunkLimit, CollectionService
 from ragmono.modules.health import HealthService
@@ -37,7 +37,7 @@ from ragmono.ports import (
     Embedders,
     Telemetry,
 )
-from ragmono.settings import Settings
+from ragmono.settings import Settings, SettingsError
 
 from .adapters import Adapters
 from .backups import build_backup_service
@@ -217,10 +217,19 @@ def _build_ingest(
                 path=w.path,
                 patterns=list(w.patterns),
                 ignore=list(w.ignore),
+                access=checked_labels(w.access, f"ingest.watch[{i}].access"),
             )
-            for w in cfg.watch
+            for i, w in enumerate(cfg.watch)
         ],
         lease_s=cfg.watch_lease_s,
         telemetry=adapters.telemetry,
     )
     return ingest, jobs, ReindexService(reindexer, jobs), watches
+
+
+def checked_labels(labels: list[str], key: str) -> list[str]:
+    """Access labels from the settings, checked; ``SettingsError`` naming ``key``."""
+    try:
+        return check_labels(labels)
+    except ValueError as exc:
+        raise SettingsError(f"invalid setting {key}: {exc}") from None

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
-from .schemas import _Body
+from .schemas import AccessLabels, _Body
 from .watch_folder import FolderWatch
 from .watches import WatchService
 
@@ -26,6 +26,8 @@ class WatchIn(_Body, frozen=True):
     """Globs a file's path relative to the folder must match (empty: every supported file)."""
     ignore: Annotated[list[Glob], Meta(max_length=100)] = msgspec.field(default_factory=list)
     """Globs of paths relative to the folder never ingested."""
+    access: AccessLabels = msgspec.field(default_factory=list)
+    """Access labels every document of the folder gets (see ``DocumentIn.access``)."""
 
 
 class WatchOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +38,7 @@ class WatchOut(msgspec.Struct, frozen=True, kw_only=True):
     directory: str
     patterns: list[str]
     ignore: list[str]
+    access: list[str]
     origin: str
     """``settings`` ([[ingest.watch]], not removable here) or ``api``."""
     running: bool
@@ -56,6 +59,7 @@ class WatchOut(msgspec.Struct, frozen=True, kw_only=True):
             directory=spec.directory,
             patterns=list(spec.patterns),
             ignore=list(spec.ignore),
+            access=list(spec.access),
             origin=spec.origin,
             running=watch.running,
             pending=watch.pending,
@@ -87,7 +91,9 @@ class WatchController(Controller):
     async def add(
         self, data: JSONBody[WatchIn], watches: NamedDependency[WatchService], name: CollectionPath
     ) -> WatchOut:
-        watch = await watches.add(name, data.path, patterns=data.patterns, ignore=data.ignore)
+        watch = await watches.add(
+            name, data.path, patterns=data.patterns, ignore=data.ignore, access=data.access
+        )
         return WatchOut.build(watch)
 
     @get("/", summary="The collection's watched folders")

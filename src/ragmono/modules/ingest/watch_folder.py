@@ -56,6 +56,8 @@ class WatchSpec:
     directory: str
     patterns: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    access: tuple[str, ...] = ()
+    """Access labels every document of the folder gets."""
     origin: str = "api"
     """``settings`` (from ``[[ingest.watch]]``) or ``api`` (added at run time)."""
 
@@ -255,6 +257,7 @@ class FolderWatch:
             patterns=list(self.spec.patterns),
             ignore=list(self.spec.ignore),
             settle_s=self._policy.debounce_s,
+            access=list(self.spec.access),
         )
         submitted_at = time.time()
         job = await self._runner.submit("sync", self.spec.collection, payload)

@@ -43,6 +43,8 @@ class WatchEntry(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     patterns: list[str] = msgspec.field(default_factory=list)
     ignore: list[str] = msgspec.field(default_factory=list)
+    access: list[str] = msgspec.field(default_factory=list)
+    """Access labels every document of the folder gets."""
 
 
 class WatchService:
@@ -87,6 +89,7 @@ class WatchService:
         *,
         patterns: Sequence[str] = (),
         ignore: Sequence[str] = (),
+        access: Sequence[str] = (),
     ) -> FolderWatch:
         """Watch ``path`` for ``collection`` from now on (saved); the folder is synced first.
 
@@ -95,7 +98,11 @@ class WatchService:
         """
         await self._open_collection(collection)
         entry = WatchEntry(
-            collection=collection, path=path, patterns=list(patterns), ignore=list(ignore)
+            collection=collection,
+            path=path,
+            patterns=list(patterns),
+            ignore=list(ignore),
+            access=sorted(set(access)),
         )
         spec = self._spec(entry, "api")
         async with self._lock:
@@ -246,6 +253,7 @@ class WatchService:
             directory=directory,
             patterns=tuple(entry.patterns),
             ignore=tuple(entry.ignore),
+            access=tuple(entry.access),
             origin=origin,
         )
 
