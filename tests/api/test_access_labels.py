@@ -287,3 +287,24 @@ async def test_a_watched_folder_gives_its_labels_to_every_document(http: Any, tr
         await asyncio.sleep(0.05)
     assert len(await found(http, FINANCE)) == 1
     assert await found(http, HR) == set()
+
+
+async def test_jobs_are_shown_to_callers_who_could_read_what_they_write(
+    http: Any, tree: Path
+) -> None:
+    await make(http, "corp")
+    body = {"path": str(tree / "finance"), "access": ["group:finance"]}
+    response = await http.post("/api/v1/collections/corp/sync", json=body, headers=FINANCE)
+    assert response.status_code == 202, response.text
+    location = response.headers["location"]
+    job_id = response.json()["job_id"]
+    assert (await http.get(location, headers=FINANCE)).status_code == 200
+    assert (await http.get(location, headers=ALL)).status_code == 200
+    assert (await http.get(location, headers=HR)).status_code == 404
+    assert (await http.post(f"{location}/cancel", headers=HR)).status_code == 404
+
+    def ids(listed: Any) -> list[str]:
+        return [j["id"] for j in listed.json()["items"]]
+
+    assert job_id in ids(await http.get("/api/v1/jobs", headers=FINANCE))
+    assert job_id not in ids(await http.get("/api/v1/jobs", headers=HR))

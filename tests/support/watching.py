@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,9 @@ class RunnerTwin:
     payloads: list[SyncPayload] = field(default_factory=list)
     jobs: dict[str, FakeJob] = field(default_factory=dict)
 
-    async def submit(self, kind: str, collection: str, payload: SyncPayload) -> FakeJob:
+    async def submit(
+        self, kind: str, collection: str, payload: SyncPayload, *, owner: Sequence[str] = ()
+    ) -> FakeJob:
         if self.fail_next:
             self.fail_next -= 1
             raise DependencyUnavailable("redis", "down for the test")

@@ -65,6 +65,10 @@ class Job(msgspec.Struct, kw_only=True):
     attempts: int = 0
     """How many times a runner started this job (more than 1 after a restart)."""
     cancel_requested: bool = False
+    owner: list[str] = msgspec.field(default_factory=list)
+    """Access labels of the caller that submitted it: the job (its file names and errors) is
+    shown to callers sharing one, as a document with these labels would be; none: to every
+    caller with the ``ingest`` scope."""
 
     @property
     def finished(self) -> bool:

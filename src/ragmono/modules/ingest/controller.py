@@ -246,18 +246,24 @@ class JobController(Controller):
     @get("/", summary="Recent jobs, newest first")
     async def list_jobs(
         self,
+        request: Request[Any, Any, Any],
         jobs: NamedDependency[JobRunner],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> JobList:
-        return JobList(items=[JobOut.build(j) for j in await jobs.list(limit)])
+        found = await jobs.list(limit, reader_of(request.scope))
+        return JobList(items=[JobOut.build(j) for j in found])
 
     @get("/{job_id:str}", summary="A job's state, progress, ETA and errors")
-    async def get_job(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
-        return JobOut.build(await jobs.get(job_id))
+    async def get_job(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobRunner], job_id: JobPath
+    ) -> JobOut:
+        return JobOut.build(await jobs.get(job_id, reader_of(request.scope)))
 
     @post("/{job_id:str}/cancel", summary="Cancel a job (stops between documents)", status_code=202)
-    async def cancel(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
-        return JobOut.build(await jobs.cancel(job_id))
+    async def cancel(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobRunner], job_id: JobPath
+    ) -> JobOut:
+        return JobOut.build(await jobs.cancel(job_id, reader_of(request.scope)))
 
 
 def ingest_handlers(max_upload_bytes: int) -> list[ControllerRouterHandler]:

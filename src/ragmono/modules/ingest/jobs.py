@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
 
-from ragmono.domain import Job, JobKind
+from ragmono.domain import Job, JobKind, Reader
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 from ragmono.ports import JobStore, Telemetry
 
@@ -62,10 +62,21 @@ class JobRunner:
 
     # -- the API ---------------------------------------------------------------------------------
 
-    async def submit(self, kind: JobKind, collection: str, payload: JobPayload) -> Job:
-        """Persist the job's input and state, then queue it; durable when this returns."""
+    async def submit(
+        self, kind: JobKind, collection: str, payload: JobPayload, *, owner: Sequence[str] = ()
+    ) -> Job:
+        """Persist the job's input and state, then queue it; durable when this returns.
+
+        ``owner``: the submitter's access labels (who else may see the job).
+        """
         now = self._clock()
-        job = Job(id=uuid.uuid4().hex, kind=kind, collection=collection, created_at=now)
+        job = Job(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            collection=collection,
+            created_at=now,
+            owner=list(owner),
+        )
         job.updated_at = now
         weights = payload_weights(payload)
         if weights is not None:  # known now, so a queued job shows what it will do
@@ -77,20 +88,25 @@ class JobRunner:
         log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
         return job
 
-    async def get(self, job_id: str) -> Job:
-        """The job's record; NotFound if unknown (or forgotten after retention)."""
+    async def get(self, job_id: str, reader: Reader | None = None) -> Job:
+        """The job's record; NotFound if unknown (or forgotten after retention), or when a
+        ``reader`` may not see it (see ``Job.owner``)."""
         job = await self._store.get(job_id)
-        if job is None:
+        if job is None or not _shown(job, reader):
             raise NotFound(f"job {job_id!r} does not exist", field="job_id")
         return job
 
-    async def list(self, limit: int = 50) -> list[Job]:
-        """The newest jobs first."""
-        return await self._store.list(limit)
+    async def list(self, limit: int = 50, reader: Reader | None = None) -> list[Job]:
+        """The newest jobs first (those ``reader`` may see)."""
+        if reader is None or reader.unrestricted:
+            return await self._store.list(limit)
+        # Look further back so the page is not emptied by other callers' jobs.
+        found = await self._store.list(max(limit * 4, 200))
+        return [j for j in found if _shown(j, reader)][:limit]
 
-    async def cancel(self, job_id: str) -> Job:
+    async def cancel(self, job_id: str, reader: Reader | None = None) -> Job:
         """Cancel a queued job now, or ask a running one to stop between documents."""
-        job = await self.get(job_id)
+        job = await self.get(job_id, reader)
         if job.finished:
             raise Conflict(f"job {job_id!r} already {job.state}", field="job_id")
         await asyncio.to_thread(self._files.request_cancel, job_id)  # survives a restart
@@ -291,3 +307,8 @@ class JobRunner:
             chunks=job.progress.chunks_done,
             failed=job.counts.failed,
         )
+
+
+def _shown(job: Job, reader: Reader | None) -> bool:
+    """Whether ``reader`` may see ``job``: as a document labelled with its owner's labels."""
+    return reader is None or reader.sees(job.owner, "public")

@@ -103,7 +103,9 @@ class IngestService:
             spec = await self._writer.open(collection)
             size = sum(len(d.text.encode()) for d in checked)
             if self._background(background, size):
-                return await self._submit("documents", collection, DocumentsPayload(checked))
+                return await self._submit(
+                    "documents", collection, DocumentsPayload(checked), writer
+                )
             results = await self._writer.write(spec, iterate(checked))
             return IngestReport.of(collection, results)
 
@@ -136,7 +138,7 @@ class IngestService:
         async def run() -> IngestOutcome:
             spec = await self._writer.open(collection)
             if self._background(background, sum(len(f.data) for f in files)):
-                return await self._submit("upload", collection, FilesPayload(list(files)))
+                return await self._submit("upload", collection, FilesPayload(list(files)), writer)
             parsed = await read_files(files, self._limits.parse)
             errors = [(f, r) for f, r in parsed if isinstance(r, RagmonoError)]
             if len(errors) == len(files):
@@ -166,7 +168,7 @@ class IngestService:
         async def run() -> IngestOutcome:
             await self._writer.open(collection)
             payload = SyncPayload(path=path, access=labels, writer=_labels_of(writer))
-            return await self._submit("sync", collection, payload)
+            return await self._submit("sync", collection, payload, writer)
 
         fingerprint = _digest("\n".join([path, *labels]).encode())
         return await self._idempotency.run(f"{collection}/sync", idempotency_key, fingerprint, run)
@@ -241,8 +243,11 @@ class IngestService:
     def _background(self, requested: bool | None, size: int) -> bool:
         return requested if requested is not None else size > self._limits.async_threshold_bytes
 
-    async def _submit(self, kind: JobKind, collection: str, payload: JobPayload) -> JobAccepted:
-        job = await self._runner.submit(kind, collection, payload)
+    async def _submit(
+        self, kind: JobKind, collection: str, payload: JobPayload, writer: Reader | None
+    ) -> JobAccepted:
+        owner = [] if writer is None else list(writer.key)
+        job = await self._runner.submit(kind, collection, payload, owner=owner)
         return JobAccepted(job_id=job.id, location=f"/api/v1/jobs/{job.id}", state=job.state)
 
 

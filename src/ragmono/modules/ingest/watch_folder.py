@@ -260,7 +260,9 @@ class FolderWatch:
             access=list(self.spec.access),
         )
         submitted_at = time.time()
-        job = await self._runner.submit("sync", self.spec.collection, payload)
+        job = await self._runner.submit(
+            "sync", self.spec.collection, payload, owner=self.spec.access
+        )
         for rel, changed_at in settled.items():  # kept if it changed again meanwhile
             if self._pending.get(rel) == changed_at:
                 del self._pending[rel]
