@@ -49,7 +49,7 @@ from .documents import DocumentInput, DocumentResult
 from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
 
-__all__ = ["DocumentWriter", "WriteObserver"]
+__all__ = ["DocumentWriter", "WriteObserver", "embed_chunks"]
 
 BIG_TEXT = 64 * 1024
 """Texts longer than this are chunked on a worker thread."""
@@ -275,7 +275,7 @@ class DocumentWriter:
         if not texts:
             return _Batch(points=[], finished=_pop_finished(plans), spec=spec)
         embedder = await self._embedders.get(spec.embedder)
-        dense_task = asyncio.ensure_future(_embed_passages(embedder, texts))
+        dense_task = asyncio.ensure_future(embed_chunks(embedder, texts))
         try:
             sparse = [self._sparse.encode_document(t) for t in texts]  # while the embedder works
             dense, unit_vectors = await dense_task
@@ -301,7 +301,7 @@ class DocumentWriter:
         if not points:
             return
         embedder = await self._embedders.get(spec.embedder)
-        dense, units = await _embed_passages(embedder, [p.chunk.text for p in points])
+        dense, units = await embed_chunks(embedder, [p.chunk.text for p in points])
         fresh = [
             msgspec.structs.replace(
                 p, dense=d, chunk=msgspec.structs.replace(p.chunk, unit_vectors=u)
@@ -415,10 +415,9 @@ def _stale(doc_id: str, total: int) -> Filter:
     )
 
 
-async def _embed_passages(
-    embedder: Embedder, texts: list[str]
-) -> tuple[list[list[float]], list[str]]:
-    """The texts' vectors, with their answer units' vectors when the embedder makes them."""
+async def embed_chunks(embedder: Embedder, texts: list[str]) -> tuple[list[list[float]], list[str]]:
+    """Chunk texts' vectors, with their answer units' vectors (the chunk's ``unit_vectors``)
+    when the embedder makes them ("" each otherwise). Ingest and reindex write both."""
     if isinstance(embedder, PassageEmbedder):
         return await embedder.embed_passages(texts)
     return await embedder.embed_documents(texts), ["" for _ in texts]
