@@ -29,7 +29,7 @@ from ragmono.domain import (
     ScoredChunk,
     VectorQuery,
 )
-from ragmono.errors import Conflict, DependencyUnavailable, NotFound
+from ragmono.errors import Conflict, DamagedData, DependencyUnavailable, NotFound
 from ragmono.ports import StoredChunk
 
 from .data_check import check_vector_data
@@ -110,6 +110,20 @@ class EmbeddedVectorStore:
         if "." in name:
             return name
         raise NotFound(f"collection {name!r} does not exist", field="collection")
+
+    async def start(self, embedder: object = None) -> None:
+        """Open every collection's shard once, so /ready names a damaged one from the start.
+
+        A shard that cannot be read is logged with its path and kept out of service; the other
+        collections serve (each use tries it again, so one put back serves without a restart).
+        """
+        for spec in self.catalog.all():
+            try:
+                await self.stats(spec.name)
+            except (DamagedData, NotFound) as exc:
+                log.warning(
+                    "collection_unreadable_at_start", collection=spec.name, error=exc.detail
+                )
 
     # -- collections -------------------------------------------------------------------------
 
@@ -320,6 +334,12 @@ class EmbeddedVectorStore:
             detail = f"the embedded engine worker is {self.engine.state}"
         extra = _status_extra(self._status)
         extra.update(self.engine.status_extra(), busy=busy)
+        damaged = self._damaged_collections()
+        extra["damaged_collections"] = damaged
+        if damaged:  # the others serve: still ready, but said at once
+            detail = f"{detail}; damaged collections (see README, Operations): " + ", ".join(
+                sorted(damaged)
+            )
         return DependencyHealth(
             name="qdrant",
             mode=self.mode,
@@ -340,6 +360,16 @@ class EmbeddedVectorStore:
         self._optimize_tasks.clear()
         await self.engine.close()
         self._lock_file.close()
+
+    def _damaged_collections(self) -> dict[str, str]:
+        """API name -> reason, for each collection whose shard the engine could not open."""
+        if not self._status.damaged:
+            return {}
+        return {
+            spec.name: self._status.damaged[spec.physical]
+            for spec in self.catalog.all()
+            if spec.physical in self._status.damaged
+        }
 
 
 def _keep_storage(spec: CollectionSpec, current: CollectionSpec) -> CollectionSpec:
