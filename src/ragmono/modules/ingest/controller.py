@@ -198,7 +198,11 @@ class JobController(Controller):
     async def get_job(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
         return JobOut.build(await jobs.get(job_id))
 
-    @post("/{job_id:str}/cancel", summary="Cancel a job (stops between documents)", status_code=202)
+    @post(
+        "/{job_id:str}/cancel",
+        summary="Cancel a job (stops within about a second, also inside a document)",
+        status_code=202,
+    )
     async def cancel(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
         return JobOut.build(await jobs.cancel(job_id))
 
