@@ -69,7 +69,8 @@ def test_every_operation_conforms(live_server: LiveServer, case: Any) -> None:
     # content type (status_code_conformance is on). Off: "schema-valid request rejected"
     # (domain rules the schema cannot state, e.g. dimensions must match the embedder, answer
     # 409/422); "schema-violating request accepted" (Litestar renders unions as oneOf, so an
-    # integer for `str | int | float` "violates" it, yet msgspec rightly accepts it).
+    # integer for `str | int | float` "violates" it, yet msgspec rightly accepts it; and
+    # Litestar decodes bodies with strict=False, so `"stream": 0` is read as false).
     case.call_and_validate(
         base_url=live_server.url,
         timeout=10,
