@@ -30,7 +30,7 @@ from ragmono.domain import (
     VectorQuery,
 )
 from ragmono.errors import Conflict, DamagedData, DependencyUnavailable, NotFound
-from ragmono.ports import StoredChunk
+from ragmono.ports import StoredChunk, Telemetry
 
 from .data_check import check_vector_data
 from .file_catalog import FileCatalog
@@ -83,6 +83,7 @@ class EmbeddedVectorStore:
         call_timeout_s: float = 60.0,
         log_level: str = "info",
         log_format: str = "json",
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._root = data_dir
         orphans = check_vector_data(data_dir) if data_dir.is_dir() else []
@@ -91,7 +92,15 @@ class EmbeddedVectorStore:
         (data_dir / "collections").mkdir(parents=True, exist_ok=True)
         self._lock_file = acquire_owner_lock(data_dir / ".ragmono.lock")
         self.catalog = FileCatalog(data_dir)
-        self.engine = EngineSupervisor(data_dir, log_level=log_level, log_format=log_format)
+        observe = None
+        if telemetry is not None:  # each engine call is a dependency call of "qdrant"
+
+            def observe(operation: str, seconds: float, kind: str | None) -> None:
+                telemetry.observe_dependency("qdrant", operation, seconds, kind)
+
+        self.engine = EngineSupervisor(
+            data_dir, log_level=log_level, log_format=log_format, observe=observe
+        )
         self._optimize_delay_s = optimize_delay_s
         self._indexing_threshold_kb = indexing_threshold_kb
         self._timeout_s = call_timeout_s
