@@ -57,9 +57,11 @@ bench: install ## k6 load test (< 10 min, ARGS="--full"), then search during ing
 bench-quality: install ## nDCG@10 on BEIR SciFact, dense/keyword/hybrid (ARGS="--docs 500 --queries 50")
 	$(VENV)/bin/python -m benchmarks.retrieval_quality $(ARGS)
 
-bench-answers: install ## Answer quality: SQuAD even articles + Debian manuals, main vs this tree
-	$(VENV)/bin/python -m benchmarks.answers --set squad --sample 500 --before main $(ARGS)
-	$(VENV)/bin/python -m benchmarks.answers --set docs --before main $(ARGS)
+# The tree before issue #24 (answers you can trust): the fixed "before" of the answer benchmark.
+ANSWERS_BEFORE ?= 60d579b
+bench-answers: install ## Answer quality: SQuAD even articles + Debian manuals, before #24 vs this tree
+	$(VENV)/bin/python -m benchmarks.answers --set squad --sample 500 --before $(ANSWERS_BEFORE) $(ARGS)
+	$(VENV)/bin/python -m benchmarks.answers --set docs --before $(ANSWERS_BEFORE) $(ARGS)
 
 clean: ## Remove the virtualenvs and caches (not ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

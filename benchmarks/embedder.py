@@ -32,7 +32,9 @@ from benchmarks.timing import nearest_rank
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
+# shared/ sits beside the project's checkout (a worktree one level deeper finds it too).
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "eval").is_dir()), REPO)
+SCIFACT = SHARED / "eval" / "scifact" / "corpus.jsonl"
 CONFIGS: dict[str, dict[str, Any]] = {
     "shipped": {"cpu_arena": True, "sorted": True, "batch": None},
     "batch-32": {"cpu_arena": True, "sorted": True, "batch": 32},

@@ -96,6 +96,7 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             if isinstance(app.asgi_handler, HttpMetricsMiddleware):
                 app.asgi_handler.bind(services.telemetry)
             await stack.enter_async_context(services.jobs.running())
+            await stack.enter_async_context(services.watches.running())
             await stack.enter_async_context(services.reindex.retention())
             await stack.enter_async_context(backup_schedule(settings, services.backups))
             await stack.enter_async_context(mcp.running())

@@ -284,6 +284,17 @@ class MetricsSettings(_Section, frozen=True):
     """Time every request and serve GET /metrics (Prometheus); false removes both."""
 
 
+class WatchEntry(_Section, frozen=True):
+    path: Annotated[str, Meta(min_length=1)]
+    """The folder to watch: absolute, or relative to one of ``ingest.allowed_roots``."""
+    collection: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    """The collection its files are ingested into (it must exist)."""
+    patterns: list[str] = msgspec.field(default_factory=list)
+    """Globs a file's path relative to the folder must match (empty: every supported file)."""
+    ignore: list[str] = msgspec.field(default_factory=list)
+    """Globs of paths relative to the folder that are never ingested."""
+
+
 class IngestSettings(_Section, frozen=True):
     chunk_size: Annotated[int, Meta(ge=32, le=8192)] = 250
     """Default chunk size in word-piece tokens for new collections. all-MiniLM-L6-v2 reads 256
@@ -311,6 +322,17 @@ class IngestSettings(_Section, frozen=True):
     """Most bytes a file may decompress or extract to (PDF streams, DOCX parts): zip-bomb guard."""
     parse_timeout_s: PositiveFloat = 60.0
     """Most seconds spent extracting one file's text; slower files are refused (422)."""
+    watch: list[WatchEntry] = msgspec.field(default_factory=list)
+    """Folders watched from start-up (``[[ingest.watch]]`` tables); more can be added at run
+    time through ``POST /api/v1/collections/{name}/watches``."""
+    watch_debounce_s: Annotated[float, Meta(ge=0.05, le=60)] = 1.0
+    """A changed file is ingested once it has had no change for this long (a file still being
+    written keeps changing, so it waits)."""
+    watch_max_pending: Annotated[int, Meta(ge=100)] = 100_000
+    """Changed paths remembered per watch; past this a storm is coalesced into one rescan."""
+    watch_lease_s: Annotated[float, Meta(ge=1, le=3600)] = 15.0
+    """With replicas sharing Redis, one replica runs each watch under a lease this long, renewed
+    every third of it; when that replica dies another takes the watch over once it expires."""
 
 
 class CacheSettings(_Section, frozen=True):

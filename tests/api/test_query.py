@@ -357,3 +357,28 @@ async def test_a_streamed_answer_and_its_cached_replay_match_token_for_token(
     assert whole["answer"] == whole["answer"].strip()
     if scripted:
         assert whole["answer"] == "Annual leave is  25 days [1].\nAsk HR first."
+
+
+async def test_answer_unit_vectors_are_stored_at_ingest_and_never_shown(
+    handbook_store: EmbeddedVectorStore, cached_embedder: MemoEmbedder, api: Any
+) -> None:
+    """Ingest keeps each chunk's sentence vectors with it (the answerer then embeds no
+    sentence); no response carries them."""
+    stored, _ = await handbook_store.scroll("handbook", None, 100)
+    assert stored
+    assert all(c.chunk.unit_vectors for c in stored)
+    cached_embedder.priority_calls.clear()
+    answer = await ask(api, query="When is the fridge emptied?")
+    assert "Thursdays" in answer["answer"]
+    assert cached_embedder.priority_calls == [["When is the fridge emptied?"]]
+    found = await api.post("/api/v1/search", json={"collection": "handbook", "query": "fridge"})
+    documents = await api.get("/api/v1/collections/handbook/documents")
+    first = documents.json()["items"][0]["id"]
+    document = await api.get(f"/api/v1/collections/handbook/documents/{first}")
+    streamed = await api.post(
+        QUERY, json={"collection": "handbook", "query": "fridge?", "stream": True}
+    )
+    for response in (found, documents, document, streamed):
+        assert response.status_code == 200, response.text
+        assert "unit_vectors" not in response.text
+    assert "unit_vectors" not in json.dumps(answer)

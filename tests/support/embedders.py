@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 from ragmono.errors import DependencyUnavailable
-from ragmono.ports import Embedder
+from ragmono.ports import Embedder, PassageEmbedder
 
 
 class UnavailableEmbedder:
@@ -49,7 +49,10 @@ class MemoEmbedder:
     def __init__(self, inner: Embedder) -> None:
         self._inner = inner
         self._vectors: dict[str, list[float]] = {}
+        self._units: dict[str, str] = {}
         self.computed = 0
+        self.priority_calls: list[list[str]] = []
+        """The texts of every ``priority`` call (queries, answer candidates), in order."""
 
     @property
     def ref(self) -> EmbedderRef:
@@ -60,6 +63,8 @@ class MemoEmbedder:
         self, texts: Sequence[str], *, priority: bool = False
     ) -> list[list[float]]:
         """Remembered vectors; the rest from the real embedder in one batch."""
+        if priority:
+            self.priority_calls.append(list(texts))
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             for text, vector in zip(
@@ -68,6 +73,20 @@ class MemoEmbedder:
                 self._vectors[text] = vector
             self.computed += len(missing)
         return [self._vectors[t] for t in texts]
+
+    async def embed_passages(self, texts: Sequence[str]) -> tuple[list[list[float]], list[str]]:
+        """Remembered vectors and unit vectors; the rest from the real embedder (which makes
+        unit vectors only if it is a :class:`PassageEmbedder`)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._units))
+        if missing:
+            if isinstance(self._inner, PassageEmbedder):
+                vectors, units = await self._inner.embed_passages(missing)
+            else:
+                vectors, units = await self._inner.embed_documents(missing), ["" for _ in missing]
+            for text, vector, unit in zip(missing, vectors, units, strict=True):
+                self._vectors[text], self._units[text] = vector, unit
+            self.computed += len(missing)
+        return [self._vectors[t] for t in texts], [self._units[t] for t in texts]
 
     async def embed_query(self, text: str) -> list[float]:
         """As a one-text batch on the query lane."""

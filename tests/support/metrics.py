@@ -31,6 +31,9 @@ DOCUMENTED_FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"dependency", "from_state", "to_state"}),
     ),
     "ragmono_qdrant_node_up": ("gauge", frozenset({"node"})),
+    "ragmono_watch_events_total": ("counter", frozenset({"kind"})),
+    "ragmono_watch_files_pending": ("gauge", frozenset()),
+    "ragmono_watch_lag_seconds": ("histogram", frozenset()),
     "ragmono_build_info": (  # an Info metric: a gauge of 1 in the text format
         "gauge",
         frozenset({"version", "vector_store", "embedder", "generator"}),

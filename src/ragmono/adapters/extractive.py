@@ -25,8 +25,9 @@ from ragmono.domain import DependencyHealth
 from ragmono.errors import DependencyUnavailable
 from ragmono.ports import AnswerRequest, Embedder
 
-from .extractive_scoring import answer
+from .extractive_scoring import answer, lexical_ranking
 from .extractive_units import Parsed, candidates, terms, units
+from .unit_vectors import decode
 
 __all__ = ["NO_PASSAGES_ANSWER", "ExtractiveGenerator", "answer_tokens"]
 
@@ -128,7 +129,16 @@ class ExtractiveGenerator:
         if embedder is None or request.question_vector is None:
             return None
         label = embedder.ref.label
+        stored = [
+            decode(p.unit_vectors, label, [u.text for u in found.units], embedder.ref.dimensions)
+            if p.unit_vectors
+            else None
+            for p, found in zip(request.passages, parsed, strict=True)
+        ]
         chosen = _shortlist(parsed, wanted)
+        for picks, ready in zip(chosen, stored, strict=True):
+            if ready is not None:  # made at ingest: nothing to embed
+                picks[:] = [False] * len(picks)
         missing = list(
             dict.fromkeys(
                 u.text
@@ -145,30 +155,25 @@ class ExtractiveGenerator:
             for text, vector in zip(missing, vectors, strict=True):
                 self._vectors.put((label, text), vector)
         return [
-            [
+            list(ready)
+            if ready is not None
+            else [
                 self._vectors.get((label, u.text)) if pick else None
                 for u, pick in zip(p.units, picks, strict=True)
             ]
-            for p, picks in zip(parsed, chosen, strict=True)
+            for p, picks, ready in zip(parsed, chosen, stored, strict=True)
         ]
 
 
 def _shortlist(parsed: list[Parsed], wanted: set[str]) -> list[list[bool]]:
-    """Which units to embed: the ``_MEANING_UNITS`` sharing the most question words.
+    """Which units to embed: the ``_MEANING_UNITS`` best by words (BM25).
 
-    Ranked by shared content words (rarer first is BM25's job; here a count suffices), then
-    retrieval order, so with no word shared (a paraphrase) the top passages' units are taken.
-    Embedding every unit of five passages cold costs about 50 short texts per question; a
-    shortlist of about one passage's sentences bounds that.
+    Meaning re-ranks the lexical front runners: embedding costs about 5 ms a sentence on
+    this machine's CPU, every unit of five passages about 50 short texts a question, so a
+    shortlist bounds it. With no word shared (a paraphrase) BM25 ties and the top passages'
+    units are taken in reading order.
     """
-    ranked = sorted(
-        (
-            (-len(wanted & counts.keys()), passage, position)
-            for passage, p in enumerate(parsed)
-            for position, counts in enumerate(p.terms)
-        )
-    )
-    keep = {(passage, position) for _, passage, position in ranked[:_MEANING_UNITS]}
+    keep = set(lexical_ranking(parsed, wanted)[:_MEANING_UNITS])
     return [
         [(passage, position) in keep for position in range(len(p.terms))]
         for passage, p in enumerate(parsed)

@@ -169,6 +169,33 @@ class OnnxEmbedder:
                 out[row] = vector
         return out
 
+    async def embed_passages(self, texts: Sequence[str]) -> tuple[list[list[float]], list[str]]:
+        """Each text's vector, and its answer units' vectors pooled from the same model run
+        (an ``adapters/unit_vectors`` string; "" where the units cannot be pooled). Ingest's
+        session and thread, run by run as :meth:`embed_documents`."""
+        if not texts:
+            return [], []
+        from .unit_vectors import encode, unit_spans  # the answerer's parser: ingest only
+
+        loop = asyncio.get_running_loop()
+        encodings, runs = await loop.run_in_executor(self._executor, self.plan, texts)
+        vectors: list[list[float]] = [[] for _ in texts]
+        units: list[str] = ["" for _ in texts]
+
+        def run(rows: list[int]) -> None:
+            batch = [encodings[i] for i in rows]
+            hidden, mask = _model_states(self._session, batch)
+            for n, (row, pooled) in enumerate(zip(rows, _pool(hidden, mask), strict=True)):
+                vectors[row] = pooled.tolist()
+                found = unit_spans(texts[row])
+                pooled_units = _pool_spans(hidden[n], encodings[row], found[1]) if found else None
+                if found and pooled_units is not None:
+                    units[row] = encode(self._ref.label, found[0], pooled_units)
+
+        for rows in runs:
+            await loop.run_in_executor(self._executor, run, rows)
+        return vectors, units
+
     async def embed_query(self, text: str) -> list[float]:
         """The unit vector of one query, on the query lane."""
         return (await self.embed_documents([text], priority=True))[0]
@@ -194,6 +221,13 @@ def _embed_run(
     session: ort.InferenceSession, encodings: Sequence[Encoding]
 ) -> npt.NDArray[np.float32]:
     """One model run: unit vectors of already tokenized texts, padded to the longest."""
+    return _pool(*_model_states(session, encodings))
+
+
+def _model_states(
+    session: ort.InferenceSession, encodings: Sequence[Encoding]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The model's last hidden states and the attention mask, texts padded to the longest."""
     width = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
     mask = np.zeros_like(ids)
@@ -204,8 +238,35 @@ def _embed_run(
         ["last_hidden_state"],
         {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
     )
+    return hidden, mask
+
+
+def _pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+    """Mean over the attended word pieces, L2-normalised: one vector per text."""
     weights = mask[..., None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
     return unit
+
+
+def _pool_spans(
+    hidden: npt.NDArray[np.float32], encoding: Encoding, spans: Sequence[tuple[int, int]]
+) -> npt.NDArray[np.float32] | None:
+    """Mean of the word pieces inside each character span, L2-normalised (late chunking);
+    None when there is no span, or one has no word piece (past the 256-piece truncation)."""
+    if not spans:
+        return None
+    starts = np.array([a for a, _ in encoding.offsets])
+    ends = np.array([b for _, b in encoding.offsets])
+    real = ends > starts  # [CLS], [SEP] and padding have empty offsets
+    rows = []
+    for start, end in spans:
+        inside = real & (starts >= start) & (ends <= end)
+        if not inside.any():
+            return None
+        rows.append(hidden[: len(encoding.ids)][inside].mean(axis=0))
+    matrix = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    pooled: npt.NDArray[np.float32] = matrix / np.clip(norms, 1e-12, None)
+    return pooled

@@ -21,6 +21,7 @@ from ragmono.ports import (
     QueryStage,
     SearchMode,
     Telemetry,
+    WatchEventKind,
 )
 
 __all__ = ["EventLoggingTelemetry"]
@@ -108,6 +109,18 @@ class EventLoggingTelemetry:
     def record_breaker_transition(self, dependency: str, from_state: str, to_state: str) -> None:
         """Forwarded only: the registry already logged ``breaker_state_changed`` once."""
         self.inner.record_breaker_transition(dependency, from_state, to_state)
+
+    def count_watch_events(self, kind: WatchEventKind, count: int = 1) -> None:
+        """Forwarded."""
+        self.inner.count_watch_events(kind, count)
+
+    def set_watch_pending(self, files: int) -> None:
+        """Forwarded."""
+        self.inner.set_watch_pending(files)
+
+    def observe_watch_lag(self, seconds: float) -> None:
+        """Forwarded."""
+        self.inner.observe_watch_lag(seconds)
 
     def set_node_up(self, node: str, up: bool) -> None:
         """Forwarded; logs ``qdrant_node_down`` / ``qdrant_node_up`` when the state changes.

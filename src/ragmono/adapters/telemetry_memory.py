@@ -13,6 +13,7 @@ from ragmono.ports import (
     JobState,
     QueryStage,
     SearchMode,
+    WatchEventKind,
 )
 
 __all__ = ["NoopTelemetry", "RecordingTelemetry"]
@@ -70,6 +71,15 @@ class NoopTelemetry:
         """Nothing."""
 
     def record_breaker_transition(self, dependency: str, from_state: str, to_state: str) -> None:
+        """Nothing."""
+
+    def count_watch_events(self, kind: WatchEventKind, count: int = 1) -> None:
+        """Nothing."""
+
+    def set_watch_pending(self, files: int) -> None:
+        """Nothing."""
+
+    def observe_watch_lag(self, seconds: float) -> None:
         """Nothing."""
 
     def set_node_up(self, node: str, up: bool) -> None:
@@ -167,3 +177,11 @@ class RecordingTelemetry(NoopTelemetry):
     def set_node_up(self, node: str, up: bool) -> None:
         """Recorded."""
         self.calls.append(("set_node_up", {"node": node, "up": up}))
+
+    def count_watch_events(self, kind: WatchEventKind, count: int = 1) -> None:
+        """Recorded."""
+        self.calls.append(("count_watch_events", {"kind": kind, "count": count}))
+
+    def observe_watch_lag(self, seconds: float) -> None:
+        """Recorded."""
+        self.calls.append(("observe_watch_lag", {"seconds": seconds}))

@@ -21,6 +21,12 @@ __all__ = ["ingest"]
 @click.option("--data-dir", help="Data directory (storage.data_dir) for in-process ingest.")
 @click.option("--config", "config", help="TOML settings file (default: config/ragmono.toml).")
 @click.option("--verbose", "-v", is_flag=True, help="Name every skipped file (default: 20).")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep the collection in step with the folder: with --url the server watches it "
+    "(kept across restarts); without, this process does until Ctrl-C.",
+)
 def ingest(
     path: Path,
     collection: str,
@@ -30,6 +36,7 @@ def ingest(
     data_dir: str | None,
     config: str | None,
     verbose: bool,
+    watch: bool,
 ) -> None:
     """Ingest a file or a directory (.txt .md .rst .html .pdf .docx) with a progress bar.
 
@@ -39,6 +46,9 @@ def ingest(
     """
     import asyncio
 
+    if watch:
+        _watch(path, collection, create, url, token, data_dir, config)
+        return
     if url:
         from .ingest_remote import ingest_remote
         from .remote import connect
@@ -60,3 +70,40 @@ def ingest(
             ingest_local(settings, path, collection, create=create, verbose=verbose)
         )
     sys.exit(1 if failed else 0)
+
+
+def _watch(
+    path: Path,
+    collection: str,
+    create: bool,
+    url: str | None,
+    token: str | None,
+    data_dir: str | None,
+    config: str | None,
+) -> None:
+    import asyncio
+
+    from .errors import EXIT_USAGE, CliError
+    from .ingest_watch import watch_local, watch_remote
+
+    if not path.is_dir():
+        raise CliError(f"--watch needs a folder, not {path}", EXIT_USAGE)
+    path = path.resolve()
+    if url:
+        from .remote import connect
+
+        async def remote() -> None:
+            async with connect(url, token) as http:
+                await watch_remote(http, path, collection, create=create)
+
+        asyncio.run(remote())
+        return
+    overrides = {"RAGMONO_STORAGE__DATA_DIR": data_dir} if data_dir else {}
+    settings = load_cli_settings(config, overrides)
+    from ragmono.logging import configure_logging
+
+    configure_logging(settings.logging, cache_loggers=False)
+    try:
+        asyncio.run(watch_local(settings, path, collection, create=create))
+    except KeyboardInterrupt:
+        click.echo("stopped watching")

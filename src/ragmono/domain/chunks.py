@@ -30,6 +30,9 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     ingested_at: float = 0.0
+    unit_vectors: str = ""
+    """The answer units' vectors made at ingest (``adapters/unit_vectors.py``), for the
+    extractive answerer; "" when the embedder makes none. Never shown by the API."""
 
 
 class ChunkPoint(msgspec.Struct, frozen=True, kw_only=True):

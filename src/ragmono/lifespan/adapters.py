@@ -14,6 +14,7 @@ from ragmono import __version__
 from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.jobs_memory import MemoryIdempotencyStore, MemoryJobStore
 from ragmono.adapters.telemetry_memory import NoopTelemetry
+from ragmono.adapters.watch_state_local import MemoryLeaseStore
 from ragmono.domain import EmbedderRef
 from ragmono.ports import (
     Cache,
@@ -22,11 +23,13 @@ from ragmono.ports import (
     Generator,
     IdempotencyStore,
     JobStore,
+    LeaseStore,
     MigrationLedger,
     ModelCatalog,
     SparseEncoder,
     Telemetry,
     VectorStore,
+    WatchBook,
 )
 from ragmono.resilience import BreakerConfig, BreakerRegistry, BreakerTuning
 from ragmono.settings import BreakerOverride, BreakerSettings, Settings
@@ -53,6 +56,8 @@ class Adapters:
     """Ingest job records (in-process by default; Redis when replicas share jobs)."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
     """First results of POSTs with an Idempotency-Key."""
+    watch_book: WatchBook | None = None  # run-time watches; None: <data_dir>/watches.json
+    leases: LeaseStore = field(default_factory=MemoryLeaseStore)  # which replica runs a watch
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
     embedders: Embedders | None = field(default=None, kw_only=True)
@@ -252,6 +257,7 @@ def _open_shared_state(
     from ragmono.adapters.redis_cache import RedisCache
     from ragmono.adapters.redis_client import is_redis_failure, open_redis
     from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
+    from ragmono.adapters.redis_watch_state import RedisLeaseStore, RedisWatchBook
 
     client = open_redis(settings.redis.url, timeout_s=settings.redis.timeout_s)
     stack.push_async_callback(client.aclose)
@@ -270,6 +276,8 @@ def _open_shared_state(
     return cache, {
         "job_store": RedisJobStore(client, key_prefix=prefix, breaker=breaker),
         "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
+        "watch_book": RedisWatchBook(client, key_prefix=prefix, breaker=breaker),
+        "leases": RedisLeaseStore(client, key_prefix=prefix, breaker=breaker),
     }
 
 

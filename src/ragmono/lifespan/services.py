@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from ragmono.adapters.embedders import EmbedderRegistry
 from ragmono.adapters.onnx_embedder import MAX_TOKENS, MODEL_NAME
 from ragmono.adapters.tokenizer import load_chunking_tokenizer
+from ragmono.adapters.watch_state_local import FileWatchBook
+from ragmono.adapters.watchfiles_watcher import WatchfilesWatcher
 from ragmono.backup import BackupService
 from ragmono.domain import ChunkingConfig, EmbedderRef
 from ragmono.modules.admin import BreakerService
@@ -21,6 +23,9 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
+    WatchEntry,
+    WatchPolicy,
+    WatchService,
     WriteGate,
 )
 from ragmono.modules.metrics import MetricsService
@@ -55,6 +60,8 @@ class Services:
     jobs: JobRunner
     reindex: ReindexService
     """Reindex a collection with another embedder; drops retained old collections."""
+    watches: WatchService
+    """Watched folders: changes become sync jobs."""
     openai: OpenAICompatService | None = None
     """The OpenAI-compatible face (/v1) over collections, answers and embedders."""
     backups: BackupService | None = None
@@ -110,7 +117,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
     answers = AnswerService(
         search, generator, extractive, cache=cache, ttl_s=ttl_s, telemetry=adapters.telemetry
     )
-    ingest, jobs, reindex = _build_ingest(settings, adapters, embedders)
+    ingest, jobs, reindex, watches = _build_ingest(settings, adapters, embedders)
     return Services(
         collections=collections,
         health=health,
@@ -127,6 +134,7 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
             settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
         ),
         reindex=reindex,
+        watches=watches,
         openai=OpenAICompatService(
             collections,
             answers,
@@ -147,7 +155,7 @@ def _embedders_of(adapters: Adapters) -> Embedders:
 
 def _build_ingest(
     settings: Settings, adapters: Adapters, embedders: Embedders
-) -> tuple[IngestService, JobRunner, ReindexService]:
+) -> tuple[IngestService, JobRunner, ReindexService, WatchService]:
     cfg = settings.ingest
     gate = WriteGate()
     writer = DocumentWriter(
@@ -195,4 +203,24 @@ def _build_ingest(
         parse=parse,
     )
     ingest = IngestService(writer, jobs, adapters.idempotency, limits)
-    return ingest, jobs, ReindexService(reindexer, jobs)
+    watches = WatchService(
+        jobs,
+        WatchfilesWatcher(),
+        writer.open,
+        adapters.watch_book or FileWatchBook(settings.data_path / "watches.json"),
+        adapters.leases,
+        allowed_roots=cfg.allowed_roots,
+        policy=WatchPolicy(debounce_s=cfg.watch_debounce_s, max_pending=cfg.watch_max_pending),
+        configured=[
+            WatchEntry(
+                collection=w.collection,
+                path=w.path,
+                patterns=list(w.patterns),
+                ignore=list(w.ignore),
+            )
+            for w in cfg.watch
+        ],
+        lease_s=cfg.watch_lease_s,
+        telemetry=adapters.telemetry,
+    )
+    return ingest, jobs, ReindexService(reindexer, jobs), watches

@@ -3,7 +3,8 @@
 from ragmono.ports.backups import BackupMedium, CollectionEntry
 from ragmono.ports.breakers import BreakerControl
 from ragmono.ports.cache import Cache, CacheStats
-from ragmono.ports.embedder import Embedder, Embedders
+from ragmono.ports.embedder import Embedder, Embedders, PassageEmbedder
+from ragmono.ports.file_watcher import FileChange, FileWatcher, WatchEventKind
 from ragmono.ports.generator import (
     Answerer,
     AnswerRequest,
@@ -37,6 +38,7 @@ from ragmono.ports.vector_store import (
     SwitchableVectorStore,
     VectorStore,
 )
+from ragmono.ports.watch_state import LeaseStore, WatchBook
 
 __all__ = [
     "AnswerRequest",
@@ -54,15 +56,19 @@ __all__ = [
     "Embedder",
     "Embedders",
     "Exposition",
+    "FileChange",
+    "FileWatcher",
     "Generator",
     "IdempotencyStore",
     "JobState",
     "JobStore",
     "JwksSource",
+    "LeaseStore",
     "MigrationLedger",
     "ModelCatalog",
     "ModelInfo",
     "Passage",
+    "PassageEmbedder",
     "PausableVectorStore",
     "QueryStage",
     "RateLimitStore",
@@ -74,5 +80,7 @@ __all__ = [
     "SwitchableVectorStore",
     "Telemetry",
     "VectorStore",
+    "WatchBook",
+    "WatchEventKind",
     "WindowHit",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ragmono.domain import DependencyHealth, EmbedderRef
 
@@ -39,6 +39,17 @@ class Embedder(Protocol):
 
     async def close(self) -> None:
         """Release sessions and connections."""
+        ...
+
+
+@runtime_checkable
+class PassageEmbedder(Protocol):
+    """An embedder that also makes each passage's answer-unit vectors in the same model run
+    (the local one: late chunking). Ingest stores them with the chunk, so the extractive
+    answerer does not embed sentences at query time."""
+
+    async def embed_passages(self, texts: Sequence[str]) -> tuple[list[list[float]], list[str]]:
+        """Each text's vector and its units' vectors as a payload string ("" for none)."""
         ...
 
 

@@ -34,6 +34,8 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     section: str = ""
     page: int | None = None
+    unit_vectors: str = ""
+    """Its answer units' vectors from ingest (the chunk's ``unit_vectors``), if any."""
 
 
 class Sampling(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple, Protocol
 
+from ragmono.ports.file_watcher import WatchEventKind
+
 QueryStage = Literal["embed", "search", "generate", "total"]
 """A timed stage of one search or query; ``total`` is the whole request."""
 
@@ -91,6 +93,19 @@ class Telemetry(Protocol):
 
     def count_partial_backups_removed(self, count: int) -> None:
         """``count`` unfinished backups (``<id>.partial``, left by a killed run) were removed."""
+        ...
+
+    # -- watched folders ---------------------------------------------------------------------
+    def count_watch_events(self, kind: WatchEventKind, count: int = 1) -> None:
+        """``count`` changes of ``kind`` were reported under watched folders."""
+        ...
+
+    def set_watch_pending(self, files: int) -> None:
+        """Paths changed under watched folders and not yet searchable (waiting or in a job)."""
+        ...
+
+    def observe_watch_lag(self, seconds: float) -> None:
+        """A watched change became searchable (or gone) ``seconds`` after the file settled."""
         ...
 
     # -- dependencies ------------------------------------------------------------------------

@@ -196,3 +196,29 @@ async def test_nothing_related_says_so_and_quotes_the_top_passage(
 
 async def test_without_passages_it_says_it_has_none() -> None:
     assert await ask("anything?", []) == NO_PASSAGES_ANSWER
+
+
+VALGRIND = (
+    "Memcheck reports uses of uninitialised values. Try using the --track-origins=yes "
+    "option to get extra information. This makes Memcheck run slower, but the extra "
+    "information often saves a lot of time figuring out where the uninitialised values "
+    "are coming from. The output goes to standard error by default."
+)
+
+
+@pytest.mark.parametrize("with_meaning", [True, False])
+async def test_a_sentence_that_points_back_comes_with_the_one_before(
+    embedder: MemoEmbedder, with_meaning: bool
+) -> None:
+    """ "This makes ..." alone would not say what "this" is: the option is in the sentence
+    before it, so the answer quotes both (whole, in order)."""
+    passages = [Passage(n=1, id="v", text=VALGRIND, source="valgrind/quick-start.html")]
+    answer = await ask(
+        "What tells where uninitialised values come from?",
+        passages,
+        embedder if with_meaning else None,
+    )
+    assert "Try using the --track-origins=yes option to get extra information. This makes" in (
+        answer
+    )
+    assert answer.endswith("are coming from. [1]")

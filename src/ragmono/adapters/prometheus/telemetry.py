@@ -35,6 +35,7 @@ from ragmono.ports import (
     JobState,
     QueryStage,
     SearchMode,
+    WatchEventKind,
 )
 
 from .http_collector import HttpCollector
@@ -50,6 +51,8 @@ _HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 _QUERY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _DEPENDENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400)
+_WATCH_LAG_BUCKETS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300)
+_WATCH_KINDS: tuple[WatchEventKind, ...] = ("added", "modified", "deleted")
 _STAGES: tuple[QueryStage, ...] = ("embed", "search", "generate", "total")
 _MODES: tuple[SearchMode, ...] = ("dense", "keyword", "hybrid")
 _INGEST_RESULTS = ("created", "updated", "unchanged", "failed")
@@ -220,6 +223,27 @@ class PrometheusTelemetry:
                 registry=reg,
             )
         )
+        self._watch_events = _Children(
+            Counter(
+                "ragmono_watch_events_total",
+                "Changes reported under watched folders by kind (added, modified, deleted).",
+                ("kind",),
+                registry=reg,
+            )
+        )
+        self._watch_pending = Gauge(
+            "ragmono_watch_files_pending",
+            "Paths changed under watched folders and not yet searchable.",
+            registry=reg,
+        )
+        self._watch_lag = Histogram(
+            "ragmono_watch_lag_seconds",
+            "Time from a watched file settling to its change being searchable (or gone).",
+            buckets=_WATCH_LAG_BUCKETS,
+            registry=reg,
+        )
+        for kind in _WATCH_KINDS:
+            self._watch_events(kind)
         # Known label values start at zero so rate() and absent() work before the first event.
         for stage in _STAGES:
             for mode in _MODES:
@@ -288,6 +312,18 @@ class PrometheusTelemetry:
     def count_partial_backups_removed(self, count: int) -> None:
         """Count removed partial backups."""
         self._backup_partials_removed.inc(count)
+
+    def count_watch_events(self, kind: WatchEventKind, count: int = 1) -> None:
+        """Count reported changes."""
+        self._watch_events(kind).inc(count)
+
+    def set_watch_pending(self, files: int) -> None:
+        """Set the pending-files gauge."""
+        self._watch_pending.set(files)
+
+    def observe_watch_lag(self, seconds: float) -> None:
+        """Observe one change's lag to searchable."""
+        self._watch_lag.observe(seconds)
 
     def observe_dependency(
         self, dependency: str, operation: str, seconds: float, error_kind: str | None = None

@@ -1,5 +1,5 @@
 """Ingest module: documents in (JSON, uploads, directory sync), chunked, embedded and stored;
-background jobs that survive restarts; documents listed, read and deleted."""
+background jobs that survive restarts; documents listed, read and deleted; watched folders."""
 
 from .chunking import Chunker
 from .controller import DocumentController, JobController, UploadController, ingest_handlers
@@ -13,6 +13,9 @@ from .parsing import SUPPORTED_EXTENSIONS, ParseLimits
 from .pipeline import DocumentWriter
 from .progress import JobObserver
 from .service import IngestLimits, IngestService
+from .watch_controller import WatchController
+from .watch_folder import WatchPolicy
+from .watches import WatchEntry, WatchService
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -34,6 +37,10 @@ __all__ = [
     "ParseLimits",
     "ReindexPayload",
     "UploadController",
+    "WatchController",
+    "WatchEntry",
+    "WatchPolicy",
+    "WatchService",
     "WriteGate",
     "ingest_handlers",
     "point_id",

@@ -31,6 +31,7 @@ from .documents import (
 from .jobs import JobRunner
 from .schemas import DocumentsIn, JobList, JobOut, SyncIn
 from .service import IngestService
+from .watch_controller import WatchController
 
 __all__ = ["DocumentController", "JobController", "UploadController", "ingest_handlers"]
 
@@ -222,4 +223,4 @@ def ingest_handlers(max_upload_bytes: int) -> list[ControllerRouterHandler]:
     uploads = Router(
         path="/", route_handlers=[UploadController], request_max_body_size=max_upload_bytes
     )
-    return [DocumentController, JobController, uploads]
+    return [DocumentController, JobController, WatchController, uploads]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from pathlib import PurePosixPath
 from typing import TypeVar
 
 from ragmono.domain import Filter, Job, JobCounts, JobProgress, Match
@@ -85,15 +87,30 @@ class IngestJobs:
         # and content hashes make the files it already wrote cheap "unchanged" skips.
         job.progress, job.counts, job.errors = JobProgress(), JobCounts(), []
         target = sync.resolve(payload.path, self._allowed_roots)
-        found = await asyncio.to_thread(sync.scan, target, max_file_bytes=self._max_file_bytes)
+        accept = sync.selector(payload.patterns, payload.ignore)
+        limit = self._max_file_bytes
+        in_scope: Callable[[str], bool]
+        if payload.paths is None:
+            found = await asyncio.to_thread(sync.scan, target, max_file_bytes=limit, accept=accept)
+            in_scope = _under([target.prefix.rstrip("/")] if target.prefix else None)
+        else:  # a watched folder's batch: only the changed paths
+            found, scopes = await asyncio.to_thread(
+                sync.scan_paths, target, payload.paths, max_file_bytes=limit, accept=accept
+            )
+            in_scope = _under(scopes)
         job.counts.skipped = found.skipped
-        observer.expect([max(f.size, 1) for f in found.files])
+        files, busy = _settled(found.files, payload.settle_s)
+        if busy:
+            job.detail = f"{len(busy)} file(s) still being written were left for the watch"
+        observer.expect([max(f.size, 1) for f in files])
         await observer.flush(force=True)
         spec = await self._writer.open(job.collection)
-        await self._writer.write(spec, self._sync_stream(target, found.files), observer)
+        await self._writer.write(spec, self._sync_stream(target, files), observer)
         if not observer.stopped:
-            seen = {f.source for f in found.files}
-            job.counts.deleted = await self._remove_orphans(job.collection, target, seen)
+            seen = {f.source for f in found.files}  # busy ones included: not deleted either
+            job.counts.deleted = await self._remove_orphans(
+                job.collection, target, seen, in_scope, optimize=payload.paths is None
+            )
 
     async def _sync_stream(
         self, target: sync.SyncTarget, files: list[sync.SyncFile]
@@ -125,9 +142,16 @@ class IngestJobs:
                 yield failed_file(file, exc)
 
     async def _remove_orphans(
-        self, collection: str, target: sync.SyncTarget, seen: set[str]
+        self,
+        collection: str,
+        target: sync.SyncTarget,
+        seen: set[str],
+        in_scope: Callable[[str], bool],
+        *,
+        optimize: bool = True,
     ) -> int:
-        """Delete this root's documents under the synced folder whose files are gone."""
+        """Delete this root's documents in scope (under the synced folder, or at or under a
+        watched batch's paths) whose files are gone."""
         store = self._writer.store
         heads = Filter(
             must=[
@@ -142,7 +166,7 @@ class IngestJobs:
             orphans.extend(
                 c.chunk.document_id
                 for c in page
-                if c.chunk.source.startswith(target.prefix) and c.chunk.source not in seen
+                if c.chunk.source not in seen and in_scope(c.chunk.source)
             )
             if offset is None:
                 break
@@ -152,8 +176,33 @@ class IngestJobs:
                 await store.delete(collection, by_doc)
             if orphans:
                 await self._writer.bump_version(collection)
-            await store.optimize(collection)
+            if optimize or orphans:
+                await store.optimize(collection)
         return len(orphans)
+
+
+def _settled(
+    files: list[sync.SyncFile], settle_s: float
+) -> tuple[list[sync.SyncFile], list[sync.SyncFile]]:
+    """Files to write now, and those modified within ``settle_s`` (still being written)."""
+    if settle_s <= 0:
+        return files, []
+    now = time.time()
+    ready = [f for f in files if f.problem is not None or now - f.mtime >= settle_s]
+    return ready, [f for f in files if f.problem is None and now - f.mtime < settle_s]
+
+
+def _under(scopes: Sequence[str] | None) -> Callable[[str], bool]:
+    """Whether a source is one of ``scopes`` or below one (None: every source)."""
+    if scopes is None:
+        return lambda source: True
+    wanted = set(scopes)
+
+    def check(source: str) -> bool:
+        path = PurePosixPath(source)
+        return source in wanted or any(str(parent) in wanted for parent in path.parents)
+
+    return check
 
 
 def _status_of(problem: str) -> int:

@@ -49,9 +49,20 @@ class FilesPayload(msgspec.Struct, frozen=True, tag="upload"):
 
 
 class SyncPayload(msgspec.Struct, frozen=True, tag="sync"):
-    """A server directory to mirror: ``path`` as the client gave it, checked again on run."""
+    """A server directory to mirror: ``path`` as the client gave it, checked again on run.
+
+    A watched folder's batch names the changed ``paths`` (relative to that directory, files or
+    folders): only those are read, and only documents at or under them can be deleted.
+    ``patterns``/``ignore`` are the watch's globs on paths relative to the directory. Files
+    modified less than ``settle_s`` ago are still being written: left alone (neither read nor
+    deleted); the watch ingests them once they settle.
+    """
 
     path: str
+    paths: list[str] | None = None
+    patterns: list[str] = msgspec.field(default_factory=list)
+    ignore: list[str] = msgspec.field(default_factory=list)
+    settle_s: float = 0.0
 
 
 class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):

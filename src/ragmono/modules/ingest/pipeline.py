@@ -33,7 +33,14 @@ from ragmono.domain import (
     Match,
 )
 from ragmono.errors import NotFound
-from ragmono.ports import Embedders, SparseEncoder, Telemetry, VectorStore
+from ragmono.ports import (
+    Embedder,
+    Embedders,
+    PassageEmbedder,
+    SparseEncoder,
+    Telemetry,
+    VectorStore,
+)
 
 from ._plans import Batch, Plan, Target, pop_finished, stale_chunks, whole_document
 from .chunking import Chunker, normalize_text
@@ -248,16 +255,18 @@ class DocumentWriter:
         if not texts:
             return Batch(points=[], finished=pop_finished(plans), spec=spec)
         embedder = await self._embedders.get(spec.embedder)
-        dense_task = asyncio.ensure_future(embedder.embed_documents(texts))
+        dense_task = asyncio.ensure_future(_embed_passages(embedder, texts))
         try:
             sparse = [self._sparse.encode_document(t) for t in texts]  # while the embedder works
-            dense = await dense_task
+            dense, unit_vectors = await dense_task
         finally:
             dense_task.cancel()
         now = self._clock()
         points: list[ChunkPoint] = []
-        for (plan, i), vector, keywords in zip(batch, dense, sparse, strict=True):
-            point = self._point(spec.name, plan, i, vector, keywords, now)
+        for (plan, i), vector, keywords, units in zip(
+            batch, dense, sparse, unit_vectors, strict=True
+        ):
+            point = self._point(spec.name, plan, i, vector, keywords, now, units)
             plan.embedded += 1
             if i == 0:
                 plan.head = point
@@ -272,15 +281,27 @@ class DocumentWriter:
         if not points:
             return
         embedder = await self._embedders.get(spec.embedder)
-        dense = await embedder.embed_documents([p.chunk.text for p in points])
-        fresh = [msgspec.structs.replace(p, dense=d) for p, d in zip(points, dense, strict=True)]
+        dense, units = await _embed_passages(embedder, [p.chunk.text for p in points])
+        fresh = [
+            msgspec.structs.replace(
+                p, dense=d, chunk=msgspec.structs.replace(p.chunk, unit_vectors=u)
+            )
+            for p, d, u in zip(points, dense, units, strict=True)
+        ]
         batch.points = fresh[: len(batch.points)]
         for plan, head in zip(heads, fresh[len(batch.points) :], strict=True):
             plan.head = head
         batch.spec = spec
 
     def _point(
-        self, collection: str, plan: Plan, index: int, dense: list[float], sparse: Any, now: float
+        self,
+        collection: str,
+        plan: Plan,
+        index: int,
+        dense: list[float],
+        sparse: Any,
+        now: float,
+        unit_vectors: str = "",
     ) -> ChunkPoint:
         piece = plan.pieces[index]
         metadata = dict(plan.chunk_base["metadata"])
@@ -297,6 +318,7 @@ class DocumentWriter:
             text=piece.text,
             metadata=metadata,
             ingested_at=now,
+            unit_vectors=unit_vectors,
         )
         return ChunkPoint(
             id=point_id(collection, plan.result.id, index), dense=dense, sparse=sparse, chunk=chunk
@@ -357,3 +379,12 @@ class DocumentWriter:
         if batch.points or heads:
             await self.bump_version(name)
         return heads
+
+
+async def _embed_passages(
+    embedder: Embedder, texts: list[str]
+) -> tuple[list[list[float]], list[str]]:
+    """The texts' vectors, with their answer units' vectors when the embedder makes them."""
+    if isinstance(embedder, PassageEmbedder):
+        return await embedder.embed_passages(texts)
+    return await embedder.embed_documents(texts), ["" for _ in texts]

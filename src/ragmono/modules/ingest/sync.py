@@ -9,8 +9,10 @@ names the root, so orphans are found among that root's documents only.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -18,7 +20,20 @@ from ragmono.errors import Forbidden, InvalidInput
 
 from .parsing import supported
 
-__all__ = ["SyncFile", "SyncScan", "SyncTarget", "document_id_for_sync", "resolve", "scan"]
+__all__ = [
+    "Selector",
+    "SyncFile",
+    "SyncScan",
+    "SyncTarget",
+    "document_id_for_sync",
+    "resolve",
+    "scan",
+    "scan_paths",
+    "selector",
+]
+
+Selector = Callable[[str], bool]
+"""Whether a file, by its path relative to the synced directory, is to be ingested."""
 
 FIELD = "body.path"
 
@@ -45,6 +60,8 @@ class SyncFile:
     source: str
     size: int
     problem: str | None = None
+    mtime: float = 0.0
+    """When the file was last modified (unix time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +94,66 @@ def resolve(path: str, allowed_roots: list[str]) -> SyncTarget:
     raise Forbidden(f"{path} is outside the allowed roots", field=FIELD)
 
 
-def scan(target: SyncTarget, *, max_file_bytes: int) -> SyncScan:
+def selector(patterns: Iterable[str], ignore: Iterable[str]) -> Selector:
+    """A :data:`Selector` from globs (``*`` also matches ``/``, so ``*.md`` matches ``a/b.md``)."""
+    wanted, unwanted = list(patterns), list(ignore)
+
+    def accept(rel: str) -> bool:
+        if any(fnmatch.fnmatchcase(rel, glob) for glob in unwanted):
+            return False
+        return not wanted or any(fnmatch.fnmatchcase(rel, glob) for glob in wanted)
+
+    return accept
+
+
+def _everything(rel: str) -> bool:
+    return True
+
+
+def scan(target: SyncTarget, *, max_file_bytes: int, accept: Selector = _everything) -> SyncScan:
     """Every readable-looking file under the target, without following links out of the root."""
+    files, skipped = _walk(target, target.directory, max_file_bytes, accept)
+    files.sort(key=lambda f: f.source)
+    return SyncScan(files=files, skipped=skipped)
+
+
+def scan_paths(
+    target: SyncTarget, paths: Iterable[str], *, max_file_bytes: int, accept: Selector
+) -> tuple[SyncScan, list[str]]:
+    """The files at or under ``paths`` (relative to the target directory; gone ones give none),
+    and those paths as sources (relative to the root): the scopes whose documents may go."""
+    found: dict[str, SyncFile] = {}
+    scopes: list[str] = []
+    skipped = 0
+    for rel in paths:
+        parts = PurePosixPath(rel).parts
+        if not parts or ".." in parts or any(p.startswith(".") for p in parts):
+            continue
+        path = target.directory / rel
+        source = path.relative_to(target.root).as_posix()
+        scopes.append(source)
+        if path.is_dir():
+            real = path.resolve()
+            if real != target.root and target.root not in real.parents:
+                continue  # a folder linked from outside the root: nothing in it is read
+            files, skipped_here = _walk(target, path, max_file_bytes, accept)
+            skipped += skipped_here
+            found.update((f.source, f) for f in files)
+        elif path.is_file() or path.is_symlink():
+            if not supported(path.name):
+                skipped += 1
+            elif accept(path.relative_to(target.directory).as_posix()):
+                found[source] = _inspect(path, source, target.root, max_file_bytes)
+    files = sorted(found.values(), key=lambda f: f.source)
+    return SyncScan(files=files, skipped=skipped), scopes
+
+
+def _walk(
+    target: SyncTarget, top: Path, max_file_bytes: int, accept: Selector
+) -> tuple[list[SyncFile], int]:
     files: list[SyncFile] = []
     skipped = 0
-    for dirpath, dirnames, filenames in os.walk(target.directory, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
@@ -90,10 +162,11 @@ def scan(target: SyncTarget, *, max_file_bytes: int) -> SyncScan:
             if not supported(name):
                 skipped += 1
                 continue
+            if not accept(path.relative_to(target.directory).as_posix()):
+                continue
             source = path.relative_to(target.root).as_posix()
             files.append(_inspect(path, source, target.root, max_file_bytes))
-    files.sort(key=lambda f: f.source)
-    return SyncScan(files=files, skipped=skipped)
+    return files, skipped
 
 
 def _inspect(path: Path, source: str, root: Path, max_file_bytes: int) -> SyncFile:
@@ -101,12 +174,13 @@ def _inspect(path: Path, source: str, root: Path, max_file_bytes: int) -> SyncFi
     if real != root and root not in real.parents:
         return SyncFile(path, source, 0, "symbolic link points outside the allowed root")
     try:
-        size = real.stat().st_size
+        stat = real.stat()
     except OSError as exc:
         return SyncFile(path, source, 0, f"cannot read: {exc.strerror}")
+    size = stat.st_size
     if size > max_file_bytes:
         return SyncFile(path, source, size, f"{size} bytes is over the limit of {max_file_bytes}")
-    return SyncFile(path, source, size)
+    return SyncFile(path, source, size, mtime=stat.st_mtime)
 
 
 def document_id_for_sync(root: Path, source: str) -> str:

@@ -347,6 +347,7 @@ def passages(found: Sequence[ScoredChunk]) -> list[Passage]:
                 source=hit.chunk.source,
                 section=str(meta.get("section") or ""),
                 page=page if isinstance(page, int) else None,
+                unit_vectors=hit.chunk.unit_vectors,
             )
         )
     return out

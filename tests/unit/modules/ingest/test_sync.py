@@ -75,3 +75,34 @@ def test_scan_flags_files_over_the_size_limit(root: Path) -> None:
     assert "over the limit" in (
         next(f for f in found.files if f.source == "docs/a.md").problem or ""
     )
+
+
+def test_globs_select_by_path_relative_to_the_folder() -> None:
+    accept = sync.selector(["*.md", "notes/*"], ["drafts/*"])
+    assert accept("a.md")
+    assert accept("deep/er/b.md")  # * crosses folders
+    assert accept("notes/c.txt")
+    assert not accept("c.txt")
+    assert not accept("drafts/d.md")
+    assert sync.selector([], [])("anything.txt")
+
+
+def test_scan_paths_reads_only_the_named_paths_and_names_their_scopes(root: Path) -> None:
+    target = sync.resolve("docs", [str(root)])
+    (root / "docs" / "sub" / "c.md").write_text("gamma")
+    found, scopes = sync.scan_paths(
+        target,
+        ["sub", "a.md", "gone.md", "image.png", ".git/c.txt", "../x", "escape.txt"],
+        max_file_bytes=1000,
+        accept=sync.selector([], []),
+    )
+    by_source = {f.source: f.problem for f in found.files}
+    assert by_source == {
+        "docs/a.md": None,
+        "docs/sub/b.txt": None,
+        "docs/sub/c.md": None,
+        "docs/escape.txt": "symbolic link points outside the allowed root",
+    }
+    assert found.skipped == 1  # image.png
+    assert scopes == ["docs/sub", "docs/a.md", "docs/gone.md", "docs/image.png", "docs/escape.txt"]
+    assert all(f.mtime > 0 for f in found.files if f.problem is None)

@@ -1,0 +1,39 @@
+"""What watched folders share between replicas: the watches added at run time, and who runs each.
+
+In one process the book is a file in the data directory and a lease is always granted; with
+Redis, every replica reads the same book and one replica at a time holds each watch's lease.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["LeaseStore", "WatchBook"]
+
+
+class WatchBook(Protocol):
+    """The watches added at run time, by id, each an encoded entry (opaque here)."""
+
+    async def entries(self) -> dict[str, bytes]:
+        """Every saved watch."""
+        ...
+
+    async def put(self, watch_id: str, entry: bytes) -> None:
+        """Save (or replace) one watch; durable when this returns."""
+        ...
+
+    async def delete(self, watch_id: str) -> None:
+        """Forget one watch (no error when unknown)."""
+        ...
+
+
+class LeaseStore(Protocol):
+    """Named leases with an expiry: one owner at a time."""
+
+    async def hold(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take the lease if free or expired, renew it if ``owner`` has it; whether it has it."""
+        ...
+
+    async def release(self, name: str, owner: str) -> None:
+        """Give the lease up now if ``owner`` has it, so another can take it at once."""
+        ...
