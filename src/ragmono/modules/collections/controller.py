@@ -60,8 +60,10 @@ class CollectionController(Controller):
     async def list_all(
         self, request: Request[Any, Any, Any], collections: NamedDependency[CollectionService]
     ) -> CollectionList:
-        found = await collections.list_with_stats(reader_of(request.scope))
-        return CollectionList(items=[CollectionOut.build(s, st) for s, st in found])
+        found = await collections.list_with_status(reader_of(request.scope))
+        return CollectionList(
+            items=[CollectionOut.build(item.spec, item.stats, damage=item.damage) for item in found]
+        )
 
     @get("/{name:str}", summary="Describe a collection", opt={"scope": "search"})
     async def get_one(

@@ -16,7 +16,7 @@ from ragmono.domain import (
     EmbedderRef,
     Reader,
 )
-from ragmono.errors import InvalidInput, NotFound
+from ragmono.errors import DamagedData, InvalidInput, NotFound
 from ragmono.ports import VectorStore
 
 
@@ -32,6 +32,14 @@ class ChunkingChange(msgspec.Struct, frozen=True, kw_only=True):
             chunk_size=base.chunk_size if self.chunk_size is None else self.chunk_size,
             chunk_overlap=base.chunk_overlap if self.chunk_overlap is None else self.chunk_overlap,
         )
+
+
+class CollectionListing(NamedTuple):
+    """One listed collection: its stats, or why its data cannot be read."""
+
+    spec: CollectionSpec
+    stats: CollectionStats | None
+    damage: str | None = None
 
 
 class ChunkLimit(NamedTuple):
@@ -123,12 +131,29 @@ class CollectionService:
     async def list_with_stats(
         self, reader: Reader | None = None
     ) -> list[tuple[CollectionSpec, CollectionStats]]:
-        """Every collection with its stats (with a ``reader``: those of its tenants only)."""
+        """Every readable collection with its stats (a damaged one is left out; with a
+        ``reader``: those of its tenants only)."""
         return [
-            (spec, await self._store.stats(spec.name))
-            for spec in await self._store.list_collections()
-            if reader is None or reader.in_tenant(spec.tenant)
+            (item.spec, item.stats)
+            for item in await self.list_with_status(reader)
+            if item.stats is not None
         ]
+
+    async def list_with_status(self, reader: Reader | None = None) -> list[CollectionListing]:
+        """Every collection: with its stats, or, when its data cannot be read, the reason.
+
+        One damaged collection must not hide the others (a store that is down still raises).
+        With a ``reader``: only the collections of its tenants.
+        """
+        listed = []
+        for spec in await self._store.list_collections():
+            if reader is not None and not reader.in_tenant(spec.tenant):
+                continue
+            try:
+                listed.append(CollectionListing(spec, await self._store.stats(spec.name)))
+            except DamagedData as exc:
+                listed.append(CollectionListing(spec, None, exc.detail))
+        return listed
 
     async def update(
         self,
