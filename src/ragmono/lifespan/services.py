@@ -23,6 +23,7 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
+    SharedLock,
     WatchEntry,
     WatchPolicy,
     WatchService,
@@ -166,6 +167,7 @@ def _build_ingest(
         batch_chunks=cfg.batch_chunks,
         telemetry=adapters.telemetry,
         gate=gate,
+        version_lock=SharedLock(adapters.leases),
     )
     reindexer = Reindexer(
         adapters.vector_store,
