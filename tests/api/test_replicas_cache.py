@@ -37,8 +37,10 @@ def twin() -> Iterator[QdrantTwin]:
     node.close()
 
 
-def replica(tmp_path: Path, name: str, redis: RedisServer, twin: QdrantTwin) -> LiveServer:
-    """One ``ragmono serve`` on the shared Redis and Qdrant."""
+def replica(
+    tmp_path: Path, name: str, redis: RedisServer, twin: QdrantTwin, **extra: str
+) -> LiveServer:
+    """One ``ragmono serve`` on the shared Redis and Qdrant (``extra``: more environment)."""
     data = tmp_path / name
     data.mkdir()
     env = {
@@ -48,6 +50,7 @@ def replica(tmp_path: Path, name: str, redis: RedisServer, twin: QdrantTwin) -> 
         "RAGMONO_RATE_LIMIT__ENABLED": "false",
         "RAGMONO_CACHE__LOCAL_TTL_S": "300",
         "RAGMONO_BACKUP__SCHEDULE": "",
+        **extra,
     }
     return LiveServer(data, env).start()
 
