@@ -158,7 +158,7 @@ def _build_ingest(
     settings: Settings, adapters: Adapters, embedders: Embedders
 ) -> tuple[IngestService, JobRunner, ReindexService, WatchService]:
     cfg = settings.ingest
-    gate = WriteGate()
+    gate = WriteGate(adapters.write_holds)  # with Redis: held across replicas
     writer = DocumentWriter(
         adapters.vector_store,
         embedders,

@@ -40,6 +40,7 @@ from ragmono.ports.vector_store import (
     VectorStore,
 )
 from ragmono.ports.watch_state import WatchBook
+from ragmono.ports.write_holds import WriteHolds
 
 __all__ = [
     "AnswerRequest",
@@ -84,4 +85,5 @@ __all__ = [
     "WatchBook",
     "WatchEventKind",
     "WindowHit",
+    "WriteHolds",
 ]

@@ -153,6 +153,7 @@ class Reindexer:
             async with self._gate.held(spec.name):
                 held = time.perf_counter()
                 copied = await self._catch_up(spec.name, storage, embedder)
+                self._gate.check_held(spec.name)  # no switch if another replica took the hold
                 old = await self._switch(store, spec.name, fresh)
                 held_ms = round((time.perf_counter() - held) * 1000, 1)
         except BaseException as exc:
