@@ -11,35 +11,20 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.api.test_replicas_cache import replica
 from tests.support.live_server import LiveServer
 from tests.support.qdrant_twin import QdrantTwin
 from tests.support.redis_server import RedisServer
+from tests.support.replicas import replica, shared_qdrant, shared_redis
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
 
 EVERY_S = 2
 SCHEDULE = f"* * * * * */{EVERY_S}"
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def twin() -> Iterator[QdrantTwin]:
-    node = QdrantTwin()
-    yield node
-    node.close()
+__all__ = ["shared_qdrant", "shared_redis"]  # fixtures
 
 
 def _backups(server: LiveServer) -> list[float]:
@@ -56,10 +41,12 @@ def _slots(created: list[float]) -> list[int]:
 
 
 def test_each_slot_is_backed_up_by_exactly_one_replica(
-    tmp_path: Path, redis: RedisServer, twin: QdrantTwin
+    tmp_path: Path, shared_redis: RedisServer, shared_qdrant: QdrantTwin
 ) -> None:
     env = {"RAGMONO_BACKUP__SCHEDULE": SCHEDULE}
-    servers = [replica(tmp_path, name, redis, twin, **env) for name in ("a", "b", "c")]
+    servers = [
+        replica(tmp_path, name, shared_redis, shared_qdrant, **env) for name in ("a", "b", "c")
+    ]
     try:
         time.sleep(5 * EVERY_S + 0.5)
         servers[0].kill()  # dies without a word; the others go on claiming slots

@@ -8,51 +8,19 @@ so that the test does not depend on vector similarity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live_server import LiveServer
 from tests.support.qdrant_twin import QdrantTwin
 from tests.support.redis_server import RedisServer
+from tests.support.replicas import replica, shared_qdrant, shared_redis
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
 
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def twin() -> Iterator[QdrantTwin]:
-    node = QdrantTwin()
-    yield node
-    node.close()
-
-
-def replica(
-    tmp_path: Path, name: str, redis: RedisServer, twin: QdrantTwin, **extra: str
-) -> LiveServer:
-    """One ``ragmono serve`` on the shared Redis and Qdrant (``extra``: more environment)."""
-    data = tmp_path / name
-    data.mkdir()
-    env = {
-        "RAGMONO_REDIS__URL": redis.url,
-        "RAGMONO_VECTOR_STORE__MODE": "server",
-        "RAGMONO_VECTOR_STORE__URL": twin.url,
-        "RAGMONO_RATE_LIMIT__ENABLED": "false",
-        "RAGMONO_CACHE__LOCAL_TTL_S": "300",
-        "RAGMONO_BACKUP__SCHEDULE": "",
-        **extra,
-    }
-    return LiveServer(data, env).start()
+__all__ = ["shared_qdrant", "shared_redis"]  # fixtures
 
 
 def _search(http: httpx.Client, word: str) -> list[str]:
@@ -69,10 +37,10 @@ def _write(http: httpx.Client, doc_id: str, text: str) -> None:
 
 
 def test_a_write_on_one_replica_is_seen_by_a_search_on_another_at_once(
-    tmp_path: Path, redis: RedisServer, twin: QdrantTwin
+    tmp_path: Path, shared_redis: RedisServer, shared_qdrant: QdrantTwin
 ) -> None:
-    a = replica(tmp_path, "a", redis, twin)
-    b = replica(tmp_path, "b", redis, twin)
+    a = replica(tmp_path, "a", shared_redis, shared_qdrant)
+    b = replica(tmp_path, "b", shared_redis, shared_qdrant)
     try:
         with (
             httpx.Client(base_url=a.url, timeout=30) as one,
@@ -101,13 +69,13 @@ def _version(http: httpx.Client) -> int:
 
 
 def test_writes_racing_on_two_replicas_each_bump_the_version(
-    tmp_path: Path, redis: RedisServer, twin: QdrantTwin
+    tmp_path: Path, shared_redis: RedisServer, shared_qdrant: QdrantTwin
 ) -> None:
     """Each replica bumped the version by reading and rewriting the catalog entry under its own
     lock: two replicas writing at once could both write ``v + 1``, and a result cached at
     ``v + 1`` after the first write was then served after the second."""
-    a = replica(tmp_path, "a", redis, twin)
-    b = replica(tmp_path, "b", redis, twin)
+    a = replica(tmp_path, "a", shared_redis, shared_qdrant)
+    b = replica(tmp_path, "b", shared_redis, shared_qdrant)
     try:
         with (
             httpx.Client(base_url=a.url, timeout=60) as one,

@@ -80,7 +80,8 @@ async def test_fencing_tokens_and_a_lost_hold(holds: WriteHolds) -> None:
     assert await holds.enter("docs", "w", 1.0) is False
     await asyncio.sleep(0.1)  # a stalled past its TTL
     second = await holds.hold("docs", "b", 5.0)
-    assert second is not None and second > first
+    assert second is not None
+    assert second > first
     await holds.release("docs", "a")  # not a's any more: nothing happens
     assert await holds.hold("docs", "a", 1.0) is None
     await holds.release("docs", "b")
