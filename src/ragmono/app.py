@@ -19,12 +19,12 @@ from ragmono.api.edge_middleware import (
     API_SECURITY,
     OPENAPI_COMPONENTS,
     EdgeMiddleware,
-    document_problem_responses,
     principal_of,
 )
 from ragmono.api.http_metrics import HttpMetricsMiddleware
 from ragmono.api.json_request import JsonCheckedRequest
 from ragmono.api.openai_v1 import build_openai_router
+from ragmono.api.openapi_problems import document_problem_responses
 from ragmono.api.problems import EXCEPTION_HANDLERS
 from ragmono.api.request_context import RequestContextMiddleware
 from ragmono.api.v1 import build_v1_router

@@ -19,8 +19,6 @@ from typing import Any, Final
 import structlog
 from litestar import Litestar, Request
 from litestar.enums import ScopeType
-from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
 from litestar.types import (
     ASGIApp,
@@ -33,10 +31,9 @@ from litestar.types import (
     Send,
 )
 
-from ragmono.api.problems import PROBLEM_JSON, Problem, problem_for
+from ragmono.api.problems import problem_for
 from ragmono.errors import RagmonoError, RateLimited
 from ragmono.modules.auth import (
-    API_PREFIX,
     GUARDED_PREFIXES,
     OPEN_ACCESS,
     ROUTE_SCOPE_KEY,
@@ -54,7 +51,6 @@ __all__ = [
     "OPENAPI_COMPONENTS",
     "Edge",
     "EdgeMiddleware",
-    "document_problem_responses",
     "principal_of",
     "security_headers",
 ]
@@ -255,39 +251,6 @@ EXPOSED_HEADERS: Final[Sequence[str]] = (  # what a browser script may read (COR
     "RateLimit-Reset",
     "Retry-After",
 )
-
-
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=Problem,
-        media_type=PROBLEM_JSON,
-        generate_examples=False,
-        description=description,
-    )
-
-
-_PROBLEM_RESPONSES: Final = {
-    400: _problem("A query or path parameter is invalid; `field` names it."),
-    401: _problem("Missing or invalid credentials (with WWW-Authenticate: Bearer)."),
-    403: _problem("The credentials lack the scope this route needs."),
-    422: _problem("A body value is invalid; `field` names it."),
-    429: _problem("Rate limit used up (Retry-After and RateLimit-* headers)."),
-}
-
-
-def document_problem_responses(app: Litestar) -> None:
-    """Declare the problem+json answers every /api route can give in its OpenAPI operation.
-
-    The edge's 401, 403 and 429, and 400/422 as the problem map really sends them (Litestar
-    would document validation errors as plain JSON). Read when the schema is first built;
-    a handler's own ``responses`` win.
-    """
-    for route in app.routes:
-        if not route.path.startswith(API_PREFIX):
-            continue
-        for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler):
-                handler.responses = {**_PROBLEM_RESPONSES, **(handler.responses or {})}
 
 
 OPENAPI_COMPONENTS = Components(

@@ -6,9 +6,12 @@ from typing import Literal
 
 import msgspec
 
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JobState = Literal["queued", "running", "succeeded", "completed_with_errors", "failed", "cancelled"]
+"""``completed_with_errors``: the job ran to its end but some documents failed (see errors)."""
 JobKind = Literal["documents", "upload", "sync", "reindex"]
-TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+TERMINAL_STATES: frozenset[str] = frozenset(
+    {"succeeded", "completed_with_errors", "failed", "cancelled"}
+)
 
 
 class JobProgress(msgspec.Struct, kw_only=True):

@@ -78,6 +78,7 @@ def _build_vector_store(
             settings.data_path / "vectors",
             log_level=settings.logging.level,
             log_format=settings.logging.format,
+            telemetry=telemetry,
         )
     if mode == "server":
         from ragmono.adapters.qdrant.remote.server import ServerVectorStore
@@ -361,6 +362,9 @@ async def open_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         telemetry = _build_telemetry(settings)
         breakers = BreakerRegistry(breaker_config(settings.breakers))
         breakers.add_listener(telemetry.record_breaker_transition)
+        breakers.add_call_observer(
+            lambda name, seconds, kind: telemetry.observe_dependency(name, "call", seconds, kind)
+        )
         vector_store = _build_vector_store(settings, breakers, telemetry)
         stack.push_async_callback(vector_store.close)
         embedder = await _open_embedder(settings, breakers)

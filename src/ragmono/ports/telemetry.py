@@ -23,7 +23,7 @@ CacheResult = Literal["hit", "miss"]
 BreakerState = Literal["closed", "open", "half_open"]
 """A circuit breaker's state (exported as 0, 1 and 2)."""
 
-JobState = Literal["succeeded", "failed", "cancelled"]
+JobState = Literal["succeeded", "completed_with_errors", "failed", "cancelled"]
 """How a background job ended."""
 
 BackupOutcome = Literal["success", "failure"]

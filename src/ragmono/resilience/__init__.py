@@ -3,13 +3,14 @@
 from ragmono.resilience.breakers import (
     BreakerConfig,
     BreakerListener,
-    BreakerRegistry,
     BreakerSnapshot,
     BreakerState,
     BreakerTuning,
+    CallObserver,
     DependencyBreaker,
     FailurePredicate,
 )
+from ragmono.resilience.registry import BreakerRegistry
 from ragmono.resilience.retry import RetryPolicy, retry_idempotent
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "BreakerSnapshot",
     "BreakerState",
     "BreakerTuning",
+    "CallObserver",
     "DependencyBreaker",
     "FailurePredicate",
     "RetryPolicy",

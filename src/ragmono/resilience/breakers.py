@@ -37,10 +37,10 @@ from ragmono.errors import DependencyUnavailable
 __all__ = [
     "BreakerConfig",
     "BreakerListener",
-    "BreakerRegistry",
     "BreakerSnapshot",
     "BreakerState",
     "BreakerTuning",
+    "CallObserver",
     "DependencyBreaker",
     "FailurePredicate",
 ]
@@ -51,6 +51,9 @@ T = TypeVar("T")
 
 FailurePredicate = Callable[[BaseException], bool]
 BreakerListener = Callable[[str, BreakerState, BreakerState], None]
+CallObserver = Callable[[str, float, "str | None"], None]
+"""Hears every call through a breaker: its name, seconds taken, and None or why it failed
+(``timeout``, ``connection``, ``breaker_open``, ``other``)."""
 Clock = Callable[[], float]
 
 _STATE_NAMES: dict[Any, BreakerState] = {
@@ -170,8 +173,10 @@ class DependencyBreaker:
         is_failure: FailurePredicate | None,
         default_timeout_s: float | None,
         notify: Callable[[str, BreakerState, BreakerState], None],
+        observe: CallObserver | None = None,
     ) -> None:
         self.name = name
+        self._observe = observe
         self.timeout_s = override.timeout_s or default_timeout_s
         self._extra_failure = is_failure
         self._wall_clock = wall_clock
@@ -212,8 +217,27 @@ class DependencyBreaker:
         """Run ``fn(*args, **kwargs)`` under this breaker and a timeout.
 
         Raises ``DependencyUnavailable`` without calling ``fn`` while open (and while another
-        caller runs the half-open trial), and in place of every counted failure.
+        caller runs the half-open trial), and in place of every counted failure. Each call is
+        reported to the registry's call observers (the dependency metrics).
         """
+        if self._observe is None:
+            return await self._call(fn, args, kwargs, timeout_s)
+        started, kind = time.perf_counter(), None
+        try:
+            return await self._call(fn, args, kwargs, timeout_s)
+        except DependencyUnavailable as exc:
+            kind = _failure_kind(exc)
+            raise
+        finally:
+            self._observe(self.name, time.perf_counter() - started, kind)
+
+    async def _call(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        timeout_s: float | None,
+    ) -> T:
         cb = self._cb
         current = cb.current_state
         if current is CircuitBreakerState.CLOSED:
@@ -289,6 +313,19 @@ class DependencyBreaker:
         self._notify(self.name, old, new)
 
 
+def _failure_kind(exc: DependencyUnavailable) -> str:
+    """A short, fixed label for why a call through a breaker failed."""
+    cause = exc.__cause__
+    if cause is None:
+        return "breaker_open"  # failed fast: the dependency was not called
+    name = type(cause).__name__.lower()
+    if isinstance(cause, TimeoutError) or "timeout" in name:
+        return "timeout"
+    if isinstance(cause, ConnectionError) or "connection" in name:
+        return "connection"
+    return "other"
+
+
 async def _with_timeout(
     limit: float | None,
     fn: Callable[..., Awaitable[T]],
@@ -299,87 +336,3 @@ async def _with_timeout(
         return await fn(*args, **kwargs)
     async with asyncio.timeout(limit):
         return await fn(*args, **kwargs)
-
-
-class BreakerRegistry:
-    """Every breaker of the process, by name; one registry per app, built in the lifespan."""
-
-    def __init__(
-        self,
-        config: BreakerConfig,
-        *,
-        clock: Clock = time.monotonic,
-        wall_clock: Clock = time.time,
-    ) -> None:
-        self._config = config
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._breakers: dict[str, DependencyBreaker] = {}
-        self._listeners: list[BreakerListener] = []
-
-    def get(
-        self,
-        name: str,
-        *,
-        is_failure: FailurePredicate | None = None,
-        default_timeout_s: float | None = None,
-    ) -> DependencyBreaker:
-        """The breaker called ``name``, created on first use with its settings override.
-
-        ``qdrant:<node>`` uses the ``qdrant`` override. ``is_failure`` marks more exceptions as
-        failures; ``default_timeout_s`` applies when the settings give no ``timeout_s``. The
-        first call for a name decides both.
-        """
-        breaker = self._breakers.get(name)
-        if breaker is None:
-            breaker = DependencyBreaker(
-                name,
-                override=self._override(name),
-                defaults=self._config,
-                clock=self._clock,
-                wall_clock=self._wall_clock,
-                is_failure=is_failure,
-                default_timeout_s=default_timeout_s,
-                notify=self._transition,
-            )
-            self._breakers[name] = breaker
-        return breaker
-
-    def find(self, name: str) -> DependencyBreaker | None:
-        """The breaker called ``name`` if one was created, else None."""
-        return self._breakers.get(name)
-
-    def reset(self, name: str) -> BreakerSnapshot | None:
-        """Force the breaker ``name`` closed; its new snapshot, or None if there is none."""
-        breaker = self._breakers.get(name)
-        if breaker is None:
-            return None
-        breaker.reset()
-        return breaker.snapshot()
-
-    def all(self) -> list[DependencyBreaker]:
-        """Every breaker created so far, sorted by name."""
-        return [self._breakers[n] for n in sorted(self._breakers)]
-
-    def snapshots(self) -> list[BreakerSnapshot]:
-        """A snapshot of every breaker, sorted by name."""
-        return [b.snapshot() for b in self.all()]
-
-    def add_listener(self, listener: BreakerListener) -> None:
-        """Call ``listener(name, old_state, new_state)`` on every real state change."""
-        self._listeners.append(listener)
-
-    def _override(self, name: str) -> BreakerTuning:
-        return self._config.tuning.get(name.split(":", 1)[0], BreakerTuning())
-
-    def _transition(self, name: str, old: BreakerState, new: BreakerState) -> None:
-        breaker = self._breakers.get(name)
-        failures = int(breaker._cb.fail_counter) if breaker is not None else 0
-        level = log.warning if new == "open" else log.info
-        level("breaker_state_changed", breaker=name, old=old, new=new, failures=failures)
-        for listener in self._listeners:
-            try:
-                listener(name, old, new)
-            except Exception:
-                # A broken metrics hook must not break the call that changed the state.
-                log.exception("breaker_listener_failed", breaker=name)

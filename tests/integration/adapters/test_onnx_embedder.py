@@ -84,11 +84,14 @@ async def test_the_query_lane_answers_during_an_ingest_run(lane: bool) -> None:
     embedder = OnnxEmbedder(batch_size=64, run_tokens=64 * MAX_TOKENS, query_lane=lane)
     try:
         assert len(embedder.plan(long)[1]) == 1  # one model run holds every passage
+        finished: list[str] = []  # completion order (a loaded machine may finish both at once)
         documents = asyncio.create_task(embedder.embed_documents(long))
+        documents.add_done_callback(lambda _: finished.append("documents"))
         await asyncio.sleep(0)  # the run is on the ingest thread now
         query = asyncio.create_task(embedder.embed_query("what is chunking?"))
-        done, _ = await asyncio.wait({documents, query}, return_when=asyncio.FIRST_COMPLETED)
-        assert done == ({query} if lane else {documents})
+        query.add_done_callback(lambda _: finished.append("query"))
+        await asyncio.gather(documents, query)
+        assert finished == (["query", "documents"] if lane else ["documents", "query"])
         vector = await query
         ingest_vector = (await embedder.embed_documents(["what is chunking?"]))[0]
     finally:

@@ -279,3 +279,32 @@ async def test_broken_listener_does_not_break_the_call(registry: BreakerRegistry
     breaker, dep = registry.get("redis"), Dependency()
     await trip(breaker, dep)
     assert breaker.snapshot().state == "open"
+
+
+async def test_every_call_is_reported_to_the_call_observers(registry: BreakerRegistry) -> None:
+    """Dependency metrics come from the breaker, so Redis and Ollama calls are measured too."""
+    seen: list[tuple[str, str | None]] = []
+    registry.add_call_observer(lambda name, seconds, kind: seen.append((name, kind)))
+    breaker, dep = registry.get("redis"), Dependency()
+    await breaker.call(dep)
+    dep.fail = NotFound("no such key")  # the dependency answered: not its failure
+    with pytest.raises(NotFound):
+        await breaker.call(dep)
+    dep.fail = TimeoutError()
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(dep)
+    dep.fail = ConnectionRefusedError("refused")
+    for _ in range(3):  # the second opens it (fail_max 3); the third fails fast
+        with pytest.raises(DependencyUnavailable):
+            await breaker.call(dep)
+    assert [kind for _, kind in seen] == [
+        None,
+        None,
+        "timeout",
+        "connection",
+        "connection",
+        "breaker_open",
+    ]
+    unobserved = registry.get("qdrant", observe_calls=False)  # reports its own calls
+    await unobserved.call(Dependency())
+    assert len(seen) == 6

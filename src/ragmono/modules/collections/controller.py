@@ -49,7 +49,10 @@ class CollectionController(Controller):
     @get("/", summary="List collections with stats", opt={"scope": "search"})
     async def list_all(self, collections: NamedDependency[CollectionService]) -> CollectionList:
         return CollectionList(
-            items=[CollectionOut.build(s, st) for s, st in await collections.list_with_stats()]
+            items=[
+                CollectionOut.build(item.spec, item.stats, damage=item.damage)
+                for item in await collections.list_with_status()
+            ]
         )
 
     @get("/{name:str}", summary="Describe a collection", opt={"scope": "search"})

@@ -88,11 +88,19 @@ class CollectionOut(msgspec.Struct, frozen=True, kw_only=True):
     retained: list[RetainedOut]
     """Old physical collections kept after reindexes, until ``delete_after``."""
     stats: StatsOut | None = None
+    status: Literal["ok", "damaged"] = "ok"
+    """``damaged``: its data on disk cannot be read (``damage`` says why); the others serve."""
+    damage: str | None = None
+    """Why a damaged collection cannot be read (see README, Operations)."""
 
     @classmethod
-    def build(cls, spec: CollectionSpec, stats: CollectionStats | None) -> CollectionOut:
-        """Response body from a catalog entry and optional stats."""
+    def build(
+        cls, spec: CollectionSpec, stats: CollectionStats | None, *, damage: str | None = None
+    ) -> CollectionOut:
+        """Response body from a catalog entry, optional stats and the damage, if any."""
         return cls(
+            status="damaged" if damage else "ok",
+            damage=damage,
             name=spec.name,
             description=spec.description,
             embedder=_embedder(spec.embedder),

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import msgspec
 
 from ragmono.domain import ChunkingConfig, CollectionSpec, CollectionStats, EmbedderRef
-from ragmono.errors import InvalidInput, NotFound
+from ragmono.errors import DamagedData, InvalidInput, NotFound
 from ragmono.ports import VectorStore
 
 
@@ -25,6 +25,14 @@ class ChunkingChange(msgspec.Struct, frozen=True, kw_only=True):
             chunk_size=base.chunk_size if self.chunk_size is None else self.chunk_size,
             chunk_overlap=base.chunk_overlap if self.chunk_overlap is None else self.chunk_overlap,
         )
+
+
+class CollectionListing(NamedTuple):
+    """One listed collection: its stats, or why its data cannot be read."""
+
+    spec: CollectionSpec
+    stats: CollectionStats | None
+    damage: str | None = None
 
 
 class ChunkLimit(NamedTuple):
@@ -102,11 +110,25 @@ class CollectionService:
         return spec, await self._store.stats(name)
 
     async def list_with_stats(self) -> list[tuple[CollectionSpec, CollectionStats]]:
-        """Every collection with its stats."""
+        """Every readable collection with its stats (a damaged one is left out)."""
         return [
-            (spec, await self._store.stats(spec.name))
-            for spec in await self._store.list_collections()
+            (item.spec, item.stats)
+            for item in await self.list_with_status()
+            if item.stats is not None
         ]
+
+    async def list_with_status(self) -> list[CollectionListing]:
+        """Every collection: with its stats, or, when its data cannot be read, the reason.
+
+        One damaged collection must not hide the others (a store that is down still raises).
+        """
+        listed = []
+        for spec in await self._store.list_collections():
+            try:
+                listed.append(CollectionListing(spec, await self._store.stats(spec.name)))
+            except DamagedData as exc:
+                listed.append(CollectionListing(spec, None, exc.detail))
+        return listed
 
     async def update(
         self, name: str, *, description: str | None = None, chunking: ChunkingChange | None = None

@@ -258,7 +258,7 @@ class SeedCollectionsController(Controller):
         name = checked_name(name)
         await compat.backend.collection(name, stats=False)  # 404 before anything else
         job = await _ingest(compat, name)
-        done = job.state == "succeeded"
+        done = job.state in ("succeeded", "completed_with_errors")
         data = {
             "message": "Ingestion job created",
             "job": {

@@ -10,7 +10,7 @@ from .identity import point_id
 from .job_files import JobFiles, ReindexPayload
 from .jobs import JobRunner
 from .parsing import SUPPORTED_EXTENSIONS, ParseLimits
-from .pipeline import DocumentWriter
+from .pipeline import DocumentWriter, embed_chunks
 from .progress import JobObserver
 from .service import IngestLimits, IngestService
 from .shared_lock import SharedLock
@@ -44,6 +44,7 @@ __all__ = [
     "WatchPolicy",
     "WatchService",
     "WriteGate",
+    "embed_chunks",
     "ingest_handlers",
     "point_id",
 ]

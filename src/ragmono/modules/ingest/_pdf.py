@@ -11,7 +11,8 @@ import io
 import re
 import time
 import unicodedata
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pypdf
 from pypdf.errors import LimitReachedError, PyPdfError
@@ -21,6 +22,7 @@ from ragmono.errors import InvalidInput, PayloadTooLarge
 from ._parsed import ParsedFile, ParseLimits, tidy
 from .blocks import join_words
 
+_T = TypeVar("_T")
 PAGE_BREAK = "\f"
 """Separates pages in the extracted text; chunking turns it into each chunk's ``page``."""
 _ITEM_START = re.compile(r"^(?:[\u2022\u25cf\u25e6\u25aa\u2013*-]|\d{1,3}[.)]|[a-z][.)])\s")
@@ -75,10 +77,20 @@ def parse_pdf(
     name: str, data: bytes, limits: ParseLimits, deadline: float, field: str
 ) -> ParsedFile:
     """Text of every page, pages separated by form feeds; the title from the PDF metadata."""
+    return _bounded(name, limits, field, lambda: _extract(name, data, limits, deadline, field))
+
+
+def screen_pdf(name: str, data: bytes, limits: ParseLimits, field: str) -> None:
+    """Readable, not encrypted and within the page limit (no page is decoded)."""
+    _bounded(name, limits, field, lambda: _open(name, data, limits, field))
+
+
+def _bounded(name: str, limits: ParseLimits, field: str, work: Callable[[], _T]) -> _T:
+    """``work()`` under pypdf's limits, its failures turned into 4xx errors naming the file."""
     # pypdf keeps its limits in a context variable: set here, they hold for this thread only.
     with pypdf.apply_configuration(None, **_limits(limits)):
         try:
-            return _extract(name, data, limits, deadline, field)
+            return work()
         except LimitReachedError as exc:
             raise PayloadTooLarge(
                 f"{name}: PDF content decompresses past the limit of "
@@ -91,9 +103,7 @@ def parse_pdf(
             raise InvalidInput(f"{name}: not a readable PDF ({exc})", field=field) from None
 
 
-def _extract(
-    name: str, data: bytes, limits: ParseLimits, deadline: float, field: str
-) -> ParsedFile:
+def _open(name: str, data: bytes, limits: ParseLimits, field: str) -> pypdf.PdfReader:
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise InvalidInput(f"{name}: the PDF is encrypted", field=field)
@@ -102,6 +112,14 @@ def _extract(
         raise InvalidInput(
             f"{name}: {pages} pages is over the limit of {limits.max_pdf_pages}", field=field
         )
+    return reader
+
+
+def _extract(
+    name: str, data: bytes, limits: ParseLimits, deadline: float, field: str
+) -> ParsedFile:
+    reader = _open(name, data, limits, field)
+    pages = len(reader.pages)
     texts: list[str] = []
     extracted = 0
     for number, page in enumerate(reader.pages, start=1):

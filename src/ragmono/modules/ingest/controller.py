@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import (
     HeaderParameter,
     JSONBody,
@@ -56,6 +57,13 @@ DocumentPath = Annotated[
 ]
 JobPath = Annotated[str, PathParameter(max_length=64, description="Job id.")]
 MAX_FILES = 100
+ACCEPTED = {
+    202: ResponseSpec(
+        data_container=JobAccepted,
+        generate_examples=False,
+        description="Large: accepted as a background job; `Location` names it.",
+    )
+}
 
 
 def _clean_name(filename: str) -> str:
@@ -85,6 +93,7 @@ class DocumentController(Controller):
         "/documents",
         summary="Add or replace documents (202 with a job when large)",
         status_code=200,
+        responses=ACCEPTED,
     )
     async def add(
         self,
@@ -162,6 +171,7 @@ class UploadController(Controller):
         summary="Upload files: .txt .md .rst .html .pdf .docx (per-file results)",
         status_code=200,
         before_request=_require_parts,
+        responses=ACCEPTED,
     )
     async def upload(
         self,
@@ -199,7 +209,11 @@ class JobController(Controller):
     async def get_job(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
         return JobOut.build(await jobs.get(job_id))
 
-    @post("/{job_id:str}/cancel", summary="Cancel a job (stops between documents)", status_code=202)
+    @post(
+        "/{job_id:str}/cancel",
+        summary="Cancel a job (stops within about a second, also inside a document)",
+        status_code=202,
+    )
     async def cancel(self, jobs: NamedDependency[JobRunner], job_id: JobPath) -> JobOut:
         return JobOut.build(await jobs.cancel(job_id))
 

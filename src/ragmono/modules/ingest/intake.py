@@ -9,9 +9,9 @@ from ragmono.errors import InvalidInput, RagmonoError
 
 from .documents import DocumentInput, DocumentResult, FileInput
 from .identity import document_id_for
-from .parsing import ParseLimits, parse_file
+from .parsing import ParseLimits, parse_file, screen_file
 
-__all__ = ["failed_file", "file_document", "read_files"]
+__all__ = ["failed_file", "file_document", "read_files", "screen_files"]
 
 
 async def file_document(file: FileInput, limits: ParseLimits, *, field: str) -> DocumentInput:
@@ -60,3 +60,20 @@ async def read_files(
         except RagmonoError as exc:
             out.append((file, exc))
     return out
+
+
+async def screen_files(
+    files: Sequence[FileInput], limits: ParseLimits
+) -> list[tuple[FileInput, RagmonoError]]:
+    """The files a job would refuse, each with its error, found without extracting text."""
+
+    def screen() -> list[tuple[FileInput, RagmonoError]]:
+        refused: list[tuple[FileInput, RagmonoError]] = []
+        for i, file in enumerate(files):
+            try:
+                screen_file(file.name, file.data, limits, field=f"body.files[{i}]")
+            except RagmonoError as exc:
+                refused.append((file, exc))
+        return refused
+
+    return await asyncio.to_thread(screen)

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
 
-from ragmono.domain import Job, JobKind
+from ragmono.domain import Job, JobKind, JobState
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 from ragmono.ports import JobStore, Telemetry
 
@@ -250,7 +250,7 @@ class JobRunner:
             log.exception("ingest_job_error", job_id=job_id)
             job.state, job.detail = "failed", f"unexpected error: {type(exc).__name__}"
         else:
-            job.state = "cancelled" if observer.stopped else "succeeded"
+            job.state = _ended(job, stopped=observer.stopped)
         job.finished_at = self._clock()
         await self._finish(job)
 
@@ -277,7 +277,7 @@ class JobRunner:
 
     async def _record_end(self, job: Job) -> None:
         job.updated_at = self._clock()
-        if self._telemetry is not None and job.state in ("succeeded", "failed", "cancelled"):
+        if self._telemetry is not None and job.state != "queued" and job.state != "running":
             ran = job.finished_at - job.started_at if job.finished_at and job.started_at else 0.0
             self._telemetry.observe_job(max(ran, 0.0), job.state, job_id=job.id)
         await asyncio.to_thread(self._files.save_state, job)
@@ -291,3 +291,11 @@ class JobRunner:
             chunks=job.progress.chunks_done,
             failed=job.counts.failed,
         )
+
+
+def _ended(job: Job, *, stopped: bool) -> JobState:
+    """How a job that ran to its end (or to a cancel) ended: never plain ``succeeded`` when
+    some of its documents failed."""
+    if stopped:
+        return "cancelled"
+    return "completed_with_errors" if job.counts.failed else "succeeded"

@@ -26,11 +26,18 @@ from ragmono.domain.formats import SUPPORTED_EXTENSIONS
 from ragmono.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 from ._parsed import ParsedFile, ParseLimits, tidy
-from ._pdf import parse_pdf
+from ._pdf import parse_pdf, screen_pdf
 from ._rst import parse_rst
 from .blocks import reflow, reflow_text
 
-__all__ = ["SUPPORTED_EXTENSIONS", "ParseLimits", "ParsedFile", "parse_file", "supported"]
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "ParseLimits",
+    "ParsedFile",
+    "parse_file",
+    "screen_file",
+    "supported",
+]
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 _HTML_BLOCKS = "p,div,li,br,tr,dt,dd,blockquote,section,article,header,footer,figcaption,table"
@@ -51,10 +58,7 @@ def parse_file(name: str, data: bytes, limits: ParseLimits, *, field: str = "fil
     Raises ``UnsupportedMediaType`` (415) for an unknown type, ``PayloadTooLarge`` (413) for
     decoded content over the limit, ``InvalidInput`` (422) for unreadable or empty content.
     """
-    kind = SUPPORTED_EXTENSIONS.get(PurePath(name).suffix.lower())
-    if kind is None:
-        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise UnsupportedMediaType(f"{name}: unsupported file type (use {known})", field=field)
+    kind = _kind(name, field)
     deadline = time.monotonic() + limits.timeout_s
     if kind == "text":
         parsed = ParsedFile(text=reflow_text(_decode_text(name, data, field)), markdown=False)
@@ -78,6 +82,36 @@ def parse_file(name: str, data: bytes, limits: ParseLimits, *, field: str = "fil
     return ParsedFile(
         text=parsed.text, markdown=parsed.markdown, metadata={"format": kind, **parsed.metadata}
     )
+
+
+def screen_file(name: str, data: bytes, limits: ParseLimits, *, field: str = "file") -> None:
+    """The checks that need no text extraction: type, size, decoded size and page count.
+
+    Run before an upload becomes a job, so a file that would be refused gets its 4xx at once;
+    raises what :func:`parse_file` would for the same reason.
+    """
+    kind = _kind(name, field)
+    if kind == "pdf":
+        screen_pdf(name, data, limits, field)
+    elif kind == "docx":
+        _check_zip(name, data, limits, field)
+    else:
+        if len(data) > limits.max_decoded_bytes:
+            raise PayloadTooLarge(
+                f"{name}: {len(data)} bytes of text is over the limit of "
+                f"{limits.max_decoded_bytes}",
+                field=field,
+            )
+        if not _decode_text(name, data, field).strip():
+            raise InvalidInput(f"{name}: no text could be extracted", field=field)
+
+
+def _kind(name: str, field: str) -> str:
+    kind = SUPPORTED_EXTENSIONS.get(PurePath(name).suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise UnsupportedMediaType(f"{name}: unsupported file type (use {known})", field=field)
+    return kind
 
 
 def _decode_text(name: str, data: bytes, field: str) -> str:

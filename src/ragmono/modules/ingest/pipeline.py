@@ -20,8 +20,7 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -32,7 +31,6 @@ from ragmono.domain import (
     Condition,
     Filter,
     Match,
-    Range,
 )
 from ragmono.errors import NotFound
 from ragmono.ports import (
@@ -44,66 +42,18 @@ from ragmono.ports import (
     VectorStore,
 )
 
-from .chunking import Chunker, ChunkPiece, normalize_text
+from ._plans import Batch, Plan, Target, pop_finished, stale_chunks, whole_document
+from .chunking import Chunker, normalize_text
 from .documents import DocumentInput, DocumentResult
 from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
+from .observer import WriteObserver, unless_stopped
 from .shared_lock import SharedLock
 
-__all__ = ["DocumentWriter", "WriteObserver"]
+__all__ = ["DocumentWriter", "WriteObserver", "embed_chunks"]
 
 BIG_TEXT = 64 * 1024
 """Texts longer than this are chunked on a worker thread."""
-
-
-class WriteObserver(Protocol):
-    """Receives progress from :meth:`DocumentWriter.write` (the job runner implements it)."""
-
-    async def planned(self, position: int, chunks: int) -> None:
-        """The item at ``position`` was chunked into ``chunks`` chunks to write."""
-        ...
-
-    async def written(self, chunks: int) -> None:
-        """``chunks`` more chunks are stored."""
-        ...
-
-    async def document_done(self, position: int, result: DocumentResult) -> None:
-        """The item at ``position`` of the input stream is finished."""
-        ...
-
-    async def should_stop(self) -> bool:
-        """Whether to stop after the documents already started (a cancel)."""
-        ...
-
-
-@dataclass(slots=True, eq=False)
-class _Plan:
-    position: int
-    result: DocumentResult
-    hash: str = ""
-    pieces: list[ChunkPiece] = field(default_factory=list)
-    chunk_base: dict[str, Any] = field(default_factory=dict)
-    cleanup: bool = False
-    embedded: int = 0
-    head: ChunkPoint | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.embedded >= len(self.pieces)
-
-
-@dataclass(slots=True)
-class _Batch:
-    points: list[ChunkPoint]
-    finished: list[_Plan]
-    spec: CollectionSpec
-    """The spec whose embedder made these vectors."""
-
-
-@dataclass(slots=True)
-class _Target:
-    spec: CollectionSpec
-    """The collection as last read: the producer embeds with its embedder."""
 
 
 class DocumentWriter:
@@ -172,61 +122,91 @@ class DocumentWriter:
     ) -> list[DocumentResult]:
         """Write every document of ``items`` (results pass through in order) and report each.
 
-        Stops early, between documents, when the observer asks to.
+        Stops early when the observer asks to: between documents, or inside one between (and
+        during) embedding batches; a new document stopped part-way is removed again.
         """
-        queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=1)
         results: list[DocumentResult] = []
-        target = _Target(spec)
+        target = Target(spec)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(target, items, observer, queue))
                 writer = group.create_task(self._consume(target, queue, observer, results))
         except BaseExceptionGroup as failed:  # surface the domain error, not a group of one
             raise failed.exceptions[0] from None
+        await self._drop_abandoned(target)
         if writer.result():
             await self._store.optimize(spec.name)
         return results
+
+    async def _drop_abandoned(self, target: Target) -> None:
+        """Remove the chunks stored of new documents a cancel stopped part-way.
+
+        Without chunk 0 such a document is not listed, but its other chunks would be found by
+        search. A replaced document stopped part-way keeps its old chunk 0 (so a later ingest
+        of it rewrites it) and is not touched here.
+        """
+        name = target.spec.name
+        for plan in target.abandoned:
+            if plan.pieces and plan.result.status == "created":
+                async with self.gate.writing(name):
+                    await self._store.delete(name, whole_document(plan.result.id))
 
     # -- stage 1: plan, chunk, embed ------------------------------------------------------------
 
     async def _produce(
         self,
-        target: _Target,
+        target: Target,
         items: AsyncIterable[DocumentInput | DocumentResult],
         observer: WriteObserver | None,
-        queue: asyncio.Queue[_Batch | None],
+        queue: asyncio.Queue[Batch | None],
     ) -> None:
-        plans: list[_Plan] = []
-        waiting: list[tuple[_Plan, int]] = []
-        position = 0
-        check = True  # ask the observer before the first document and after each batch
-        async for item in items:
-            if observer is not None and check:
-                if await observer.should_stop():
-                    break
-                check = False
-            plan = (
-                _Plan(position=position, result=item)
-                if isinstance(item, DocumentResult)
-                else await self._plan(target.spec, position, item)
-            )
-            position += 1
-            plans.append(plan)
-            if observer is not None and plan.pieces:
-                await observer.planned(plan.position, len(plan.pieces))
-            waiting.extend((plan, i) for i in range(len(plan.pieces)))
-            while len(waiting) >= self._batch_chunks:
-                batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]
-                await queue.put(await self._embed(target.spec, batch, plans))
-                check = True
-            if not waiting and plans:  # only skipped or failed items pending: report them now
-                await queue.put(await self._embed(target.spec, [], plans))
-                check = True
-        if waiting or plans:
-            await queue.put(await self._embed(target.spec, waiting, plans))
+        plans: list[Plan] = []
+        waiting: list[tuple[Plan, int]] = []
+        position, check = 0, True  # ask before the first document and after each batch
+
+        async def send(batch: list[tuple[Plan, int]]) -> bool:
+            """Embed and queue one batch (asking for a cancel during it); False if stopped."""
+            nonlocal check
+            if batch and observer is not None and await observer.should_stop():
+                return False
+            embedded = await unless_stopped(self._embed(target.spec, batch, plans), observer)
+            if embedded is not None:
+                await queue.put(embedded)
+            check = True
+            return embedded is not None
+
+        async def feed() -> None:
+            nonlocal position, waiting, check
+            async for item in items:
+                if observer is not None and check:
+                    if await observer.should_stop():
+                        return
+                    check = False
+                plan = (
+                    Plan(position=position, result=item)
+                    if isinstance(item, DocumentResult)
+                    else await self._plan(target.spec, position, item)
+                )
+                position += 1
+                plans.append(plan)
+                if observer is not None and plan.pieces:
+                    await observer.planned(plan.position, len(plan.pieces))
+                waiting.extend((plan, i) for i in range(len(plan.pieces)))
+                while len(waiting) >= self._batch_chunks:
+                    batch, waiting = waiting[: self._batch_chunks], waiting[self._batch_chunks :]
+                    if not await send(batch):
+                        return
+                if not waiting and plans and not await send([]):  # skipped or failed: report
+                    return
+            if waiting or plans:
+                await send(waiting)
+
+        await feed()
+        target.abandoned = plans  # what a cancel left unfinished (empty when all went in)
         await queue.put(None)
 
-    async def _plan(self, spec: CollectionSpec, position: int, doc: DocumentInput) -> _Plan:
+    async def _plan(self, spec: CollectionSpec, position: int, doc: DocumentInput) -> Plan:
         text = normalize_text(doc.text)
         source = doc.source
         doc_id = doc.id or document_id_for(source, text)
@@ -238,7 +218,7 @@ class DocumentWriter:
             result = DocumentResult(
                 id=doc_id, status="unchanged", chunks=head.chunk_total, source=source
             )
-            return _Plan(position=position, result=result)
+            return Plan(position=position, result=result)
         split = functools.partial(
             self._chunker.split,
             text,
@@ -248,7 +228,7 @@ class DocumentWriter:
         )
         pieces = await asyncio.to_thread(split) if len(text) > BIG_TEXT else split()
         complete_before = head is not None and stored == head.chunk_total
-        return _Plan(
+        return Plan(
             position=position,
             result=DocumentResult(
                 id=doc_id,
@@ -273,13 +253,13 @@ class DocumentWriter:
         return (heads[0].chunk if heads else None), stored
 
     async def _embed(
-        self, spec: CollectionSpec, batch: list[tuple[_Plan, int]], plans: list[_Plan]
-    ) -> _Batch:
+        self, spec: CollectionSpec, batch: list[tuple[Plan, int]], plans: list[Plan]
+    ) -> Batch:
         texts = [plan.pieces[i].text for plan, i in batch]
         if not texts:
-            return _Batch(points=[], finished=_pop_finished(plans), spec=spec)
+            return Batch(points=[], finished=pop_finished(plans), spec=spec)
         embedder = await self._embedders.get(spec.embedder)
-        dense_task = asyncio.ensure_future(_embed_passages(embedder, texts))
+        dense_task = asyncio.ensure_future(embed_chunks(embedder, texts))
         try:
             sparse = [self._sparse.encode_document(t) for t in texts]  # while the embedder works
             dense, unit_vectors = await dense_task
@@ -296,16 +276,16 @@ class DocumentWriter:
                 plan.head = point
             else:
                 points.append(point)
-        return _Batch(points=points, finished=_pop_finished(plans), spec=spec)
+        return Batch(points=points, finished=pop_finished(plans), spec=spec)
 
-    async def _embed_again(self, spec: CollectionSpec, batch: _Batch) -> None:
+    async def _embed_again(self, spec: CollectionSpec, batch: Batch) -> None:
         """Replace the vectors of ``batch`` (made by an embedder the collection left)."""
         heads = [p for p in batch.finished if p.head is not None]
         points = [*batch.points, *(p.head for p in heads if p.head is not None)]
         if not points:
             return
         embedder = await self._embedders.get(spec.embedder)
-        dense, units = await _embed_passages(embedder, [p.chunk.text for p in points])
+        dense, units = await embed_chunks(embedder, [p.chunk.text for p in points])
         fresh = [
             msgspec.structs.replace(
                 p, dense=d, chunk=msgspec.structs.replace(p.chunk, unit_vectors=u)
@@ -320,7 +300,7 @@ class DocumentWriter:
     def _point(
         self,
         collection: str,
-        plan: _Plan,
+        plan: Plan,
         index: int,
         dense: list[float],
         sparse: Any,
@@ -352,8 +332,8 @@ class DocumentWriter:
 
     async def _consume(
         self,
-        target: _Target,
-        queue: asyncio.Queue[_Batch | None],
+        target: Target,
+        queue: asyncio.Queue[Batch | None],
         observer: WriteObserver | None,
         results: list[DocumentResult],
     ) -> bool:
@@ -381,7 +361,7 @@ class DocumentWriter:
                 )
         return wrote
 
-    async def _store_batch(self, target: _Target, batch: _Batch) -> list[ChunkPoint]:
+    async def _store_batch(self, target: Target, batch: Batch) -> list[ChunkPoint]:
         """Write one batch (inside the gate); the heads written."""
         name = target.spec.name
         has_points = bool(batch.points) or any(p.head is not None for p in batch.finished)
@@ -399,30 +379,15 @@ class DocumentWriter:
             await self._store.upsert(name, heads)
         for plan in batch.finished:
             if plan.cleanup:
-                await self._store.delete(name, _stale(plan.result.id, len(plan.pieces)))
+                await self._store.delete(name, stale_chunks(plan.result.id, len(plan.pieces)))
         if batch.points or heads:
             await self.bump_version(name)
         return heads
 
 
-def _pop_finished(plans: list[_Plan]) -> list[_Plan]:
-    """Plans done in input order: results are reported in the order documents came in."""
-    finished: list[_Plan] = []
-    while plans and plans[0].complete:
-        finished.append(plans.pop(0))
-    return finished
-
-
-def _stale(doc_id: str, total: int) -> Filter:
-    return Filter(
-        must=[Match(key="document_id", value=doc_id), Range(key="chunk_index", gte=float(total))]
-    )
-
-
-async def _embed_passages(
-    embedder: Embedder, texts: list[str]
-) -> tuple[list[list[float]], list[str]]:
-    """The texts' vectors, with their answer units' vectors when the embedder makes them."""
+async def embed_chunks(embedder: Embedder, texts: list[str]) -> tuple[list[list[float]], list[str]]:
+    """Chunk texts' vectors, with their answer units' vectors (the chunk's ``unit_vectors``)
+    when the embedder makes them ("" each otherwise). Ingest and reindex write both."""
     if isinstance(embedder, PassageEmbedder):
         return await embedder.embed_passages(texts)
     return await embedder.embed_documents(texts), ["" for _ in texts]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from ragmono.domain import Job, JobCounts, JobError
+from ragmono.domain import Job, JobCounts, JobError, JobState
 
 from .documents import DocumentInput
 
@@ -87,7 +87,8 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     kind: str
     collection: str
-    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    state: JobState
+    """``completed_with_errors``: ran to its end, but some documents failed (see ``errors``)."""
     created_at: float
     started_at: float | None
     finished_at: float | None
@@ -108,7 +109,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
         p = job.progress
         fraction = p.work_done / p.work_total if p.work_total > 0 else 0.0
         if job.finished:
-            fraction = 1.0 if job.state == "succeeded" else fraction
+            fraction = 1.0 if job.state in ("succeeded", "completed_with_errors") else fraction
         eta: float | None = None
         if job.state == "running" and p.rate > 0 and fraction < 1:
             # Measured while chunks are stored: start-up and queueing do not skew it.

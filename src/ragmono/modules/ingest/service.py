@@ -32,7 +32,7 @@ from .documents import (
 from .executors import iterate, parsed_stream
 from .idempotency import Idempotency
 from .identity import document_id_for
-from .intake import failed_file, read_files
+from .intake import failed_file, read_files, screen_files
 from .job_files import DocumentsPayload, FilesPayload, JobPayload, SyncPayload
 from .jobs import JobRunner
 from .parsing import ParseLimits
@@ -116,7 +116,8 @@ class IngestService:
     ) -> tuple[IngestOutcome, bool]:
         """Parse and write uploaded files, each with its own result.
 
-        When every file is refused, raises the refusal (its 4xx) and writes nothing.
+        When every file is refused, raises the refusal (its 4xx) and writes nothing; a job is
+        accepted only after each file's type, size, decoded size and page count are checked.
         """
         if not files:
             raise InvalidInput("no files were uploaded", field="body.files")
@@ -128,6 +129,10 @@ class IngestService:
         async def run() -> IngestOutcome:
             spec = await self._writer.open(collection)
             if self._background(background, sum(len(f.data) for f in files)):
+                refused = await screen_files(files, self._limits.parse)
+                if len(refused) == len(files):
+                    raise _all_refused(refused)
+                # The refused ones fail again in the job, which then says completed_with_errors.
                 return await self._submit("upload", collection, FilesPayload(list(files)))
             parsed = await read_files(files, self._limits.parse)
             errors = [(f, r) for f, r in parsed if isinstance(r, RagmonoError)]

@@ -42,9 +42,17 @@ ERRORS = {
     403: _error("The credentials lack the scope this route needs."),
     404: _error("Unknown model (`error.code` is `model_not_found`)."),
     429: _error("Rate limit used up (Retry-After)."),
+    500: _error("An unexpected error (`error.type` is `server_error`)."),
     503: _error("A dependency is unavailable (Retry-After)."),
 }
 """Every /v1 error in OpenAI's body, as the OpenAPI document states it."""
+BODY_ERRORS = {
+    **ERRORS,
+    409: _error("The collection was built by an embedder this server cannot use."),
+    413: _error("The body or a message is over its configured limit."),
+    415: _error("The body is not JSON."),
+}
+"""The errors of the operations that read a body."""
 
 
 class OpenAIController(Controller):
@@ -81,7 +89,7 @@ class OpenAIController(Controller):
             "`data: [DONE]`."
         ),
         opt={"scope": "query"},
-        responses=ERRORS,
+        responses=BODY_ERRORS,
     )
     async def chat_completions(
         self, data: JSONBody[ChatCompletionIn], openai: NamedDependency[OpenAICompatService]
@@ -100,7 +108,7 @@ class OpenAIController(Controller):
         status_code=200,
         summary="Embed texts",
         opt={"scope": "search"},
-        responses=ERRORS,
+        responses=BODY_ERRORS,
     )
     async def embeddings(
         self, data: JSONBody[EmbeddingsIn], openai: NamedDependency[OpenAICompatService]

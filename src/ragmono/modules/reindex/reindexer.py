@@ -38,7 +38,7 @@ from ragmono.domain import (
     RetainedStorage,
 )
 from ragmono.errors import Conflict, NotFound, RagmonoError
-from ragmono.modules.ingest import JobObserver, ReindexPayload, WriteGate
+from ragmono.modules.ingest import JobObserver, ReindexPayload, WriteGate, embed_chunks
 from ragmono.ports import (
     Embedder,
     Embedders,
@@ -208,15 +208,15 @@ class Reindexer:
         if not chunks:
             return
         texts = [c.chunk.text for c in chunks]
-        dense = await embedder.embed_documents(texts)
+        dense, units = await embed_chunks(embedder, texts)  # the new embedder's sentence vectors
         points = [
             ChunkPoint(
                 id=c.id,
                 dense=vector,
                 sparse=self._sparse.encode_document(c.chunk.text),
-                chunk=c.chunk,
+                chunk=msgspec.structs.replace(c.chunk, unit_vectors=unit),
             )
-            for c, vector in zip(chunks, dense, strict=True)
+            for c, vector, unit in zip(chunks, dense, units, strict=True)
         ]
         await self._store.upsert(storage, points)
 

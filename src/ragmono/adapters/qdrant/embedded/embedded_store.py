@@ -29,8 +29,8 @@ from ragmono.domain import (
     ScoredChunk,
     VectorQuery,
 )
-from ragmono.errors import Conflict, DependencyUnavailable, NotFound
-from ragmono.ports import StoredChunk
+from ragmono.errors import Conflict, DamagedData, DependencyUnavailable, NotFound
+from ragmono.ports import StoredChunk, Telemetry
 
 from .data_check import check_vector_data
 from .file_catalog import FileCatalog
@@ -83,6 +83,7 @@ class EmbeddedVectorStore:
         call_timeout_s: float = 60.0,
         log_level: str = "info",
         log_format: str = "json",
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._root = data_dir
         orphans = check_vector_data(data_dir) if data_dir.is_dir() else []
@@ -91,7 +92,15 @@ class EmbeddedVectorStore:
         (data_dir / "collections").mkdir(parents=True, exist_ok=True)
         self._lock_file = acquire_owner_lock(data_dir / ".ragmono.lock")
         self.catalog = FileCatalog(data_dir)
-        self.engine = EngineSupervisor(data_dir, log_level=log_level, log_format=log_format)
+        observe = None
+        if telemetry is not None:  # each engine call is a dependency call of "qdrant"
+
+            def observe(operation: str, seconds: float, kind: str | None) -> None:
+                telemetry.observe_dependency("qdrant", operation, seconds, kind)
+
+        self.engine = EngineSupervisor(
+            data_dir, log_level=log_level, log_format=log_format, observe=observe
+        )
         self._optimize_delay_s = optimize_delay_s
         self._indexing_threshold_kb = indexing_threshold_kb
         self._timeout_s = call_timeout_s
@@ -110,6 +119,20 @@ class EmbeddedVectorStore:
         if "." in name:
             return name
         raise NotFound(f"collection {name!r} does not exist", field="collection")
+
+    async def start(self, embedder: object = None) -> None:
+        """Open every collection's shard once, so /ready names a damaged one from the start.
+
+        A shard that cannot be read is logged with its path and kept out of service; the other
+        collections serve (each use tries it again, so one put back serves without a restart).
+        """
+        for spec in self.catalog.all():
+            try:
+                await self.stats(spec.name)
+            except (DamagedData, NotFound) as exc:
+                log.warning(
+                    "collection_unreadable_at_start", collection=spec.name, error=exc.detail
+                )
 
     # -- collections -------------------------------------------------------------------------
 
@@ -320,6 +343,12 @@ class EmbeddedVectorStore:
             detail = f"the embedded engine worker is {self.engine.state}"
         extra = _status_extra(self._status)
         extra.update(self.engine.status_extra(), busy=busy)
+        damaged = self._damaged_collections()
+        extra["damaged_collections"] = damaged
+        if damaged:  # the others serve: still ready, but said at once
+            detail = f"{detail}; damaged collections (see README, Operations): " + ", ".join(
+                sorted(damaged)
+            )
         return DependencyHealth(
             name="qdrant",
             mode=self.mode,
@@ -340,6 +369,16 @@ class EmbeddedVectorStore:
         self._optimize_tasks.clear()
         await self.engine.close()
         self._lock_file.close()
+
+    def _damaged_collections(self) -> dict[str, str]:
+        """API name -> reason, for each collection whose shard the engine could not open."""
+        if not self._status.damaged:
+            return {}
+        return {
+            spec.name: self._status.damaged[spec.physical]
+            for spec in self.catalog.all()
+            if spec.physical in self._status.damaged
+        }
 
 
 def _keep_storage(spec: CollectionSpec, current: CollectionSpec) -> CollectionSpec:

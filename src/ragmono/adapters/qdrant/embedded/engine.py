@@ -17,7 +17,7 @@ from typing import Any
 import qdrant_edge as qe
 import structlog
 
-from ragmono.errors import Conflict, DependencyUnavailable, NotFound
+from ragmono.errors import Conflict, DamagedData, DependencyUnavailable, NotFound
 
 from . import shards
 from .index_builds import (
@@ -54,6 +54,7 @@ from .protocol import (
     failure_of,
     filter_from_wire,
     query_from_wire,
+    without_paths,
 )
 
 log = structlog.get_logger("ragmono.engine")
@@ -80,6 +81,7 @@ class Engine:
         self._shards: dict[str, qe.EdgeShard] = {}
         self._builds: dict[str, IndexBuild] = {}
         self._deleted_since_build: set[str] = set()
+        self._damaged: dict[str, str] = {}
         self._serve_reads = serve_reads
         self._reply = reply
         self.writes_paused = False
@@ -95,8 +97,29 @@ class Engine:
             path = self._shards_dir / name
             if not path.is_dir():
                 raise NotFound(f"collection {name!r} does not exist", field="collection")
-            shard = qe.EdgeShard.load(str(path))
+            shard = self._load(name, path)
             self._shards[name] = shard
+        return shard
+
+    def _load(self, name: str, path: Path) -> qe.EdgeShard:
+        """Open a shard; one that cannot be read is recorded as damaged and named, not fatal.
+
+        Tried again on every use, so a shard put back from a backup serves without a restart.
+        """
+        try:
+            shard = qe.EdgeShard.load(str(path))
+        except Exception as exc:
+            reason = without_paths(str(exc).removeprefix("Service runtime error: "), str(path))
+            if self._damaged.get(name) != reason:
+                log.error("collection_damaged", collection=name, path=str(path), error=str(exc))
+            self._damaged[name] = reason
+            raise DamagedData(
+                f"collection {name!r} cannot be read ({reason}); the other collections serve. "
+                "See README, Operations: a damaged collection",
+                field="collection",
+            ) from None
+        if self._damaged.pop(name, None) is not None:
+            log.info("collection_repaired", collection=name)
         return shard
 
     def handle(self, call_id: int, op: Operation) -> Any:
@@ -176,6 +199,7 @@ class Engine:
         shard = self._shards.pop(name, None)
         if shard is not None:
             shard.close()
+        self._damaged.pop(name, None)
         shutil.rmtree(self._shards_dir / name, ignore_errors=True)
 
     def _replace_data(self, staged: Path) -> None:
@@ -194,6 +218,7 @@ class Engine:
             self._answer(build.waiters + build.late_waiters, gone)
             del self._builds[name]
         self._deleted_since_build.clear()
+        self._damaged.clear()
         for shard in self._shards.values():
             shard.flush()
             shard.close()
@@ -232,7 +257,7 @@ class Engine:
         for name, shard in self._shards.items():
             points, pending = shards.points_pending_index(shard)
             collections[name] = CollectionState(points, pending, name in self._builds)
-        return EngineStatus(os.getpid(), collections, self.writes_paused)
+        return EngineStatus(os.getpid(), collections, self.writes_paused, dict(self._damaged))
 
     # -- index builds -------------------------------------------------------------------------
 

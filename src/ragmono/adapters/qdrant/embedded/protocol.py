@@ -8,6 +8,7 @@ index build) never holds up the others.
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from ragmono.domain import (
     SparseVector,
     VectorQuery,
 )
-from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
+from ragmono.errors import Conflict, DamagedData, DependencyUnavailable, NotFound, RagmonoError
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 30
@@ -154,7 +155,7 @@ Operation = (
 READS = (Search, Scroll, Count, Stats)
 """Operations that never change a shard: served between the slices of long writes."""
 
-FailureKind = Literal["not_found", "conflict", "unavailable", "invalid", "internal"]
+FailureKind = Literal["not_found", "conflict", "unavailable", "damaged", "invalid", "internal"]
 
 
 class Call(msgspec.Struct, frozen=True, array_like=True):
@@ -212,6 +213,8 @@ class EngineStatus(msgspec.Struct, frozen=True):
     pid: int
     collections: dict[str, CollectionState]
     writes_paused: bool
+    damaged: dict[str, str] = msgspec.field(default_factory=dict)
+    """Shards that failed to open, each with the reason (no server path in it)."""
 
 
 def wire(value: Filter | VectorQuery) -> dict[str, Any]:
@@ -250,13 +253,28 @@ def failure_of(exc: BaseException) -> Failure:
         return Failure("not_found", exc.detail, exc.field)
     if isinstance(exc, Conflict):
         return Failure("conflict", exc.detail, exc.field)
+    if isinstance(exc, DamagedData):
+        return Failure("damaged", exc.detail, exc.field)
     if isinstance(exc, DependencyUnavailable):
         return Failure("unavailable", exc.detail)
     if str(exc).startswith("Service runtime error"):
-        return Failure("unavailable", f"embedded engine: {exc}")
+        return Failure("unavailable", f"embedded engine: {without_paths(str(exc))}")
     if isinstance(exc, ValueError | TypeError):
-        return Failure("invalid", str(exc))
-    return Failure("internal", f"{type(exc).__name__}: {exc}")
+        return Failure("invalid", without_paths(str(exc)))
+    return Failure("internal", f"{type(exc).__name__}: {without_paths(str(exc))}")
+
+
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w.])/(?:[^\s/:"'(),]+/)+([^\s/:"'(),]*)""")
+
+
+def without_paths(text: str, root: str = "") -> str:
+    """``text`` with server paths cut: relative to ``root`` when under it, else the last part.
+
+    Engine messages name files by absolute path; clients get the file's name, the log the path.
+    """
+    if root:
+        text = text.replace(root.rstrip("/") + "/", "")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "<path>", text)
 
 
 def error_of(failure: Failure) -> Exception:
@@ -268,6 +286,8 @@ def error_of(failure: Failure) -> Exception:
             return Conflict(failure.message, field=failure.field)
         case "unavailable":
             return DependencyUnavailable("qdrant", failure.message)
+        case "damaged":
+            return DamagedData(failure.message, field=failure.field or "collection")
         case "invalid":
             return ValueError(failure.message)
     return RagmonoError(f"embedded engine: {failure.message}")

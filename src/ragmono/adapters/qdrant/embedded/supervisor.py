@@ -21,13 +21,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import msgspec
 import structlog
 
-from ragmono.errors import DependencyUnavailable
+from ragmono.errors import DamagedData, DependencyUnavailable
 
 from .protocol import (
     Call,
@@ -41,6 +42,9 @@ from .protocol import (
     recv_frame,
     reply_decoder,
 )
+
+CallObserver = Callable[[str, float, "str | None"], None]
+"""Hears each engine call: its operation, seconds taken, and None or why it failed."""
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -87,9 +91,15 @@ class EngineSupervisor:
     """Owns the engine worker process for one data directory."""
 
     def __init__(
-        self, data_dir: Path, *, log_level: str = "info", log_format: str = "json"
+        self,
+        data_dir: Path,
+        *,
+        log_level: str = "info",
+        log_format: str = "json",
+        observe: CallObserver | None = None,
     ) -> None:
         self._data_dir = data_dir
+        self._observe = observe
         self._log_args = ["--log-level", log_level, "--log-format", log_format]
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -120,7 +130,26 @@ class EngineSupervisor:
         return not self._closing.is_set() and self._failures < _GIVE_UP_AFTER
 
     async def call(self, op: Operation, result: type[T], *, timeout_s: float | None = 60.0) -> T:
-        """Send ``op`` and decode its reply as ``result``; raise the domain error it failed with."""
+        """Send ``op`` and decode its reply as ``result``; raise the domain error it failed with.
+
+        Each call is reported to ``observe`` (operation, seconds, error kind or None).
+        """
+        if self._observe is None:
+            return await self._call(op, result, timeout_s)
+        started, kind = time.perf_counter(), None
+        try:
+            return await self._call(op, result, timeout_s)
+        except DependencyUnavailable as exc:
+            kind = "timeout" if "did not answer" in exc.detail else "connection"
+            raise
+        except DamagedData:
+            kind = "damaged"
+            raise
+        finally:
+            operation = type(op).__struct_config__.tag
+            self._observe(str(operation), time.perf_counter() - started, kind)
+
+    async def _call(self, op: Operation, result: type[T], timeout_s: float | None) -> T:
         if self._closing.is_set():
             raise DependencyUnavailable("qdrant", "the embedded vector store is closed")
         conn = self._conn

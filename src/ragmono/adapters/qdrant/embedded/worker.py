@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from ragmono.errors import Conflict, NotFound
+from ragmono.errors import Conflict, DamagedData, NotFound
 from ragmono.logging import LogConfig, configure_logging
 
 from .engine import DEFERRED, Engine
@@ -132,7 +132,7 @@ class Server:
         try:
             value = self.engine.handle(call.id, call.op)
         except Exception as exc:
-            if not isinstance(exc, NotFound | Conflict):
+            if not isinstance(exc, NotFound | Conflict | DamagedData):
                 log.warning("engine_call_failed", op=type(call.op).__name__, error=str(exc))
             self.reply(call.id, None, failure_of(exc))
             return

@@ -26,7 +26,10 @@ def qdrant_breaker(registry: BreakerRegistry, name: str, timeout_s: float) -> De
 
     Its timeout is ``[breakers.qdrant] timeout_s`` when set, else ``timeout_s``.
     """
-    return registry.get(name, is_failure=is_failure, default_timeout_s=timeout_s)
+    # call_client reports each call itself, with its operation and Qdrant's error kinds.
+    return registry.get(
+        name, is_failure=is_failure, default_timeout_s=timeout_s, observe_calls=False
+    )
 
 
 async def call_client(

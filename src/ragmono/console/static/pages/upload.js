@@ -41,7 +41,7 @@ export function watchJob(jobId, into, stopped) {
         const job = await api("GET", `api/v1/jobs/${encodeURIComponent(jobId)}`);
         const p = job.progress;
         bar.value = p.percent;
-        const done = ["succeeded", "failed", "cancelled"].includes(job.state);
+        const done = ["succeeded", "completed_with_errors", "failed", "cancelled"].includes(job.state);
         const counts = Object.entries(job.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
         text.textContent = [
           done ? (job.state === "succeeded" ? "done" : job.state) : job.state,
@@ -104,7 +104,7 @@ export async function render(main) {
     if (result.job_id) {
       state.show("Accepted as a background job.");
       const job = await watchJob(result.job_id, out, () => gone);
-      if (job) state.show(`Job ${job.state === "succeeded" ? "done" : job.state}.`, job.state === "succeeded" ? "ok" : "error");
+      if (job) state.show(`Job ${job.state === "succeeded" ? "done" : job.state.replaceAll("_", " ")}.`, job.state === "succeeded" ? "ok" : "error");
     } else {
       const failed = result.failed ? `, ${result.failed} failed` : "";
       state.show(`${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged${failed}.`, result.failed ? "error" : "ok");
