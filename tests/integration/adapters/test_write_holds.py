@@ -13,7 +13,7 @@ import pytest
 from ragmono.adapters.redis_client import open_redis
 from ragmono.adapters.redis_write_holds import RedisWriteHolds
 from ragmono.adapters.write_holds_memory import MemoryWriteHolds
-from ragmono.errors import Conflict
+from ragmono.errors import Conflict, DependencyUnavailable
 from ragmono.modules.ingest import WriteGate
 from ragmono.ports import WriteHolds
 from tests.support.redis_server import RedisServer
@@ -100,3 +100,39 @@ async def test_a_holder_that_lost_its_hold_is_told_before_it_switches(holds: Wri
         await asyncio.sleep(0.15)  # the next renewal finds another token
         with pytest.raises(Conflict):
             a.check_held("docs")
+
+
+class DownHolds:
+    """Redis down: every call fails as the adapter reports it."""
+
+    async def enter(self, collection: str, writer: str, ttl_s: float) -> bool:
+        raise DependencyUnavailable("redis", "down")
+
+    async def leave(self, collection: str, writer: str) -> None:
+        raise DependencyUnavailable("redis", "down")
+
+    async def hold(self, collection: str, owner: str, ttl_s: float) -> int | None:
+        raise DependencyUnavailable("redis", "down")
+
+    async def writers(self, collection: str) -> int:
+        raise DependencyUnavailable("redis", "down")
+
+    async def release(self, collection: str, owner: str) -> None:
+        raise DependencyUnavailable("redis", "down")
+
+
+async def test_without_redis_the_gate_holds_this_process_only() -> None:
+    gate = WriteGate(DownHolds(), poll_s=0.005)
+    events: list[str] = []
+
+    async def write() -> None:
+        async with gate.writing("docs"):
+            events.append("wrote")
+
+    async with gate.held("docs"):
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.05)
+        events.append("switched")
+        gate.check_held("docs")
+    await asyncio.wait_for(writer, 5)
+    assert events == ["switched", "wrote"]
