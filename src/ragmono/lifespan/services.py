@@ -176,6 +176,7 @@ def _build_ingest(
         gate,
         batch_chunks=settings.reindex.batch_chunks,
         keep_old_s=settings.reindex.keep_old_hours * 3600,
+        leases=adapters.leases,  # with Redis: one replica sweeps
     )
     parse = ParseLimits(
         max_pdf_pages=cfg.max_pdf_pages,
