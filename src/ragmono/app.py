@@ -98,7 +98,9 @@ def create_app(settings: Settings, *, adapters: Adapters | None = None) -> Lites
             await stack.enter_async_context(services.jobs.running())
             await stack.enter_async_context(services.watches.running())
             await stack.enter_async_context(services.reindex.retention())
-            await stack.enter_async_context(backup_schedule(settings, services.backups))
+            await stack.enter_async_context(
+                backup_schedule(settings, services.backups, opened.leases)
+            )
             await stack.enter_async_context(mcp.running())
             yield
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,6 +63,23 @@ class LiveServer:
                 pass
             time.sleep(0.05)
         raise TimeoutError(f"ragmono serve did not get healthy; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL ``ragmono serve`` and every process under it (granian's worker too)."""
+        if self._proc is None:
+            return
+        pids, todo = [], [self._proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            children = Path(f"/proc/{pid}/task/{pid}/children")
+            if children.exists():
+                todo.extend(int(c) for c in children.read_text().split())
+        for pid in reversed(pids):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._proc.wait(10)
+        self._proc = None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s)."""

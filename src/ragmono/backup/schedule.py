@@ -1,14 +1,25 @@
-"""Scheduled backups: a cron expression in local time, run in-process, never two at once."""
+"""Scheduled backups: a cron expression in local time, run in-process, never two at once.
+
+With several replicas each slot is claimed first (a lease named after the slot, in the shared
+:class:`~ragmono.ports.LeaseStore`): the replica that takes it runs the backup and its prune,
+the others skip that slot. Nobody holds anything between slots, so a replica that dies is
+simply not there to claim the next one. When the lease store cannot be reached, the slot runs
+anyway (a duplicate backup is better than none) and a warning says so.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
 from croniter import croniter
+
+from ragmono.errors import DependencyUnavailable
+from ragmono.ports import LeaseStore
 
 from .service import BackupService
 
@@ -36,6 +47,8 @@ class BackupSchedule:
         keep_last: int,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        leases: LeaseStore | None = None,
+        claim_ttl_s: float = 3600.0,
     ) -> None:
         if not croniter.is_valid(cron):
             raise ValueError(f"backup.schedule: {cron!r} is not a cron expression")
@@ -45,6 +58,11 @@ class BackupSchedule:
         self._keep_last = keep_last
         self._clock = clock
         self._sleep = sleep
+        self._leases = leases
+        self._owner = uuid.uuid4().hex
+        self._claim_ttl_s = claim_ttl_s
+        self.skipped = 0
+        """Slots another replica claimed."""
         self.failures = 0
         """Scheduled backups that failed since start."""
         self.completed = 0
@@ -69,9 +87,26 @@ class BackupSchedule:
         log.info("backup_scheduled_done", backup=manifest.id, pruned=pruned)
         return True
 
+    async def claim(self, slot: float) -> bool:
+        """Whether this replica runs ``slot`` (unix time): the first to claim it does."""
+        if self._leases is None:
+            return True
+        name = f"backup-slot:{self._cron}:{slot:.0f}"
+        try:
+            won = await self._leases.hold(name, self._owner, self._claim_ttl_s)
+        except DependencyUnavailable as exc:
+            log.warning("backup_slot_unclaimed", slot=slot, error=exc.detail)
+            return True
+        if not won:
+            self.skipped += 1
+            log.info("backup_slot_taken_elsewhere", slot=slot)
+        return won
+
     async def run_forever(self) -> None:
-        """Sleep until each slot and run it; cancel to stop."""
+        """Sleep until each slot, claim it and run it; cancel to stop."""
         while True:
             now = self._clock()
-            await self._sleep(max(0.0, next_run(self._cron, now) - now))
-            await self.run_slot()
+            slot = next_run(self._cron, now)
+            await self._sleep(max(0.0, slot - now))
+            if await self.claim(slot):
+                await self.run_slot()

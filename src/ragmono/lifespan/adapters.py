@@ -30,6 +30,7 @@ from ragmono.ports import (
     Telemetry,
     VectorStore,
     WatchBook,
+    WriteHolds,
 )
 from ragmono.resilience import BreakerConfig, BreakerRegistry, BreakerTuning
 from ragmono.settings import BreakerOverride, BreakerSettings, Settings
@@ -58,6 +59,7 @@ class Adapters:
     """First results of POSTs with an Idempotency-Key."""
     watch_book: WatchBook | None = None  # run-time watches; None: <data_dir>/watches.json
     leases: LeaseStore = field(default_factory=MemoryLeaseStore)  # which replica runs a watch
+    write_holds: WriteHolds | None = None  # Redis: reindex write holds span replicas
     telemetry: Telemetry = field(default_factory=NoopTelemetry, kw_only=True)
     """Metrics sink (and state-change log); test twins may leave the no-op default."""
     embedders: Embedders | None = field(default=None, kw_only=True)
@@ -258,6 +260,7 @@ def _open_shared_state(
     from ragmono.adapters.redis_client import is_redis_failure, open_redis
     from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
     from ragmono.adapters.redis_watch_state import RedisLeaseStore, RedisWatchBook
+    from ragmono.adapters.redis_write_holds import RedisWriteHolds
 
     client = open_redis(settings.redis.url, timeout_s=settings.redis.timeout_s)
     stack.push_async_callback(client.aclose)
@@ -278,6 +281,7 @@ def _open_shared_state(
         "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
         "watch_book": RedisWatchBook(client, key_prefix=prefix, breaker=breaker),
         "leases": RedisLeaseStore(client, key_prefix=prefix, breaker=breaker),
+        "write_holds": RedisWriteHolds(client, key_prefix=prefix, breaker=breaker),
     }
 
 

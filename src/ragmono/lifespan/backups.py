@@ -11,6 +11,7 @@ from ragmono import __version__
 from ragmono.backup import BackupService, FileCopyMedium
 from ragmono.ports import (
     BackupMedium,
+    LeaseStore,
     RestorableVectorStore,
     Telemetry,
     VectorStore,
@@ -64,8 +65,13 @@ def build_backup_service(
 
 
 @contextlib.asynccontextmanager
-async def backup_schedule(settings: Settings, backups: BackupService | None) -> AsyncIterator[None]:
-    """Remove backups a killed run left unfinished; run scheduled backups while the app runs."""
+async def backup_schedule(
+    settings: Settings, backups: BackupService | None, leases: LeaseStore | None = None
+) -> AsyncIterator[None]:
+    """Remove backups a killed run left unfinished; run scheduled backups while the app runs.
+
+    ``leases`` shared by replicas (Redis) make each slot run on one replica only.
+    """
     if backups is not None:
         await backups.remove_partials()
     if backups is None or not settings.backup.schedule:
@@ -78,6 +84,7 @@ async def backup_schedule(settings: Settings, backups: BackupService | None) -> 
         settings.backup.schedule,
         keep_days=settings.backup.keep_days,
         keep_last=settings.backup.keep_last,
+        leases=leases,
     )
     task = asyncio.create_task(schedule.run_forever(), name="backup-schedule")
     try:

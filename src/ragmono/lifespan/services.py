@@ -23,6 +23,7 @@ from ragmono.modules.ingest import (
     JobFiles,
     JobRunner,
     ParseLimits,
+    SharedLock,
     WatchEntry,
     WatchPolicy,
     WatchService,
@@ -157,7 +158,7 @@ def _build_ingest(
     settings: Settings, adapters: Adapters, embedders: Embedders
 ) -> tuple[IngestService, JobRunner, ReindexService, WatchService]:
     cfg = settings.ingest
-    gate = WriteGate()
+    gate = WriteGate(adapters.write_holds)  # with Redis: held across replicas
     writer = DocumentWriter(
         adapters.vector_store,
         embedders,
@@ -166,6 +167,7 @@ def _build_ingest(
         batch_chunks=cfg.batch_chunks,
         telemetry=adapters.telemetry,
         gate=gate,
+        version_lock=SharedLock(adapters.leases),
     )
     reindexer = Reindexer(
         adapters.vector_store,
@@ -174,6 +176,7 @@ def _build_ingest(
         gate,
         batch_chunks=settings.reindex.batch_chunks,
         keep_old_s=settings.reindex.keep_old_hours * 3600,
+        leases=adapters.leases,  # with Redis: one replica sweeps
     )
     parse = ParseLimits(
         max_pdf_pages=cfg.max_pdf_pages,

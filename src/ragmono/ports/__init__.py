@@ -16,6 +16,7 @@ from ragmono.ports.generator import (
 from ragmono.ports.idempotency_store import IdempotencyStore
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
+from ragmono.ports.leases import LeaseStore
 from ragmono.ports.migration_ledger import MigrationLedger
 from ragmono.ports.models import ModelCatalog, ModelInfo
 from ragmono.ports.rate_limit import RateLimitStore, WindowHit
@@ -38,7 +39,8 @@ from ragmono.ports.vector_store import (
     SwitchableVectorStore,
     VectorStore,
 )
-from ragmono.ports.watch_state import LeaseStore, WatchBook
+from ragmono.ports.watch_state import WatchBook
+from ragmono.ports.write_holds import WriteHolds
 
 __all__ = [
     "AnswerRequest",
@@ -83,4 +85,5 @@ __all__ = [
     "WatchBook",
     "WatchEventKind",
     "WindowHit",
+    "WriteHolds",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .leases import LeaseStore
+
 __all__ = ["LeaseStore", "WatchBook"]
 
 
@@ -24,16 +26,4 @@ class WatchBook(Protocol):
 
     async def delete(self, watch_id: str) -> None:
         """Forget one watch (no error when unknown)."""
-        ...
-
-
-class LeaseStore(Protocol):
-    """Named leases with an expiry: one owner at a time."""
-
-    async def hold(self, name: str, owner: str, ttl_s: float) -> bool:
-        """Take the lease if free or expired, renew it if ``owner`` has it; whether it has it."""
-        ...
-
-    async def release(self, name: str, owner: str) -> None:
-        """Give the lease up now if ``owner`` has it, so another can take it at once."""
         ...

@@ -13,6 +13,7 @@ from .parsing import SUPPORTED_EXTENSIONS, ParseLimits
 from .pipeline import DocumentWriter, embed_chunks
 from .progress import JobObserver
 from .service import IngestLimits, IngestService
+from .shared_lock import SharedLock
 from .watch_controller import WatchController
 from .watch_folder import WatchPolicy
 from .watches import WatchEntry, WatchService
@@ -36,6 +37,7 @@ __all__ = [
     "JobRunner",
     "ParseLimits",
     "ReindexPayload",
+    "SharedLock",
     "UploadController",
     "WatchController",
     "WatchEntry",

@@ -58,6 +58,7 @@ from .documents import DocumentInput, DocumentResult, DocumentStatus
 from .gate import WriteGate
 from .identity import content_hash, document_id_for, point_id
 from .observer import WriteObserver, unless_stopped
+from .shared_lock import SharedLock
 
 __all__ = ["DocumentWriter", "WriteObserver", "embed_chunks"]
 
@@ -79,6 +80,7 @@ class DocumentWriter:
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
         gate: WriteGate | None = None,
+        version_lock: SharedLock | None = None,
     ) -> None:
         self._store = store
         self._telemetry = telemetry
@@ -89,7 +91,9 @@ class DocumentWriter:
         self._chunker = chunker
         self._batch_chunks = batch_chunks
         self._clock = clock
-        self._version_lock = asyncio.Lock()
+        # Shared by replicas (a lease) when given: two replicas reading and rewriting the
+        # catalog entry at once would both write ``version + 1`` and one bump would be lost.
+        self._version_lock = version_lock or SharedLock(None)
 
     @property
     def store(self) -> VectorStore:
@@ -111,7 +115,7 @@ class DocumentWriter:
 
     async def bump_version(self, name: str) -> None:
         """Advance the collection's content version so caches drop what they hold for it."""
-        async with self._version_lock:
+        async with self._version_lock.hold(f"version:{name}"):
             spec = await self._store.get_collection(name)
             if spec is not None:
                 await self._store.update_collection(

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import msgspec
@@ -37,11 +38,12 @@ from ragmono.domain import (
     Match,
     RetainedStorage,
 )
-from ragmono.errors import Conflict, NotFound, RagmonoError
+from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 from ragmono.modules.ingest import JobObserver, ReindexPayload, WriteGate, embed_chunks
 from ragmono.ports import (
     Embedder,
     Embedders,
+    LeaseStore,
     SparseEncoder,
     StoredChunk,
     SwitchableVectorStore,
@@ -80,6 +82,7 @@ class Reindexer:
         batch_chunks: int = 128,
         keep_old_s: float = 86400.0,
         clock: Callable[[], float] = time.time,
+        leases: LeaseStore | None = None,
     ) -> None:
         self._store = store
         self._embedders = embedders
@@ -89,6 +92,8 @@ class Reindexer:
         self.keep_old_s = keep_old_s
         self._clock = clock
         self._sweep_lock = asyncio.Lock()
+        self._leases = leases
+        self._owner = uuid.uuid4().hex
 
     @property
     def switchable(self) -> SwitchableVectorStore | None:
@@ -153,6 +158,7 @@ class Reindexer:
             async with self._gate.held(spec.name):
                 held = time.perf_counter()
                 copied = await self._catch_up(spec.name, storage, embedder)
+                self._gate.check_held(spec.name)  # no switch if another replica took the hold
                 old = await self._switch(store, spec.name, fresh)
                 held_ms = round((time.perf_counter() - held) * 1000, 1)
         except BaseException as exc:
@@ -294,6 +300,16 @@ class Reindexer:
                     dropped += len(due)
         return dropped
 
+    async def _sweeper(self, every_s: float) -> bool:
+        """Whether this replica sweeps: the one holding the sweep lease, renewed each round
+        (another takes it over within two rounds of its death); all when Redis is down."""
+        if self._leases is None:
+            return True
+        try:
+            return await self._leases.hold("reindex-sweep", self._owner, 2 * every_s)
+        except DependencyUnavailable:
+            return True  # sweeping twice is harmless: each drop happens under the write hold
+
     async def _forget(
         self, store: SwitchableVectorStore, spec: CollectionSpec, storages: set[str]
     ) -> CollectionSpec:
@@ -315,7 +331,8 @@ class Reindexer:
         async def loop() -> None:
             while True:
                 try:
-                    await self.sweep()
+                    if await self._sweeper(every_s):
+                        await self.sweep()
                 except Exception as exc:  # a background task: log and try again later
                     log.warning("reindex_sweep_failed", error=str(exc))
                 await asyncio.sleep(every_s)
