@@ -96,6 +96,7 @@ async def test_calls_rotate_over_nodes_and_collections_get_cluster_settings(env:
                 "document_id",
                 "source",
                 "content_hash",
+                "access",
             }
         await store.delete_collection(name)
     finally:

@@ -64,6 +64,7 @@ async def test_collections_get_named_vectors_idf_and_payload_indexes(twin: Qdran
         "document_id": "keyword",
         "source": "keyword",
         "content_hash": "keyword",
+        "access": "keyword",
     }
 
 
