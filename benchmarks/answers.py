@@ -113,6 +113,7 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
     from litestar.testing import AsyncTestClient
 
     from ragmono.app import create_app
+    from ragmono.logging import configure_logging
     from ragmono.settings import load_settings
 
     settings = load_settings(
@@ -125,6 +126,7 @@ async def evaluate(qa: QaSet, data_dir: Path) -> dict[str, Any]:
             "RAGMONO_LOGGING__LEVEL": "warning",
         },
     )
+    configure_logging(settings.logging)  # as the served app: warnings only
     async with AsyncTestClient(app=create_app(settings), timeout=900) as http:
         existing = await http.get(f"/api/v1/collections/{COLLECTION}")
         ingested = existing.status_code == 200
@@ -169,6 +171,7 @@ async def retrieval_by_mode(qa: QaSet, data_dir: Path) -> dict[str, dict[str, fl
     from litestar.testing import AsyncTestClient
 
     from ragmono.app import create_app
+    from ragmono.logging import configure_logging
     from ragmono.settings import load_settings
 
     settings = load_settings(
@@ -180,6 +183,7 @@ async def retrieval_by_mode(qa: QaSet, data_dir: Path) -> dict[str, dict[str, fl
             "RAGMONO_LOGGING__LEVEL": "warning",
         },
     )
+    configure_logging(settings.logging)  # as the served app: warnings only
     norm = _plain if qa.exact else normalize
     out: dict[str, dict[str, float]] = {}
     async with AsyncTestClient(app=create_app(settings), timeout=900) as http:

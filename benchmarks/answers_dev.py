@@ -34,6 +34,7 @@ async def collect(data_dir: Path, questions: list[Question]) -> list[dict[str, A
     from litestar.testing import AsyncTestClient
 
     from ragmono.app import create_app
+    from ragmono.logging import configure_logging
     from ragmono.settings import load_settings
 
     settings = load_settings(
@@ -45,6 +46,7 @@ async def collect(data_dir: Path, questions: list[Question]) -> list[dict[str, A
             "RAGMONO_LOGGING__LEVEL": "warning",
         },
     )
+    configure_logging(settings.logging)  # as the served app: warnings only
     found = []
     async with AsyncTestClient(app=create_app(settings), timeout=900) as http:
         for q in questions:

@@ -38,6 +38,7 @@ from benchmarks.beir import (
 )
 from benchmarks.timing import nearest_rank
 from ragmono.app import create_app
+from ragmono.logging import configure_logging
 from ragmono.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,6 +83,7 @@ async def evaluate(
             "RAGMONO_LOGGING__LEVEL": "warning",
         },
     )
+    configure_logging(settings.logging)  # as the served app: warnings only
     report: dict[str, Any] = {"documents": len(data.corpus), "queries": len(data.qrels)}
     async with AsyncTestClient(app=create_app(settings), timeout=600) as http:
         existing = await http.get(f"/api/v1/collections/{COLLECTION}")
