@@ -39,7 +39,7 @@ from benchmarks.beir import (
 from benchmarks.timing import nearest_rank
 from ragmono.app import create_app
 from ragmono.logging import configure_logging
-from ragmono.settings import load_settings
+from ragmono.settings import LoggingSettings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "scifact"
@@ -83,7 +83,6 @@ async def evaluate(
             "RAGMONO_LOGGING__LEVEL": "warning",
         },
     )
-    configure_logging(settings.logging)  # as the served app: warnings only
     report: dict[str, Any] = {"documents": len(data.corpus), "queries": len(data.qrels)}
     async with AsyncTestClient(app=create_app(settings), timeout=600) as http:
         existing = await http.get(f"/api/v1/collections/{COLLECTION}")
@@ -162,6 +161,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main() -> None:
     """Command-line entry point."""
+    # As the served app logs: warnings only (here, not in evaluate(): tests import it).
+    configure_logging(LoggingSettings(level="warning", format="console"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--docs", type=int, default=None, help="subset size (default: all)")
