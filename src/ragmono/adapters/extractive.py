@@ -3,17 +3,20 @@
 Candidates are whole sentences (1-3 adjacent ones of a paragraph), list items with their
 lead-in sentence and code lines with the sentence that introduces them
 (``extractive_units``). Each is scored by meaning, the cosine between the question's vector
-and the candidate's under the collection's own embedder (units embedded in one batch and
-cached by text, so a passage seen again costs nothing), and by words, BM25 over the
-passages' units with Snowball stems. Both scores are min-max scaled over the question's
-candidates and weighted equally (no reason to favour one a priori). The answer is the best
-single unit, widened to its neighbours only when they hold question words it lacks, plus at
-most one more span that holds a different needed fact; each is quoted whole and cited
-``[n]``. When nothing shares a word or a meaning with the question it says so.
+and the candidate's under the collection's own embedder, and by words, BM25 over the
+passages' units with Snowball stems. The units' vectors come with the passage when ingest made
+them (``unit_vectors``); otherwise the best units by BM25 are embedded in one batch and cached
+by text, so a passage seen again costs nothing. Both scores are min-max scaled over the
+question's candidates and weighted equally (no reason to favour one a priori). The answer is
+the best single unit, widened to its neighbours only when they hold question words it lacks
+(and to the sentence before when it points back), plus at most one more span that holds a
+different needed fact; each is quoted whole and cited ``[n]``. When nothing shares a word or
+a meaning with the question it says so.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
@@ -122,8 +125,9 @@ class ExtractiveGenerator:
     ) -> list[list[np.ndarray | None]] | None:
         """Unit vectors per passage (None for units not embedded), or None at all.
 
-        Meaning re-ranks a shortlist (:func:`_shortlist`); vectors are cached by unit text, so
-        a passage seen again costs nothing.
+        A passage's vectors from ingest are used whole; for the passages without them,
+        meaning re-ranks a shortlist (:func:`_shortlist`), cached by unit text, so a passage
+        seen again costs nothing.
         """
         embedder = request.embedder
         if embedder is None or request.question_vector is None:
@@ -135,10 +139,11 @@ class ExtractiveGenerator:
             else None
             for p, found in zip(request.passages, parsed, strict=True)
         ]
-        chosen = _shortlist(parsed, wanted)
-        for picks, ready in zip(chosen, stored, strict=True):
-            if ready is not None:  # made at ingest: nothing to embed
-                picks[:] = [False] * len(picks)
+        if all(ready is not None for ready in stored):  # all made at ingest: nothing to embed
+            return [list(ready) for ready in stored if ready is not None]
+        chosen = _shortlist(
+            parsed, wanted, {i for i, ready in enumerate(stored) if ready is not None}
+        )
         missing = list(
             dict.fromkeys(
                 u.text
@@ -165,15 +170,17 @@ class ExtractiveGenerator:
         ]
 
 
-def _shortlist(parsed: list[Parsed], wanted: set[str]) -> list[list[bool]]:
-    """Which units to embed: the ``_MEANING_UNITS`` best by words (BM25).
+def _shortlist(parsed: list[Parsed], wanted: set[str], have: set[int]) -> list[list[bool]]:
+    """Which units to embed: the ``_MEANING_UNITS`` best by words (BM25), from the passages
+    whose vectors ingest did not make (those in ``have`` it did).
 
     Meaning re-ranks the lexical front runners: embedding costs about 5 ms a sentence on
     this machine's CPU, every unit of five passages about 50 short texts a question, so a
     shortlist bounds it. With no word shared (a paraphrase) BM25 ties and the top passages'
     units are taken in reading order.
     """
-    keep = set(lexical_ranking(parsed, wanted)[:_MEANING_UNITS])
+    ranked = (unit for unit in lexical_ranking(parsed, wanted) if unit[0] not in have)
+    keep = set(itertools.islice(ranked, _MEANING_UNITS))
     return [
         [(passage, position) in keep for position in range(len(p.terms))]
         for passage, p in enumerate(parsed)

@@ -91,3 +91,17 @@ async def test_without_usable_ingest_vectors_the_answerer_embeds_its_candidates(
     answer = await ask(embedder, "How often is Memcheck right?", passages)
     assert "it is typically right 99% of the time" in answer
     assert len(embedder.priority_calls) == 2  # the question, then the shortlisted units
+
+
+async def test_only_passages_without_ingest_vectors_have_their_sentences_embedded(
+    local_embedder: OnnxEmbedder, embedder: MemoEmbedder
+) -> None:
+    _, stored = await local_embedder.embed_passages([MANUAL])
+    passages = [
+        Passage(n=1, id="a", text=MANUAL, source="quick-start.html", unit_vectors=stored[0]),
+        Passage(n=2, id="b", text=OTHER, source="q.html"),
+    ]
+    answer = await ask(embedder, "How often is Memcheck right?", passages)
+    assert "it is typically right 99% of the time" in answer
+    _, candidates = embedder.priority_calls
+    assert candidates == [u.text for u in units(OTHER)]  # the stored passage is not embedded
