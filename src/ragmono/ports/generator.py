@@ -51,11 +51,8 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
 
     def given(self) -> dict[str, float | int]:
         """The fields a caller set, by name."""
-        values = {"temperature": self.temperature, "top_p": self.top_p}
-        given: dict[str, float | int] = {k: v for k, v in values.items() if v is not None}
-        if self.max_tokens is not None:
-            given["max_tokens"] = self.max_tokens
-        return given
+        fields: dict[str, float | int | None] = msgspec.structs.asdict(self)
+        return {name: value for name, value in fields.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
