@@ -17,6 +17,7 @@ import click
 from .errors import EXIT_REFUSED, EXIT_SERVER, CliError
 
 if TYPE_CHECKING:
+    from ragmono.lifespan import Adapters, Services
     from ragmono.modules.ingest import DocumentResult
     from ragmono.settings import Settings
 
@@ -89,6 +90,18 @@ def failures_of(results: Sequence[DocumentResult] | Sequence[dict[str, Any]]) ->
     return errors
 
 
+async def ensure_local_collection(
+    adapters: Adapters, services: Services, collection: str, create: bool
+) -> None:
+    """The data directory has ``collection``, made now with ``create``; else ``CliError``."""
+    if await adapters.vector_store.get_collection(collection) is None:
+        if not create:
+            raise CliError(
+                f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
+            )
+        await services.collections.create(collection)
+
+
 async def ingest_local(
     settings: Settings,
     path: Path,
@@ -107,12 +120,7 @@ async def ingest_local(
     try:
         async with open_adapters(settings) as adapters:
             services = build_services(settings, adapters)
-            if await adapters.vector_store.get_collection(collection) is None:
-                if not create:
-                    raise CliError(
-                        f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
-                    )
-                await services.collections.create(collection)
+            await ensure_local_collection(adapters, services, collection, create)
             inputs = (
                 FileInput(name=source, data=file.read_bytes(), access=list(access))
                 for file, source in files.found

@@ -50,15 +50,7 @@ async def ingest_remote(
 ) -> int:
     """Upload the files to a running server in batches; returns the number of failed files."""
     files = list_files(path)
-    found = await http.get(f"/api/v1/collections/{collection}")
-    if found.status_code == 404:
-        if not create:
-            raise CliError(
-                f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
-            )
-        check(await http.post("/api/v1/collections", json={"name": collection}))
-    else:
-        check(found)
+    await ensure_collection(http, collection, create)
     totals = dict.fromkeys(("created", "updated", "unchanged", "failed"), 0)
     failures: list[str] = []
     upload = f"/api/v1/collections/{collection}/documents/upload"
@@ -74,6 +66,19 @@ async def ingest_remote(
             bar.update(len(batch))
     echo_report(totals, files.skipped, failures, verbose=verbose)
     return totals["failed"]
+
+
+async def ensure_collection(http: httpx.AsyncClient, collection: str, create: bool) -> None:
+    """The server has ``collection``, made now with ``create``; else ``CliError``."""
+    found = await http.get(f"/api/v1/collections/{collection}")
+    if found.status_code == 404:
+        if not create:
+            raise CliError(
+                f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
+            )
+        check(await http.post("/api/v1/collections", json={"name": collection}))
+    else:
+        check(found)
 
 
 async def _finished(

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import EXIT_REFUSED, EXIT_SERVER, CliError
+from .errors import EXIT_SERVER, CliError
+from .ingest_files import ensure_local_collection
+from .ingest_remote import ensure_collection
 from .remote import check
 
 if TYPE_CHECKING:
@@ -34,25 +36,13 @@ async def watch_remote(
     access: Sequence[str] = (),
 ) -> None:
     """Ask the server to watch ``path`` (resolved) for ``collection``; prints the watch."""
-    await _ensure_remote(http, collection, create)
+    await ensure_collection(http, collection, create)
     body = {"path": str(path), "access": list(access)}
     watch = check(await http.post(f"/api/v1/collections/{collection}/watches", json=body)).json()
     click.echo(
         f"the server watches {watch['directory']} for {collection} (watch {watch['id']}); "
         "changes are ingested as they happen: see GET /api/v1/jobs"
     )
-
-
-async def _ensure_remote(http: httpx.AsyncClient, collection: str, create: bool) -> None:
-    found = await http.get(f"/api/v1/collections/{collection}")
-    if found.status_code == 404:
-        if not create:
-            raise CliError(
-                f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
-            )
-        check(await http.post("/api/v1/collections", json={"name": collection}))
-    else:
-        check(found)
 
 
 async def watch_local(
@@ -80,12 +70,7 @@ async def watch_local(
     try:
         async with open_adapters(settings) as adapters:
             services = build_services(settings, adapters)
-            if await adapters.vector_store.get_collection(collection) is None:
-                if not create:
-                    raise CliError(
-                        f"collection {collection!r} does not exist (pass --create)", EXIT_REFUSED
-                    )
-                await services.collections.create(collection)
+            await ensure_local_collection(adapters, services, collection, create)
             async with services.jobs.running(), services.watches.running():
                 click.echo(f"watching {folder} for {collection}; Ctrl-C stops")
                 await asyncio.Event().wait()
