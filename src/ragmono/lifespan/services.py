@@ -197,6 +197,8 @@ def _build_ingest(
         workers=cfg.job_workers,
         retention_s=cfg.job_retention_s,
         telemetry=adapters.telemetry,
+        queue=adapters.job_queue,  # with Redis: any replica takes the next job
+        keep_every_s=cfg.job_claim_after_s / 3,
     )
     limits = IngestLimits(
         async_threshold_bytes=cfg.async_threshold_bytes,
