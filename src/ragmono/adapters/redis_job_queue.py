@@ -14,7 +14,9 @@ runner's heartbeat (``keep``) resets its idle time, only while this consumer sti
 script, so a heartbeat never takes a job back from the runner it was handed to). ``take``
 first claims entries idle longer than ``claim_after_s`` (their runner died: its heartbeat
 stopped), then reads new ones, blocking up to ``block_s`` on a client of its own so the
-shared client's short timeouts do not apply to the wait.
+shared client's short timeouts do not apply to the wait. That wait does not go through the
+``redis`` breaker (it would hold the breaker's half-open trial for the whole wait); every
+other call does.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
-from ragmono.errors import NotFound, PayloadTooLarge
+from ragmono.errors import DependencyUnavailable, NotFound, PayloadTooLarge
 from ragmono.ports.job_queue import Delivery, JobLane
 from ragmono.resilience import DependencyBreaker
 
@@ -119,11 +121,10 @@ class RedisJobQueue(_Guarded):
         claimed = await self._call(self._claim, stream)
         if claimed is not None:
             return _delivery(lane, *claimed)
-        if self._breaker is not None:
-            timeout_s = self._block_ms / 1000 + 5.0  # the wait is not a slow call
-            read = await self._breaker.call(self._read, stream, timeout_s=timeout_s)
-        else:
-            read = await self._call(self._read, stream)
+        try:  # not through the breaker: a 1 s wait would hold its half-open trial
+            read = await self._read(stream)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise DependencyUnavailable("redis", f"redis: {type(exc).__name__}: {exc}") from exc
         return None if read is None else _delivery(lane, read[0], read[1], 1)
 
     async def _claim(self, stream: str) -> tuple[Any, Any, int] | None:

@@ -274,13 +274,14 @@ def _open_shared_state(
     breaker = breakers.get(
         "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
     )
-    # The job queue's takers wait on Redis (XREADGROUP BLOCK): a client whose timeout allows it.
-    waiting = open_redis(
+    # The job queue has a client of its own: its takers wait on Redis (XREADGROUP BLOCK), so
+    # its timeout allows the wait, and its polling never holds a connection requests need.
+    queue_client = open_redis(
         settings.redis.url,
         timeout_s=settings.redis.timeout_s + JOB_TAKE_WAIT_S + 1.0,
-        max_connections=settings.ingest.job_workers + 2,
+        max_connections=settings.ingest.job_workers + 8,  # a taker per worker, reindex, calls
     )
-    stack.push_async_callback(waiting.aclose)
+    stack.push_async_callback(queue_client.aclose)
     prefix = settings.redis.key_prefix
     cache = RedisCache(
         client,
@@ -297,8 +298,8 @@ def _open_shared_state(
         "leases": RedisLeaseStore(client, key_prefix=prefix, breaker=breaker),
         "write_holds": RedisWriteHolds(client, key_prefix=prefix, breaker=breaker),
         "job_queue": RedisJobQueue(
-            client,
-            waiting,
+            queue_client,
+            queue_client,
             key_prefix=prefix,
             inline_max_bytes=settings.ingest.job_input_redis_max_bytes,
             shared_dir=settings.shared_path,
