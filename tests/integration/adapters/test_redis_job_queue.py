@@ -61,7 +61,9 @@ async def test_a_job_put_on_one_replica_is_taken_once_by_another(replica: QueueF
     a, b, c = replica(), replica(), replica()
     await a.put("j1", "ingest", b"input one")
     got = await take(b)
-    assert got is not None and got.job_id == "j1" and got.deliveries == 1
+    assert got is not None
+    assert got.job_id == "j1"
+    assert got.deliveries == 1
     assert await c.take("ingest") is None  # handed out once
     assert await c.load("j1") == b"input one"  # any replica reads the input
     await b.done(got)
@@ -76,7 +78,8 @@ async def test_lanes_are_separate_queues(replica: QueueFactory) -> None:
     await a.put("r1", "reindex", b"x")
     assert await a.take("ingest") is None
     got = await take(a, "reindex")
-    assert got is not None and (got.job_id, got.lane) == ("r1", "reindex")
+    assert got is not None
+    assert (got.job_id, got.lane) == ("r1", "reindex")
 
 
 async def test_a_job_whose_runner_stopped_keeping_it_is_claimed_by_another(
@@ -89,7 +92,9 @@ async def test_a_job_whose_runner_stopped_keeping_it_is_claimed_by_another(
     assert await alive.take("ingest") is None  # not idle long enough yet
     await asyncio.sleep(0.4)  # past claim_after_s without a heartbeat: the runner died
     second = await take(alive)
-    assert second is not None and second.job_id == "j1" and second.deliveries == 2
+    assert second is not None
+    assert second.job_id == "j1"
+    assert second.deliveries == 2
     assert await alive.load("j1") == b"payload"
     assert not await dead.keep(first)  # the old runner learns it lost the job
     assert await alive.keep(second)
@@ -113,7 +118,8 @@ async def test_a_released_job_is_taken_at_once_by_another_replica(replica: Queue
     assert got is not None
     await leaving.release(got)  # a graceful shutdown: no claim timeout to wait for
     again = await take(staying, within_s=0.25)
-    assert again is not None and again.job_id == "j1"
+    assert again is not None
+    assert again.job_id == "j1"
     assert await staying.load("j1") == b"payload"
 
 
@@ -126,7 +132,8 @@ async def test_inputs_over_the_redis_limit_go_to_the_shared_dir(
     await a.put("big", "ingest", big)
     assert (tmp_path / "shared" / "job-inputs" / "big.msgpack").read_bytes() == big
     got = await take(b)
-    assert got is not None and await b.load("big") == big
+    assert got is not None
+    assert await b.load("big") == big
     await b.done(got)
     assert not (tmp_path / "shared" / "job-inputs" / "big.msgpack").exists()
 
@@ -155,4 +162,5 @@ async def test_the_queue_survives_redis_losing_its_group(
     assert await a.take("ingest") is None  # the group is made again, not an endless error
     await a.put("j2", "ingest", b"two")
     got = await take(a)
-    assert got is not None and got.job_id == "j2"
+    assert got is not None
+    assert got.job_id == "j2"
