@@ -289,8 +289,10 @@ def _open_shared_state(
         local_entries=settings.cache.max_entries,
         local_ttl_s=settings.cache.local_ttl_s,
         breaker=breaker,
+        events=queue_client,
     )
-    stack.push_async_callback(cache.close)  # runs before the client closes
+    cache.follow()  # other replicas' invalidations drop this one's in-process tier too
+    stack.push_async_callback(cache.close)  # runs before the clients close
     return cache, {
         "job_store": RedisJobStore(client, key_prefix=prefix, breaker=breaker),
         "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
