@@ -132,7 +132,11 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ingest=ingest,
         jobs=jobs,
         backups=build_backup_service(
-            settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
+            settings,
+            adapters.vector_store,
+            adapters.telemetry,
+            after_restore=cache.invalidate,
+            leases=adapters.leases,  # with Redis: replicas sharing backup.dir stay apart
         ),
         reindex=reindex,
         watches=watches,
