@@ -1,6 +1,6 @@
-"""Two replicas sharing Redis and one Qdrant server (#22): a write answered by replica A is
-seen by a search on replica B right after, although B held the old result in its in-process
-cache tier (``cache.local_ttl_s`` is long here on purpose).
+"""Replicas sharing Redis and one Qdrant server (#22): a write answered by replica A is seen
+by a search on replicas B and C right after, although they held the old result in their
+in-process cache tiers (``cache.local_ttl_s`` is long here on purpose).
 
 Qdrant is the HTTP twin; the embedder is the shipped local one; searches are keyword ones
 so that the test does not depend on vector similarity.
@@ -40,26 +40,28 @@ def _write(http: httpx.Client, doc_id: str, text: str) -> None:
 def test_a_write_on_one_replica_is_seen_by_a_search_on_another_at_once(
     tmp_path: Path, shared_redis: RedisServer, shared_qdrant: QdrantTwin
 ) -> None:
-    a = replica(tmp_path, "a", shared_redis, shared_qdrant)
-    b = replica(tmp_path, "b", shared_redis, shared_qdrant)
+    servers = [replica(tmp_path, n, shared_redis, shared_qdrant) for n in ("a", "b", "c")]
     try:
         with (
-            httpx.Client(base_url=a.url, timeout=30) as one,
-            httpx.Client(base_url=b.url, timeout=30) as two,
+            httpx.Client(base_url=servers[0].url, timeout=30) as one,
+            httpx.Client(base_url=servers[1].url, timeout=30) as two,
+            httpx.Client(base_url=servers[2].url, timeout=30) as three,
         ):
             response = one.post("/api/v1/collections", json={"name": "docs"})
             assert response.status_code == 201, response.text
             _write(one, "first", "The aquarium fish are fed at noon.")
-            for _ in range(3):  # B caches the result in its local tier (and in Redis)
+            for _ in range(3):  # B and C cache the result in their local tiers (and in Redis)
                 assert _search(two, "aquarium") == ["first.md"]
+                assert _search(three, "aquarium") == ["first.md"]
             for n in range(2, 6):
                 _write(one, f"doc{n}", f"Aquarium note number {n}.")
                 expected = sorted(["first.md", *(f"doc{i}.md" for i in range(2, n + 1))])
                 assert _search(two, "aquarium") == expected
+                assert _search(three, "aquarium") == expected
                 assert _search(one, "aquarium") == expected
     finally:
-        a.stop()
-        b.stop()
+        for server in servers:
+            server.stop()
 
 
 def _version(http: httpx.Client) -> int:

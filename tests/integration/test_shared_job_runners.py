@@ -5,6 +5,7 @@ dying is failed. (A runner killed outright is tests/api/test_replicas_jobs.py: S
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -81,7 +82,23 @@ async def _submit(rig: Rig, n: int) -> str:
     return outcome.job_id
 
 
+def _task_stacks() -> str:
+    """Every pending task's stack: what a hang was waiting on."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(file=out)
+    return out.getvalue()
+
+
 async def test_a_runner_stopping_gives_its_job_to_another_at_once(replica: Replica) -> None:
+    try:
+        async with asyncio.timeout(60):
+            await _stop_and_hand_over(replica)
+    except TimeoutError:
+        pytest.fail(f"the hand-over hung; pending tasks:\n{_task_stacks()}")
+
+
+async def _stop_and_hand_over(replica: Replica) -> None:
     gated = GatedEmbedder(64, open_calls=2)
     first = replica("a", gated)
     second = replica("b", GatedEmbedder(64, open_calls=10**6))
