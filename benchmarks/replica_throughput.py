@@ -1,0 +1,316 @@
+"""Search throughput with 1, 2 and 3 ``ragmono serve`` replicas on this machine (#22).
+
+    .venv/bin/python -m benchmarks.replica_throughput [--replicas 1,2,3] [--seconds 30]
+        [--warmup 5] [--concurrency 8] [--docs 400] [--data /work/shared/eval/scifact]
+
+The replicas are deployed as in the scale-out tests (``tests/support/replicas.py``): the
+installed ``ragmono serve`` (granian, one worker, the shipped local ONNX embedder) started by
+:class:`benchmarks.harness.AppServer`, sharing one real ``redis-server``
+(``tests/support/redis_server.py``) and one Qdrant in server mode. No Qdrant binary runs here,
+so the Qdrant node is the HTTP twin of the tests (``tests/support/qdrant_twin.py``: Qdrant's
+REST API over qdrant-client's local engine, a Python process behind one lock), started in a
+process of its own (``benchmarks/qdrant_twin_process.py``) so its CPU is measured apart: it
+may well be what limits throughput.
+
+1. SciFact (BEIR, ``--data``): the judged documents of its 300 test queries, then more in
+   corpus order up to ``--docs``, ingested once through the first replica into ``scifact``.
+2. For N in ``--replicas`` (each N adds replicas to the running ones): hybrid searches (the
+   default mode) of the 300 SciFact test queries, in file order and cycled, sent round-robin
+   over the N replicas by ``--concurrency`` closed-loop clients (one ``httpx.AsyncClient``),
+   ``--warmup`` seconds unmeasured, then ``--seconds`` measured.
+
+The result cache is off (``cache.ttl_s = 0``: every search embeds its query and reaches Qdrant,
+so cycling the queries measures real work, and no Redis round trip happens per search), rate
+limits are off, the backup schedule is empty. Reported per N: requests/s, p50/p95/p99, errors,
+the replicas' own mean embed and engine time per search (``/metrics``), CPU seconds in the
+window of each replica, the twin, redis-server, this client and everything else on the machine
+(``/proc``), beside ``os.cpu_count()``, the CPU affinity and the load average before and after.
+Writes ``benchmarks/results/replica-throughput.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.beir import BeirDataset, load_beir
+from benchmarks.harness import REPO, AppServer
+from benchmarks.proc_cpu import CpuSnapshot, cpu_delta
+from benchmarks.qdrant_twin_process import TwinProcess
+from benchmarks.replica_report import markdown
+from benchmarks.search_during_ingest import stage_totals
+from benchmarks.timing import percentiles
+from tests.support.redis_server import RedisServer
+
+RESULTS = REPO / "benchmarks" / "results" / "replica-throughput.json"
+DEFAULT_DATA = next(  # beside the checkout, or beside the main one for a git worktree
+    (p / "shared/eval/scifact" for p in REPO.parents if (p / "shared/eval/scifact").is_dir()),
+    REPO.parent / "shared/eval/scifact",
+)
+COLLECTION = "scifact"
+BATCH_DOCS = 32
+"""Documents per ingest request (~50 kB: under ingest.async_threshold_bytes, so no job)."""
+
+
+def say(text: str) -> None:
+    """Progress on stderr with the 1-minute load average."""
+    print(f"{time.strftime('%H:%M:%S')} {text} (load {os.getloadavg()[0]:.2f})", file=sys.stderr)
+
+
+def loadavg() -> list[float]:
+    """1, 5 and 15-minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def sample(data: BeirDataset, docs: int) -> tuple[list[str], list[str]]:
+    """Document ids (the judged ones first, then corpus order, ``docs`` in all) and the query
+    texts (every test query, in file order)."""
+    judged = dict.fromkeys(d for q in sorted(data.qrels, key=int) for d in data.qrels[q])
+    chosen = list(judged)[:docs]
+    chosen += [d for d in data.corpus if d not in judged][: max(0, docs - len(chosen))]
+    return chosen, list(data.queries.values())
+
+
+def ingest(url: str, data: BeirDataset, ids: list[str]) -> dict[str, Any]:
+    """Create the collection and post the documents through one replica; seconds and chunks."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=600) as http:
+        http.post("/api/v1/collections", json={"name": COLLECTION}).raise_for_status()
+        for i in range(0, len(ids), BATCH_DOCS):
+            batch = [
+                {"id": d, "text": data.document_text(d), "source": f"scifact/{d}"}
+                for d in ids[i : i + BATCH_DOCS]
+            ]
+            res = http.post(
+                f"/api/v1/collections/{COLLECTION}/documents", json={"documents": batch}
+            )
+            res.raise_for_status()
+            assert not res.json().get("failed"), res.text[:500]
+        stats = http.get(f"/api/v1/collections/{COLLECTION}").json()["stats"]
+    seconds = time.perf_counter() - started
+    return {"documents": len(ids), "chunks": stats["points"], "seconds": round(seconds, 1)}
+
+
+@dataclass
+class Window:
+    """Completions of one measured window: latencies, errors, when it opened and closed."""
+
+    opened: float = 0.0
+    closed: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    per_replica: list[int] = field(default_factory=list)
+
+
+async def load(
+    urls: list[str], queries: list[str], concurrency: int, window: Window, until: float
+) -> None:
+    """Closed-loop searches round-robin over ``urls`` until ``until``; completions inside
+    ``window`` (its ``opened`` is set, ``closed`` still 0) are recorded."""
+    turn = 0
+    limits = httpx.Limits(max_connections=concurrency * len(urls))
+    window.per_replica = [0] * len(urls)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal turn
+        while time.perf_counter() < until:
+            index, turn = turn, turn + 1
+            replica = index % len(urls)
+            body = {"collection": COLLECTION, "query": queries[index % len(queries)], "top_k": 10}
+            t0 = time.perf_counter()
+            try:
+                res = await http.post(f"{urls[replica]}/api/v1/search", json=body)
+                error = None if res.status_code == 200 else f"HTTP {res.status_code}"
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            t1 = time.perf_counter()
+            if window.opened and not window.closed and t1 >= window.opened:
+                if error is None:
+                    window.latencies_ms.append((t1 - t0) * 1000)
+                    window.per_replica[replica] += 1
+                else:
+                    window.errors[error] = window.errors.get(error, 0) + 1
+
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(concurrency)))
+
+
+async def stages(urls: list[str]) -> dict[str, tuple[float, int]]:
+    """Embed and engine seconds and counts of hybrid searches, summed over the replicas."""
+    total: dict[str, tuple[float, int]] = {}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for url in urls:
+            http.base_url = httpx.URL(url)
+            for stage, (s, n) in (await stage_totals(http)).items():
+                s0, n0 = total.get(stage, (0.0, 0))
+                total[stage] = (s0 + s, n0 + n)
+    return total
+
+
+async def measure(
+    replicas: list[AppServer],
+    twin: TwinProcess,
+    redis_pid: int,
+    queries: list[str],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One row: ``args.warmup`` s of load unmeasured, then ``args.seconds`` s measured."""
+    urls = [r.url for r in replicas]
+    pids = {f"replica_{i + 1}": r.pid for i, r in enumerate(replicas)}
+    pids |= {"twin": twin.pid, "redis": redis_pid}
+    window = Window()
+    start = time.perf_counter()
+    runner = asyncio.create_task(
+        load(urls, queries, args.concurrency, window, start + args.warmup + args.seconds)
+    )
+    await asyncio.sleep(args.warmup)
+    load_before, stages_before, calls_before = loadavg(), await stages(urls), twin.data_calls()
+    before = CpuSnapshot.take(pids)
+    window.opened = before.at
+    await asyncio.sleep(max(0.0, start + args.warmup + args.seconds - time.perf_counter()))
+    after = CpuSnapshot.take(pids)
+    window.closed = after.at
+    await runner
+    stages_after, calls_after = await stages(urls), twin.data_calls()
+    cpu = cpu_delta(before, after)
+    done = len(window.latencies_ms)
+    row: dict[str, Any] = {"replicas": len(replicas), "searches": done, "seconds": cpu["wall"]}
+    row["per_s"] = round(done / cpu["wall"], 1)
+    row |= {f"p{q}_ms": round(v, 1) for q, v in percentiles(window.latencies_ms).items()}
+    row["errors"] = sum(window.errors.values())
+    row["error_kinds"] = window.errors
+    row["per_replica"] = window.per_replica
+    for stage in ("embed", "search"):
+        (s0, n0), (s1, n1) = stages_before.get(stage, (0.0, 0)), stages_after.get(stage, (0.0, 0))
+        row[f"{stage}_mean_ms"] = round((s1 - s0) / (n1 - n0) * 1000, 1) if n1 > n0 else None
+    row["qdrant_calls_per_search"] = round((calls_after - calls_before) / max(1, done), 2)
+    row["cpu_s"] = cpu
+    row["loadavg_before"], row["loadavg_after"] = load_before, loadavg()
+    return row
+
+
+def start_replica(work: Path, number: int, redis: RedisServer, twin: TwinProcess) -> AppServer:
+    """Replica ``number`` on the shared Redis and Qdrant, started and warmed with a few
+    searches (the first ones load the keyword model); its log is ``work/replica_<n>.log``."""
+    data = work / f"replica_{number}"
+    data.mkdir()
+    settings = {  # as tests/support/replicas.replica(), with the result cache off
+        "RAGMONO_REDIS__URL": redis.url,
+        "RAGMONO_VECTOR_STORE__MODE": "server",
+        "RAGMONO_VECTOR_STORE__URL": twin.url,
+        "RAGMONO_RATE_LIMIT__ENABLED": "false",
+        "RAGMONO_CACHE__TTL_S": "0",
+        "RAGMONO_BACKUP__SCHEDULE": "",
+        "RAGMONO_BACKUP__DIR": str(data / "backups"),
+    }
+    server = AppServer(data, settings, work / f"replica_{number}.log")
+    server.start(timeout_s=240)  # the ONNX model loads slowly on busy cores
+    return server
+
+
+def warm(url: str, queries: list[str]) -> None:
+    """A few searches, one at a time, on a replica that has not answered one yet."""
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for text in queries[-3:]:
+            body = {"collection": COLLECTION, "query": text, "top_k": 10}
+            http.post("/api/v1/search", json=body).raise_for_status()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``)."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Ingest once, then one measured row per replica count, adding replicas as it goes."""
+    data = load_beir(args.data)
+    ids, queries = sample(data, args.docs)
+    counts = sorted(int(n) for n in args.replicas.split(","))
+    report: dict[str, Any] = {
+        "benchmark": "replica_throughput",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpu": cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "affinity": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+        },
+        "setup": {
+            "queries": len(queries),
+            "concurrency": args.concurrency,
+            "warmup_s": args.warmup,
+            "seconds": args.seconds,
+            "mode": "hybrid (default)",
+            "cache": "off (cache.ttl_s = 0)",
+        },
+        "loadavg_start": loadavg(),
+        "rows": [],
+    }
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix="ragmono-replicas-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        work = Path(tmp)
+        redis = RedisServer()
+        redis.start()
+        stack.callback(redis.close)
+        redis_pid = redis._proc.pid if redis._proc else 0  # RedisServer keeps its process private
+        twin = stack.enter_context(TwinProcess(work / "twin.log"))
+        replicas: list[AppServer] = []
+        for n in range(1, max(counts) + 1):
+            say(f"starting replica {n}")
+            server = start_replica(work, n, redis, twin)
+            stack.callback(server.stop)
+            replicas.append(server)
+            if n == 1:
+                say(f"ingesting {len(ids)} SciFact documents through replica 1")
+                report["corpus"] = ingest(server.url, data, ids)
+                say(f"ingested {report['corpus']}")
+            warm(server.url, queries)
+            if n in counts:
+                say(f"{n} replica(s): {args.warmup:.0f} s warm-up, {args.seconds:.0f} s measured")
+                row = await measure(replicas, twin, redis_pid, queries, args)
+                report["rows"].append(row)
+                say(f"{n} replica(s): {row['per_s']} req/s, p95 {row.get('p95_ms')} ms")
+    report["loadavg_end"] = loadavg()
+    report["wall_s"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def main() -> None:
+    """Command line: run, print the markdown, write JSON and markdown under results/."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", default="1,2,3", help="comma-separated counts")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured per count")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured load per count")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--docs", type=int, default=400)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a BEIR SciFact folder")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    text = markdown(report)
+    args.out.with_suffix(".md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
