@@ -1,79 +1,104 @@
-"""The markdown of the replica throughput benchmark (``replica_throughput.py``): the setup,
-one row per replica count, the CPU seconds of every process in each window, and "what it shows"
-computed from those figures (so a re-run on another machine reads its own numbers)."""
+"""The markdown of the replica throughput benchmark (``replica_throughput.py``): the setup, one
+row per replica count and search mode, the CPU seconds of every process in each window, and
+"what it shows" computed from those figures (so a re-run on another machine reads its own)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def _cpu_ms_per_search(row: dict[str, Any], *names: str) -> float:
+def _ms_per_search(row: dict[str, Any], *names: str) -> float:
     cpu = row["cpu_s"]
     return round(sum(cpu[n] for n in names) / max(1, row["searches"]) * 1000, 1)
+
+
+def _replicas(row: dict[str, Any]) -> list[str]:
+    return [k for k in row["cpu_s"] if k.startswith("replica_")]
+
+
+def _base(rows: list[dict[str, Any]], row: dict[str, Any]) -> float:
+    """Requests/s of the smallest replica count measured in ``row``'s mode."""
+    same = [r for r in rows if r["mode"] == row["mode"]]
+    return float(min(same, key=lambda r: r["replicas"])["per_s"]) or 1.0
+
+
+def _row_reading(row: dict[str, Any], cores: int) -> str:
+    cpu, wall = row["cpu_s"], row["cpu_s"]["wall"]
+    names = _replicas(row)
+    ours = _ms_per_search(row, *names, "twin", "redis", "client", "interrupts")
+    twin = _ms_per_search(row, "twin")
+    busiest = max(cpu[n] for n in names)
+    return (
+        f"- N={row['replicas']}, {row['mode']}: the machine was busy "
+        f"{cpu['machine'] / wall:.2f} of {cores} cores ({cpu['other'] / wall:.2f} of them other "
+        f"processes); a search cost {_ms_per_search(row, *names)} CPU ms in the replicas, "
+        f"{twin} in the Qdrant twin, {_ms_per_search(row, 'client')} in this client, "
+        f"{_ms_per_search(row, 'interrupts')} in kernel interrupts ({ours} in all: "
+        f"{cores * 1000 / ours:.0f} searches/s if nothing else ran on these cores); the busiest "
+        f"replica used {busiest / wall:.2f} of a core, the twin {cpu['twin'] / wall:.2f} (one "
+        f"full core would let it serve {1000 / twin:.0f} searches/s)."
+    )
+
+
+def _verdicts(rows: list[dict[str, Any]], cores: int) -> list[str]:
+    """One line per finding, naming the rows it holds for (thresholds on the figures)."""
+
+    def share(row: dict[str, Any], name: str) -> float:
+        return float(row["cpu_s"][name]) / row["cpu_s"]["wall"]
+
+    findings = {
+        "The one replica ran near a full core (>= 0.8), bound by its own process (one granian "
+        "worker: one Python event loop, plus the query lane's ONNX thread)": [
+            r for r in rows if r["replicas"] == 1 and share(r, "replica_1") >= 0.8
+        ],
+        "The Qdrant twin ran near a full core (>= 0.8; one Python process behind one lock), "
+        "capping throughput on its own whatever N": [r for r in rows if share(r, "twin") >= 0.8],
+        "The twin took more CPU per search than the replicas": [
+            r for r in rows if _ms_per_search(r, "twin") > _ms_per_search(r, *_replicas(r))
+        ],
+        f"The {cores} cores were busy (>= 90 %): another replica can only share them, so it "
+        "cannot add throughput on this machine": [
+            r for r in rows if share(r, "machine") >= 0.9 * cores
+        ],
+        "Other processes took a quarter of a core or more (figures lower than on a quiet "
+        "machine)": [r for r in rows if share(r, "other") >= 0.25],
+    }
+    out = [
+        f"- {text}: " + ", ".join(f"N={r['replicas']} {r['mode']}" for r in hits) + "."
+        for text, hits in findings.items()
+        if hits
+    ]
+    out.append(
+        "- The twin's CPU is the test double's, not Qdrant's (its keyword half scans every "
+        "sparse vector in Python): a real Qdrant node, on its own machine in a deployment, "
+        "takes that share off these cores."
+    )
+    return out
 
 
 def reading(report: dict[str, Any]) -> list[str]:
     """Sentences computed from the figures: the gain per replica count, how busy the cores
     were, what each search cost in CPU where, and which process ran near a full core."""
     rows, cores = report["rows"], report["machine"]["affinity"]
-    base = rows[0]["per_s"] or 1.0
-    gains = ", ".join(
-        f"N={r['replicas']} {r['per_s']} req/s ({r['per_s'] / base:.2f}x)" for r in rows
-    )
-    out = [f"- Throughput: {gains}, on {cores} usable cores."]
-    for r in rows:
-        cpu, wall = r["cpu_s"], r["cpu_s"]["wall"]
-        names = [k for k in cpu if k.startswith("replica_")]
-        ours = _cpu_ms_per_search(r, *names, "twin", "redis", "client", "interrupts")
-        ceiling = cores * 1000 / ours if ours else 0.0
-        busiest = max(names, key=lambda n: cpu[n])
-        out.append(
-            f"- N={r['replicas']}: the machine was busy {cpu['machine'] / wall:.2f} of {cores} "
-            f"cores ({cpu['other'] / wall:.2f} of them other processes); each search cost "
-            f"{_cpu_ms_per_search(r, *names)} CPU ms in the replicas, "
-            f"{_cpu_ms_per_search(r, 'twin')} in the Qdrant twin, "
-            f"{_cpu_ms_per_search(r, 'client')} in this client, "
-            f"{_cpu_ms_per_search(r, 'interrupts')} in kernel interrupts ({ours} in all: at most "
-            f"{ceiling:.0f} searches/s if these cores did nothing else); the busiest replica "
-            f"used {cpu[busiest] / wall:.2f} of a core, the twin {cpu['twin'] / wall:.2f}."
+    out = []
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        gains = ", ".join(
+            f"N={r['replicas']} {r['per_s']} req/s ({r['per_s'] / _base(rows, r):.2f}x)"
+            for r in rows
+            if r["mode"] == mode
         )
+        out.append(f"- Throughput, {mode}: {gains}, on {cores} usable cores.")
+    out += [_row_reading(r, cores) for r in rows]
     return out + _verdicts(rows, cores)
 
 
-def _verdicts(rows: list[dict[str, Any]], cores: int) -> list[str]:
-    out = []
-    one = rows[0]["cpu_s"]
-    if rows[0]["replicas"] == 1 and one["replica_1"] / one["wall"] >= 0.85:
-        out.append(
-            "- One replica ran near a full core: it is bound by its own process (one granian "
-            "worker: one Python event loop, plus the query lane's ONNX thread)."
-        )
-    saturated = [
-        r["replicas"] for r in rows if r["cpu_s"]["machine"] / r["cpu_s"]["wall"] >= 0.9 * cores
-    ]
-    if saturated:
-        out.append(
-            f"- With N={saturated[0]} the {cores} cores were busy (>= 90 %): from there the "
-            "replicas only share the same cores, so more of them cannot add throughput here."
-        )
-    if any(r["cpu_s"]["twin"] / r["cpu_s"]["wall"] >= 0.85 for r in rows):
-        out.append(
-            "- The Qdrant twin ran near a full core (one Python process behind one lock): it "
-            "caps throughput on its own, whatever N."
-        )
-    out.append(
-        "- The twin's CPU per search is the test double's, not Qdrant's: a real Qdrant node "
-        "(Rust, on its own machine in a deployment) would take that share off these cores."
-    )
-    return out
-
-
 def markdown(report: dict[str, Any]) -> str:
-    """The report as markdown: setup, one row per replica count, CPU per process, reading."""
-    m, s, c = report["machine"], report["setup"], report.get("corpus", {})
+    """The report as markdown: setup, one row per replica count and mode, CPU per process,
+    and what it shows."""
+    m, s, c, rows = report["machine"], report["setup"], report.get("corpus", {}), report["rows"]
+    counts = ", ".join(str(n) for n in dict.fromkeys(r["replicas"] for r in rows))
     lines = [
-        f"## Search throughput with {', '.join(str(r['replicas']) for r in report['rows'])} "
-        f"replicas, {report['when']}",
+        f"## Search throughput with {counts} replicas, {report['when']}",
         "",
         f"Machine: {m['cpu']}, os.cpu_count() = {m['cpu_count']}, sched_getaffinity = "
         f"{m['affinity']} cores, Python {m['python']}; load average {report['loadavg_start']} at "
@@ -81,40 +106,40 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Setup: SciFact, {c.get('documents')} documents ({c.get('chunks')} chunks, ingested "
         f"once in {c.get('seconds')} s through replica 1) in one Qdrant (the HTTP twin, its own "
-        f"process) and one redis-server; {s['queries']} SciFact test queries cycled, "
-        f"{s['mode']} search, top_k 10, result cache {s['cache']}, rate limits off; "
+        f"process) and one redis-server; {s['queries']} SciFact test queries cycled, top_k 10, "
+        f"modes {', '.join(s['modes'])}, result cache {s['cache']}, rate limits off; "
         f"{s['concurrency']} closed-loop clients round-robin over the replicas, {s['warmup_s']} s "
         f"warm-up then {s['seconds']} s measured per row. Each replica: `ragmono serve`, one "
         "granian worker, the shipped local ONNX embedder (query lane on).",
         "",
-        "| replicas | searches | req/s | vs 1 | p50 ms | p95 ms | p99 ms | errors "
+        "| replicas | mode | searches | req/s | vs 1 | p50 ms | p95 ms | p99 ms | errors "
         "| embed / engine mean ms | Qdrant calls per search | load (1 min) before, after |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    base = report["rows"][0]["per_s"] or 1.0
-    for r in report["rows"]:
+    for r in rows:
         lines.append(
-            f"| {r['replicas']} | {r['searches']} | {r['per_s']} | {r['per_s'] / base:.2f}x "
-            f"| {r.get('p50_ms')} | {r.get('p95_ms')} | {r.get('p99_ms')} | {r['errors']} "
-            f"| {r['embed_mean_ms']} / {r['search_mean_ms']} | {r['qdrant_calls_per_search']} "
-            f"| {r['loadavg_before'][0]}, {r['loadavg_after'][0]} |"
+            f"| {r['replicas']} | {r['mode']} | {r['searches']} | {r['per_s']} "
+            f"| {r['per_s'] / _base(rows, r):.2f}x | {r.get('p50_ms')} | {r.get('p95_ms')} "
+            f"| {r.get('p99_ms')} | {r['errors']} | {r['embed_mean_ms']} / {r['search_mean_ms']} "
+            f"| {r['qdrant_calls_per_search']} | {r['loadavg_before'][0]}, "
+            f"{r['loadavg_after'][0]} |"
         )
     lines += [
         "",
         "CPU seconds in each measured window (`/proc`; a core fully busy for the window is "
         "the window's length):",
         "",
-        "| replicas | window s | each replica | Qdrant twin | redis | client | interrupts "
+        "| replicas | mode | window s | each replica | Qdrant twin | redis | client | interrupts "
         "| other processes | machine busy | cores busy |",
-        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in report["rows"]:
+    for r in rows:
         cpu = r["cpu_s"]
-        each = " / ".join(str(cpu[k]) for k in cpu if k.startswith("replica_"))
+        each = " / ".join(str(cpu[k]) for k in _replicas(r))
         lines.append(
-            f"| {r['replicas']} | {cpu['wall']} | {each} | {cpu['twin']} | {cpu['redis']} "
-            f"| {cpu['client']} | {cpu.get('interrupts')} | {cpu['other']} | {cpu['machine']} "
-            f"| {cpu['machine'] / cpu['wall']:.2f} |"
+            f"| {r['replicas']} | {r['mode']} | {cpu['wall']} | {each} | {cpu['twin']} "
+            f"| {cpu['redis']} | {cpu['client']} | {cpu['interrupts']} | {cpu['other']} "
+            f"| {cpu['machine']} | {cpu['machine'] / cpu['wall']:.2f} |"
         )
     lines += ["", "### What it shows", "", *reading(report)]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """Search throughput with 1, 2 and 3 ``ragmono serve`` replicas on this machine (#22).
 
-    .venv/bin/python -m benchmarks.replica_throughput [--replicas 1,2,3] [--seconds 30]
-        [--warmup 5] [--concurrency 8] [--docs 400] [--data /work/shared/eval/scifact]
+    .venv/bin/python -m benchmarks.replica_throughput [--replicas 1,2,3] [--modes hybrid,dense]
+        [--seconds 20] [--warmup 5] [--concurrency 8] [--docs 400] [--data DIR]
 
 The replicas are deployed as in the scale-out tests (``tests/support/replicas.py``): the
 installed ``ragmono serve`` (granian, one worker, the shipped local ONNX embedder) started by
@@ -14,14 +14,15 @@ may well be what limits throughput.
 
 1. SciFact (BEIR, ``--data``): the judged documents of its 300 test queries, then more in
    corpus order up to ``--docs``, ingested once through the first replica into ``scifact``.
-2. For N in ``--replicas`` (each N adds replicas to the running ones): hybrid searches (the
-   default mode) of the 300 SciFact test queries, in file order and cycled, sent round-robin
-   over the N replicas by ``--concurrency`` closed-loop clients (one ``httpx.AsyncClient``),
-   ``--warmup`` seconds unmeasured, then ``--seconds`` measured.
+2. For N in ``--replicas`` (each N adds replicas to the running ones) and each of ``--modes``
+   (hybrid, the default mode; dense, whose engine side is cheaper in the twin: the twin's
+   keyword half is a scan in Python): searches of the 300 SciFact test queries, in file order
+   and cycled, sent round-robin over the N replicas by ``--concurrency`` closed-loop clients
+   (one ``httpx.AsyncClient``), ``--warmup`` seconds unmeasured, then ``--seconds`` measured.
 
 The result cache is off (``cache.ttl_s = 0``: every search embeds its query and reaches Qdrant,
 so cycling the queries measures real work, and no Redis round trip happens per search), rate
-limits are off, the backup schedule is empty. Reported per N: requests/s, p50/p95/p99, errors,
+limits are off, the backup schedule is empty. Reported per row: requests/s, p50/p95/p99, errors,
 the replicas' own mean embed and engine time per search (``/metrics``), CPU seconds in the
 window of each replica, the twin, redis-server, this client and everything else on the machine
 (``/proc``), beside ``os.cpu_count()``, the CPU affinity and the load average before and after.
@@ -36,6 +37,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -50,7 +52,6 @@ from benchmarks.harness import REPO, AppServer
 from benchmarks.proc_cpu import CpuSnapshot, cpu_delta
 from benchmarks.qdrant_twin_process import TwinProcess
 from benchmarks.replica_report import markdown
-from benchmarks.search_during_ingest import stage_totals
 from benchmarks.timing import percentiles
 from tests.support.redis_server import RedisServer
 
@@ -115,10 +116,15 @@ class Window:
 
 
 async def load(
-    urls: list[str], queries: list[str], concurrency: int, window: Window, until: float
+    urls: list[str],
+    queries: list[str],
+    mode: str,
+    concurrency: int,
+    window: Window,
+    until: float,
 ) -> None:
-    """Closed-loop searches round-robin over ``urls`` until ``until``; completions inside
-    ``window`` (its ``opened`` is set, ``closed`` still 0) are recorded."""
+    """Closed-loop ``mode`` searches round-robin over ``urls`` until ``until``; completions
+    inside ``window`` (its ``opened`` is set, ``closed`` still 0) are recorded."""
     turn = 0
     limits = httpx.Limits(max_connections=concurrency * len(urls))
     window.per_replica = [0] * len(urls)
@@ -128,7 +134,8 @@ async def load(
         while time.perf_counter() < until:
             index, turn = turn, turn + 1
             replica = index % len(urls)
-            body = {"collection": COLLECTION, "query": queries[index % len(queries)], "top_k": 10}
+            text = queries[index % len(queries)]
+            body = {"collection": COLLECTION, "query": text, "top_k": 10, "mode": mode}
             t0 = time.perf_counter()
             try:
                 res = await http.post(f"{urls[replica]}/api/v1/search", json=body)
@@ -147,16 +154,21 @@ async def load(
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
 
 
-async def stages(urls: list[str]) -> dict[str, tuple[float, int]]:
-    """Embed and engine seconds and counts of hybrid searches, summed over the replicas."""
-    total: dict[str, tuple[float, int]] = {}
+_STAGE_LINE = re.compile(r"^ragmono_query_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$", re.M)
+
+
+async def stages(urls: list[str], mode: str) -> dict[str, tuple[float, int]]:
+    """Seconds and count of the ``embed`` and ``search`` (engine) stages of ``mode`` searches,
+    summed over the replicas (their ``/metrics``)."""
+    total: dict[str, list[float]] = {"embed": [0.0, 0.0], "search": [0.0, 0.0]}
     async with httpx.AsyncClient(timeout=30) as http:
         for url in urls:
-            http.base_url = httpx.URL(url)
-            for stage, (s, n) in (await stage_totals(http)).items():
-                s0, n0 = total.get(stage, (0.0, 0))
-                total[stage] = (s0 + s, n0 + n)
-    return total
+            text = (await http.get(f"{url}/metrics")).text
+            for kind, labels, value in _STAGE_LINE.findall(text):
+                found = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+                if found.get("mode") == mode and found.get("stage") in total:
+                    total[found["stage"]][kind == "count"] += float(value)
+    return {stage: (s, int(n)) for stage, (s, n) in total.items()}
 
 
 async def measure(
@@ -164,29 +176,36 @@ async def measure(
     twin: TwinProcess,
     redis_pid: int,
     queries: list[str],
+    mode: str,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """One row: ``args.warmup`` s of load unmeasured, then ``args.seconds`` s measured."""
+    """One row: ``args.warmup`` s of ``mode`` searches unmeasured, then ``args.seconds`` s
+    measured."""
     urls = [r.url for r in replicas]
     pids = {f"replica_{i + 1}": r.pid for i, r in enumerate(replicas)}
     pids |= {"twin": twin.pid, "redis": redis_pid}
     window = Window()
     start = time.perf_counter()
     runner = asyncio.create_task(
-        load(urls, queries, args.concurrency, window, start + args.warmup + args.seconds)
+        load(urls, queries, mode, args.concurrency, window, start + args.warmup + args.seconds)
     )
     await asyncio.sleep(args.warmup)
-    load_before, stages_before, calls_before = loadavg(), await stages(urls), twin.data_calls()
+    load_before, stages_before, calls_before = (
+        loadavg(),
+        await stages(urls, mode),
+        twin.data_calls(),
+    )
     before = CpuSnapshot.take(pids)
     window.opened = before.at
     await asyncio.sleep(max(0.0, start + args.warmup + args.seconds - time.perf_counter()))
     after = CpuSnapshot.take(pids)
     window.closed = after.at
     await runner
-    stages_after, calls_after = await stages(urls), twin.data_calls()
+    stages_after, calls_after = await stages(urls, mode), twin.data_calls()
     cpu = cpu_delta(before, after)
     done = len(window.latencies_ms)
-    row: dict[str, Any] = {"replicas": len(replicas), "searches": done, "seconds": cpu["wall"]}
+    row: dict[str, Any] = {"replicas": len(replicas), "mode": mode, "searches": done}
+    row["seconds"] = cpu["wall"]
     row["per_s"] = round(done / cpu["wall"], 1)
     row |= {f"p{q}_ms": round(v, 1) for q, v in percentiles(window.latencies_ms).items()}
     row["errors"] = sum(window.errors.values())
@@ -237,10 +256,12 @@ def cpu_model() -> str:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Ingest once, then one measured row per replica count, adding replicas as it goes."""
+    """Ingest once, then one measured row per replica count and mode, adding replicas as it
+    goes."""
     data = load_beir(args.data)
     ids, queries = sample(data, args.docs)
     counts = sorted(int(n) for n in args.replicas.split(","))
+    modes = args.modes.split(",")
     report: dict[str, Any] = {
         "benchmark": "replica_throughput",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -255,7 +276,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency": args.concurrency,
             "warmup_s": args.warmup,
             "seconds": args.seconds,
-            "mode": "hybrid (default)",
+            "modes": modes,
             "cache": "off (cache.ttl_s = 0)",
         },
         "loadavg_start": loadavg(),
@@ -283,11 +304,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 report["corpus"] = ingest(server.url, data, ids)
                 say(f"ingested {report['corpus']}")
             warm(server.url, queries)
-            if n in counts:
-                say(f"{n} replica(s): {args.warmup:.0f} s warm-up, {args.seconds:.0f} s measured")
-                row = await measure(replicas, twin, redis_pid, queries, args)
+            for mode in modes if n in counts else []:
+                say(f"{n} replica(s), {mode}: {args.warmup:.0f} s warm-up, {args.seconds:.0f} s")
+                row = await measure(replicas, twin, redis_pid, queries, mode, args)
                 report["rows"].append(row)
-                say(f"{n} replica(s): {row['per_s']} req/s, p95 {row.get('p95_ms')} ms")
+                say(f"{n} replica(s), {mode}: {row['per_s']} req/s, p95 {row.get('p95_ms')} ms")
     report["loadavg_end"] = loadavg()
     report["wall_s"] = round(time.perf_counter() - started, 1)
     return report
@@ -297,8 +318,9 @@ def main() -> None:
     """Command line: run, print the markdown, write JSON and markdown under results/."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", default="1,2,3", help="comma-separated counts")
-    parser.add_argument("--seconds", type=float, default=30.0, help="measured per count")
-    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured load per count")
+    parser.add_argument("--modes", default="hybrid,dense", help="search modes, each measured")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured per row")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured load per row")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a BEIR SciFact folder")
