@@ -56,8 +56,8 @@ def _verdicts(rows: list[dict[str, Any]], cores: int) -> list[str]:
         "The twin took more CPU per search than the replicas": [
             r for r in rows if _ms_per_search(r, "twin") > _ms_per_search(r, *_replicas(r))
         ],
-        f"The {cores} cores were busy (>= 90 %): another replica can only share them, so it "
-        "cannot add throughput on this machine": [
+        f"The {cores} cores were busy (>= 90 %): another replica can only take a share of them "
+        "(from the other replicas, the twin or other processes), not add capacity": [
             r for r in rows if share(r, "machine") >= 0.9 * cores
         ],
         "Other processes took a quarter of a core or more (figures lower than on a quiet "
@@ -108,26 +108,29 @@ def markdown(report: dict[str, Any]) -> str:
         f"once in {c.get('seconds')} s through replica 1) in one Qdrant (the HTTP twin, its own "
         f"process) and one redis-server; {s['queries']} SciFact test queries cycled, top_k 10, "
         f"modes {', '.join(s['modes'])}, result cache {s['cache']}, rate limits off; "
-        f"{s['concurrency']} closed-loop clients round-robin over the replicas, {s['warmup_s']} s "
-        f"warm-up then {s['seconds']} s measured per row. Each replica: `ragmono serve`, one "
-        "granian worker, the shipped local ONNX embedder (query lane on).",
+        f"{s['concurrency']} closed-loop clients round-robin over the first N replicas (all "
+        f"{max(r['replicas'] for r in rows)} running), {s['warmup_s']} s warm-up then "
+        f"{s['seconds']} s measured per pass, passes in the order N = "
+        f"{', '.join(map(str, s['order']))} (each N's pooled into one row). Each replica: "
+        "`ragmono serve`, one granian worker, the shipped local ONNX embedder (query lane on).",
         "",
-        "| replicas | mode | searches | req/s | vs 1 | p50 ms | p95 ms | p99 ms | errors "
-        "| embed / engine mean ms | Qdrant calls per search | load (1 min) before, after |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| replicas | mode | searches | req/s | each pass | vs 1 | p50 ms | p95 ms | p99 ms "
+        "| errors | embed / engine mean ms | Qdrant calls per search | load (1 min) per pass |",
+        "| ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
+        each = " / ".join(str(x) for x in r["per_s_each_pass"])
+        loads = ", ".join(f"{a[0]}-{b[0]}" for a, b in zip(*[iter(r["loadavg"])] * 2, strict=True))
         lines.append(
-            f"| {r['replicas']} | {r['mode']} | {r['searches']} | {r['per_s']} "
+            f"| {r['replicas']} | {r['mode']} | {r['searches']} | {r['per_s']} | {each} "
             f"| {r['per_s'] / _base(rows, r):.2f}x | {r.get('p50_ms')} | {r.get('p95_ms')} "
             f"| {r.get('p99_ms')} | {r['errors']} | {r['embed_mean_ms']} / {r['search_mean_ms']} "
-            f"| {r['qdrant_calls_per_search']} | {r['loadavg_before'][0]}, "
-            f"{r['loadavg_after'][0]} |"
+            f"| {r['qdrant_calls_per_search']} | {loads} |"
         )
     lines += [
         "",
-        "CPU seconds in each measured window (`/proc`; a core fully busy for the window is "
-        "the window's length):",
+        "CPU seconds in the measured windows of each row (`/proc`; a core fully busy all along "
+        "is the windows' length; idle replicas included):",
         "",
         "| replicas | mode | window s | each replica | Qdrant twin | redis | client | interrupts "
         "| other processes | machine busy | cores busy |",

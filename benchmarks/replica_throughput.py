@@ -1,7 +1,7 @@
 """Search throughput with 1, 2 and 3 ``ragmono serve`` replicas on this machine (#22).
 
     .venv/bin/python -m benchmarks.replica_throughput [--replicas 1,2,3] [--modes hybrid,dense]
-        [--seconds 20] [--warmup 5] [--concurrency 8] [--docs 400] [--data DIR]
+        [--seconds 10] [--warmup 3] [--no-mirror] [--concurrency 8] [--docs 400] [--data DIR]
 
 The replicas are deployed as in the scale-out tests (``tests/support/replicas.py``): the
 installed ``ragmono serve`` (granian, one worker, the shipped local ONNX embedder) started by
@@ -14,11 +14,14 @@ may well be what limits throughput.
 
 1. SciFact (BEIR, ``--data``): the judged documents of its 300 test queries, then more in
    corpus order up to ``--docs``, ingested once through the first replica into ``scifact``.
-2. For N in ``--replicas`` (each N adds replicas to the running ones) and each of ``--modes``
-   (hybrid, the default mode; dense, whose engine side is cheaper in the twin: the twin's
-   keyword half is a scan in Python): searches of the 300 SciFact test queries, in file order
-   and cycled, sent round-robin over the N replicas by ``--concurrency`` closed-loop clients
-   (one ``httpx.AsyncClient``), ``--warmup`` seconds unmeasured, then ``--seconds`` measured.
+2. All replicas run from then on (idle ones cost next to nothing, and their CPU is measured).
+   One pass per N in ``--replicas`` and then again in reverse order (1, 2, 3, 3, 2, 1: on a
+   shared machine other work drifts, and the mirror cancels a steady drift), for each of
+   ``--modes`` (hybrid, the default mode; dense, whose engine side is cheaper in the twin: the
+   twin's keyword half scans every sparse vector in Python): searches of the 300 SciFact test
+   queries, in file order and cycled, sent round-robin over the first N replicas by
+   ``--concurrency`` closed-loop clients (one ``httpx.AsyncClient``), ``--warmup`` seconds
+   unmeasured, then ``--seconds`` measured. Each N's passes are pooled into one row.
 
 The result cache is off (``cache.ttl_s = 0``: every search embeds its query and reaches Qdrant,
 so cycling the queries measures real work, and no Redis round trip happens per search), rate
@@ -172,51 +175,73 @@ async def stages(urls: list[str], mode: str) -> dict[str, tuple[float, int]]:
 
 
 async def measure(
-    replicas: list[AppServer],
+    serving: list[AppServer],
+    pids: dict[str, int],
     twin: TwinProcess,
-    redis_pid: int,
     queries: list[str],
     mode: str,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """One row: ``args.warmup`` s of ``mode`` searches unmeasured, then ``args.seconds`` s
-    measured."""
-    urls = [r.url for r in replicas]
-    pids = {f"replica_{i + 1}": r.pid for i, r in enumerate(replicas)}
-    pids |= {"twin": twin.pid, "redis": redis_pid}
+    """One pass: ``args.warmup`` s of ``mode`` searches over ``serving`` unmeasured, then
+    ``args.seconds`` s measured; CPU of every process in ``pids`` (name -> root pid)."""
+    urls = [r.url for r in serving]
     window = Window()
     start = time.perf_counter()
-    runner = asyncio.create_task(
-        load(urls, queries, mode, args.concurrency, window, start + args.warmup + args.seconds)
-    )
+    until = start + args.warmup + args.seconds
+    runner = asyncio.create_task(load(urls, queries, mode, args.concurrency, window, until))
     await asyncio.sleep(args.warmup)
-    load_before, stages_before, calls_before = (
-        loadavg(),
-        await stages(urls, mode),
-        twin.data_calls(),
-    )
+    load_before, stages_before = loadavg(), await stages(urls, mode)
+    calls_before = twin.data_calls()
     before = CpuSnapshot.take(pids)
     window.opened = before.at
-    await asyncio.sleep(max(0.0, start + args.warmup + args.seconds - time.perf_counter()))
+    await asyncio.sleep(max(0.0, until - time.perf_counter()))
     after = CpuSnapshot.take(pids)
     window.closed = after.at
     await runner
     stages_after, calls_after = await stages(urls, mode), twin.data_calls()
-    cpu = cpu_delta(before, after)
-    done = len(window.latencies_ms)
-    row: dict[str, Any] = {"replicas": len(replicas), "mode": mode, "searches": done}
-    row["seconds"] = cpu["wall"]
-    row["per_s"] = round(done / cpu["wall"], 1)
-    row |= {f"p{q}_ms": round(v, 1) for q, v in percentiles(window.latencies_ms).items()}
-    row["errors"] = sum(window.errors.values())
-    row["error_kinds"] = window.errors
-    row["per_replica"] = window.per_replica
+    return {
+        "replicas": len(serving),
+        "mode": mode,
+        "window": window,
+        "cpu_s": cpu_delta(before, after),
+        "stages": {
+            k: (stages_after[k][0] - v[0], stages_after[k][1] - v[1])
+            for k, v in stages_before.items()
+        },
+        "qdrant_calls": calls_after - calls_before,
+        "loadavg": [load_before, loadavg()],
+    }
+
+
+def summarize(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from the passes of one replica count and mode: their searches, latencies,
+    errors and CPU seconds pooled; requests/s of each pass beside the pooled figure."""
+    latencies = [x for p in passes for x in p["window"].latencies_ms]
+    cpu: dict[str, float] = {}
+    errors: dict[str, int] = {}
+    for p in passes:
+        for name, seconds in p["cpu_s"].items():
+            cpu[name] = round(cpu.get(name, 0.0) + seconds, 2)
+        for kind, count in p["window"].errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    row: dict[str, Any] = {"replicas": passes[0]["replicas"], "mode": passes[0]["mode"]}
+    row |= {"searches": len(latencies), "seconds": cpu["wall"]}
+    row["per_s"] = round(len(latencies) / cpu["wall"], 1)
+    row["per_s_each_pass"] = [
+        round(len(p["window"].latencies_ms) / p["cpu_s"]["wall"], 1) for p in passes
+    ]
+    row |= {f"p{q}_ms": round(v, 1) for q, v in percentiles(latencies).items()}
+    row["errors"], row["error_kinds"] = sum(errors.values()), errors
+    row["per_replica"] = [
+        sum(c) for c in zip(*(p["window"].per_replica for p in passes), strict=True)
+    ]
     for stage in ("embed", "search"):
-        (s0, n0), (s1, n1) = stages_before.get(stage, (0.0, 0)), stages_after.get(stage, (0.0, 0))
-        row[f"{stage}_mean_ms"] = round((s1 - s0) / (n1 - n0) * 1000, 1) if n1 > n0 else None
-    row["qdrant_calls_per_search"] = round((calls_after - calls_before) / max(1, done), 2)
+        s, n = (sum(p["stages"][stage][i] for p in passes) for i in (0, 1))
+        row[f"{stage}_mean_ms"] = round(s / n * 1000, 1) if n else None
+    calls = sum(p["qdrant_calls"] for p in passes)
+    row["qdrant_calls_per_search"] = round(calls / max(1, len(latencies)), 2)
     row["cpu_s"] = cpu
-    row["loadavg_before"], row["loadavg_after"] = load_before, loadavg()
+    row["loadavg"] = [load for p in passes for load in p["loadavg"]]
     return row
 
 
@@ -277,6 +302,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_s": args.warmup,
             "seconds": args.seconds,
             "modes": modes,
+            "order": counts + counts[::-1] if args.mirror else counts,
             "cache": "off (cache.ttl_s = 0)",
         },
         "loadavg_start": loadavg(),
@@ -304,11 +330,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 report["corpus"] = ingest(server.url, data, ids)
                 say(f"ingested {report['corpus']}")
             warm(server.url, queries)
-            for mode in modes if n in counts else []:
+        pids = {f"replica_{i + 1}": r.pid for i, r in enumerate(replicas)}
+        pids |= {"twin": twin.pid, "redis": redis_pid}
+        passes: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for n in report["setup"]["order"]:
+            for mode in modes:
                 say(f"{n} replica(s), {mode}: {args.warmup:.0f} s warm-up, {args.seconds:.0f} s")
-                row = await measure(replicas, twin, redis_pid, queries, mode, args)
-                report["rows"].append(row)
-                say(f"{n} replica(s), {mode}: {row['per_s']} req/s, p95 {row.get('p95_ms')} ms")
+                one = await measure(replicas[:n], pids, twin, queries, mode, args)
+                passes.setdefault((n, mode), []).append(one)
+                say(f"{n} replica(s), {mode}: {len(one['window'].latencies_ms)} searches")
+        report["rows"] = [summarize(passes[(n, mode)]) for n in counts for mode in modes]
     report["loadavg_end"] = loadavg()
     report["wall_s"] = round(time.perf_counter() - started, 1)
     return report
@@ -319,8 +350,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", default="1,2,3", help="comma-separated counts")
     parser.add_argument("--modes", default="hybrid,dense", help="search modes, each measured")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured per row")
-    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured load per row")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured per pass")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured load per pass")
+    parser.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure 1,2,3 then 3,2,1 and pool each count's two passes (drift cancels)",
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a BEIR SciFact folder")
