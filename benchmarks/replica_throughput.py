@@ -362,7 +362,12 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=400)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a BEIR SciFact folder")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--render", action="store_true", help="only rewrite .md from --out")
     args = parser.parse_args()
+    if args.render:
+        report = json.loads(args.out.read_text())
+        args.out.with_suffix(".md").write_text(markdown(report))
+        return
     report = asyncio.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
