@@ -78,6 +78,9 @@ class ServerSettings(_Section, frozen=True):
 class StorageSettings(_Section, frozen=True):
     data_dir: str = "./data"
     """Where the embedded vector store, the catalog and job inputs live."""
+    shared_dir: str = ""
+    """With replicas sharing Redis: a directory every replica mounts at this same path, for job
+    inputs larger than ``ingest.job_input_redis_max_bytes``; empty: such jobs are refused (413)."""
 
 
 class VectorStoreSettings(_Section, frozen=True):
@@ -341,6 +344,12 @@ class IngestSettings(_Section, frozen=True):
     written keeps changing, so it waits)."""
     watch_max_pending: Annotated[int, Meta(ge=100)] = 100_000
     """Changed paths remembered per watch; past this a storm is coalesced into one rescan."""
+    job_input_redis_max_bytes: Annotated[int, Meta(ge=0)] = 16 * 1024 * 1024
+    """With replicas sharing Redis: job inputs up to this size are kept in Redis, where every
+    replica reaches them; larger ones go to ``storage.shared_dir``."""
+    job_claim_after_s: Annotated[float, Meta(ge=3, le=3600)] = 30.0
+    """With replicas sharing Redis: the replica running a job renews its claim every third of
+    this; a job left unrenewed this long (its replica died) is taken over by another replica."""
     watch_lease_s: Annotated[float, Meta(ge=1, le=3600)] = 15.0
     """With replicas sharing Redis, one replica runs each watch under a lease this long, renewed
     every third of it; when that replica dies another takes the watch over once it expires."""
@@ -406,6 +415,12 @@ class Settings(_Section, frozen=True):
     def data_path(self) -> Path:
         """The data directory as an absolute path."""
         return Path(self.storage.data_dir).expanduser().resolve()
+
+    @property
+    def shared_path(self) -> Path | None:
+        """``storage.shared_dir`` as an absolute path, or None when unset."""
+        shared = self.storage.shared_dir
+        return Path(shared).expanduser().resolve() if shared else None
 
 
 def load_settings(

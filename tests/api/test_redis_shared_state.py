@@ -54,3 +54,28 @@ async def test_jobs_idempotency_and_cache_are_in_redis(
         assert [k async for k in raw.scan_iter(match=f"{prefix}cache:docs:*")]
     finally:
         await raw.aclose()
+
+
+async def test_a_job_input_too_large_for_redis_without_a_shared_dir_is_a_413(
+    make_settings: SettingsFactory, redis_server: RedisServer
+) -> None:
+    settings = make_settings(
+        redis__url=redis_server.url,
+        redis__key_prefix="too-large-input:",
+        ingest__async_threshold_bytes="100",
+        ingest__job_input_redis_max_bytes="2048",
+    )
+    docs = [{"id": f"d{i}", "text": f"Document {i} is long. " * 40} for i in range(4)]
+    async with app_client(settings) as http:
+        await http.post("/api/v1/collections", json={"name": "docs"})
+        refused = await http.post(DOCS, json={"documents": docs})
+        assert refused.status_code == 413, refused.text
+        problem = refused.json()
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert problem["field"] == "body"
+        assert "storage.shared_dir" in problem["detail"]
+        assert (await http.get("/api/v1/jobs")).json()["items"] == []  # nothing half-queued
+        small = await http.post(DOCS, json={"documents": docs[:1]})  # 900 bytes: fits in Redis
+        assert small.status_code == 202, small.text
+        job = await _until_done(http, small.headers["location"])
+        assert job["state"] == "succeeded", job

@@ -8,6 +8,7 @@ so that the test does not depend on vector similarity.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,6 +101,43 @@ def test_writes_racing_on_two_replicas_each_bump_the_version(
             assert _version(one) == before + per_write * (1 + 2 * rounds)
             expected = 2 + 2 * rounds
             assert len(_search(two, "aquarium")) == min(expected, 10)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def _local_entries(http: httpx.Client) -> int:
+    response = http.get("/api/v1/admin/cache")
+    assert response.status_code == 200, response.text
+    entries: int = response.json()["local_entries"]
+    return entries
+
+
+def test_clearing_the_cache_on_one_replica_clears_every_replicas_own_tier(
+    tmp_path: Path, shared_redis: RedisServer, shared_qdrant: QdrantTwin
+) -> None:
+    """``DELETE /api/v1/admin/cache`` cleared Redis and the answering replica's in-process tier;
+    the others kept serving their own copies until ``cache.local_ttl_s`` (300 s here)."""
+    a = replica(tmp_path, "a", shared_redis, shared_qdrant)
+    b = replica(tmp_path, "b", shared_redis, shared_qdrant)
+    try:
+        with (
+            httpx.Client(base_url=a.url, timeout=30) as one,
+            httpx.Client(base_url=b.url, timeout=30) as two,
+        ):
+            assert one.post("/api/v1/collections", json={"name": "docs"}).status_code == 201
+            _write(one, "first", "The aquarium fish are fed at noon.")
+            assert _search(two, "aquarium") == ["first.md"]
+            assert _search(two, "noon") == ["first.md"]
+            assert _local_entries(two) >= 2
+            cleared = one.delete("/api/v1/admin/cache")
+            assert cleared.status_code == 200, cleared.text
+            deadline = time.monotonic() + 3
+            while _local_entries(two) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _local_entries(two) == 0
+            assert _search(two, "aquarium") == ["first.md"]  # and it fills again
+            assert _local_entries(two) >= 1
     finally:
         a.stop()
         b.stop()

@@ -24,7 +24,7 @@ from ragmono.modules.ingest import (
     JobRunner,
     ParseLimits,
 )
-from ragmono.ports import Embedder, JobStore, Telemetry, VectorStore
+from ragmono.ports import Embedder, JobQueue, JobStore, Telemetry, VectorStore
 
 _CHUNKER = Chunker(load_chunking_tokenizer)
 
@@ -126,8 +126,10 @@ def make_rig(
     roots: Sequence[str] = (),
     retry_delays_s: Sequence[float] = (0.01, 0.01),
     telemetry: Telemetry | None = None,
+    queue: JobQueue | None = None,
 ) -> Rig:
-    """An IngestService on memory twins with its jobs under ``tmp_path/jobs``."""
+    """An IngestService on memory twins with its jobs under ``tmp_path/jobs`` (or ``queue``,
+    a shared job queue, for document jobs)."""
     store = store or MemoryVectorStore()
     embedder = embedder or HashingEmbedder(64)
     job_store = job_store or MemoryJobStore()
@@ -146,6 +148,8 @@ def make_rig(
         IngestJobs(writer, parse, allowed_roots=roots, max_file_bytes=1 << 20),
         retry_delays_s=retry_delays_s,
         telemetry=telemetry,
+        queue=queue,
+        keep_every_s=0.2,
     )
     limits = IngestLimits(async_threshold_bytes=threshold, allowed_roots=tuple(roots), parse=parse)
     service = IngestService(writer, runner, MemoryIdempotencyStore(), limits)

@@ -5,12 +5,18 @@ request path. Writes land in the local tier at once and go to Redis in a backgro
 miss does not pay a second round trip either. When Redis fails the cache is bypassed (misses,
 dropped writes) and the change is logged once per transition, not once per request. Every
 command has a socket timeout, and the ``redis`` breaker fast-fails while Redis is known down.
+
+An invalidation (``DELETE /api/v1/admin/cache``) is published on ``<prefix>cache:invalidated``;
+every replica following it (``follow``) drops the same entries from its own in-process tier.
+Searches need no such message: their keys carry the collection's content version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,8 +52,15 @@ class RedisCache:
         local_ttl_s: float,
         max_pending_writes: int = 1000,
         breaker: DependencyBreaker | None = None,
+        events: Redis | None = None,
     ) -> None:
+        """``events``: a client for the invalidation channel (its subscription holds one
+        connection for good, so not the request pool's)."""
         self._redis = redis
+        self._events = events
+        self._channel = f"{key_prefix}cache:invalidated"
+        self._origin = uuid.uuid4().hex
+        self._follower: asyncio.Task[None] | None = None
         self._prefix = f"{key_prefix}cache:"
         self._local = LruTtl(local_entries)
         self._local_ttl_s = local_ttl_s
@@ -131,8 +144,39 @@ class RedisCache:
         except _FAILURES as exc:
             self._failed("invalidate", exc)
             raise DependencyUnavailable("redis", f"cache invalidation failed: {exc}") from exc
+        with contextlib.suppress(*_FAILURES):  # the shared tier is clear; other tiers age out
+            await self._call(
+                self._redis.publish, self._channel, f"{self._origin} {collection or ''}"
+            )
         self._succeeded()
         return dropped
+
+    def follow(self) -> None:
+        """Start dropping this process's tier when another replica invalidates (needs a
+        running event loop; ``close`` stops it)."""
+        if self._events is not None and self._follower is None:
+            self._follower = asyncio.create_task(self._follow(), name="cache-invalidations")
+
+    async def _follow(self) -> None:
+        assert self._events is not None
+        while True:
+            try:
+                async with self._events.pubsub() as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    while True:
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=1.0
+                        )
+                        if message is not None:
+                            self._on_invalidated(message["data"])
+            except _FAILURES:  # Redis down: clears fail meanwhile too; subscribe again
+                await asyncio.sleep(1.0)
+
+    def _on_invalidated(self, data: bytes | str) -> None:
+        text = data.decode() if isinstance(data, bytes) else data
+        origin, _, collection = text.partition(" ")
+        if origin != self._origin:
+            self._local.drop(collection or None)
 
     async def _unlink_matching(self, pattern: str) -> int:
         count = 0
@@ -177,6 +221,11 @@ class RedisCache:
         )
 
     async def close(self) -> None:
-        """Wait for background writes (the shared client is closed by its owner)."""
+        """Stop following invalidations, wait for background writes (the clients are closed
+        by their owner)."""
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+            self._follower = None
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)

@@ -5,14 +5,20 @@ embedded data directory, or one Qdrant snapshot per collection and node) and
 ``manifest.json`` with a sha256 per file. It is written as ``<id>.partial`` and renamed when
 complete, so a listed backup is always whole. Restore checks versions and every checksum
 before anything is replaced.
+
+Replicas may share ``backup.dir`` (a shared volume): a backup being written holds the lease
+``backup-writing:<id>`` (Redis, renewed while it writes), so another replica never removes its
+``.partial`` folder as left over, nor writes a backup under the same id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal
@@ -20,7 +26,7 @@ from typing import Literal
 import structlog
 
 from ragmono.errors import Conflict, NotFound
-from ragmono.ports import BackupMedium, BackupTrigger, Telemetry
+from ragmono.ports import BackupMedium, BackupTrigger, LeaseStore, Telemetry
 
 from .manifest import (
     BackupManifest,
@@ -36,6 +42,8 @@ __all__ = ["BackupService"]
 
 log = structlog.get_logger(__name__)
 _ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+WRITING_LEASE_S = 60.0
+"""How long a writing backup's lease lasts unless renewed (every third of it)."""
 
 
 class BackupService:
@@ -50,7 +58,11 @@ class BackupService:
         clock: Callable[[], float] = time.time,
         telemetry: Telemetry | None = None,
         after_restore: Callable[[], Awaitable[object]] | None = None,
+        leases: LeaseStore | None = None,
     ) -> None:
+        """``leases``: shared by replicas that share ``directory`` (None: this process only)."""
+        self._leases = leases
+        self._owner = f"backups-{uuid.uuid4().hex}"
         self._medium = medium
         self._after_restore = after_restore
         self.directory = directory
@@ -126,6 +138,36 @@ class BackupService:
         return sorted(self._tasks)
 
     async def _create(self, backup_id: str, trigger: BackupTrigger) -> BackupManifest:
+        if not await self._hold_writing(backup_id):
+            raise Conflict(
+                f"another replica is writing backup {backup_id} in the same directory; try again",
+                field="backup",
+            )
+        renewing = asyncio.create_task(self._renew_writing(backup_id))
+        try:
+            return await self._write(backup_id, trigger)
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            await self._release_writing(backup_id)
+
+    async def _hold_writing(self, backup_id: str) -> bool:
+        if self._leases is None:
+            return True
+        return await self._leases.hold(f"backup-writing:{backup_id}", self._owner, WRITING_LEASE_S)
+
+    async def _renew_writing(self, backup_id: str) -> None:
+        while True:
+            await asyncio.sleep(WRITING_LEASE_S / 3)
+            with contextlib.suppress(Exception):  # Redis down: nobody can take it either
+                await self._hold_writing(backup_id)
+
+    async def _release_writing(self, backup_id: str) -> None:
+        if self._leases is not None:
+            with contextlib.suppress(Exception):  # it expires by itself
+                await self._leases.release(f"backup-writing:{backup_id}", self._owner)
+
+    async def _write(self, backup_id: str, trigger: BackupTrigger) -> BackupManifest:
         started = time.perf_counter()
         partial = self.directory / f"{backup_id}.partial"
         try:
@@ -205,17 +247,26 @@ class BackupService:
     async def remove_partials(self) -> list[str]:
         """Remove unfinished backups (``<id>.partial``) no running backup is writing; their ids.
 
-        A backup killed mid-copy leaves one behind; nothing else ever removes it.
+        A backup killed mid-copy leaves one behind; nothing else ever removes it. One whose
+        writing lease another replica holds is being written there: it is left alone.
         """
         if not self.directory.is_dir():
             return []
         writing = {f"{backup_id}.partial" for backup_id in self._tasks}
         removed = []
         for path in sorted(self.directory.glob("*.partial")):
+            backup_id = path.name.removesuffix(".partial")
             if path.name in writing or not path.is_dir():
                 continue
+            try:
+                if not await self._hold_writing(backup_id):
+                    continue  # another replica is writing it
+            except Exception as exc:  # Redis down: cannot tell, so keep it (next prune retries)
+                log.warning("partial_backup_kept", backup=backup_id, error=str(exc))
+                continue
             await asyncio.to_thread(shutil.rmtree, path, True)
-            removed.append(path.name.removesuffix(".partial"))
+            await self._release_writing(backup_id)
+            removed.append(backup_id)
         if removed:
             log.info("partial_backups_removed", backups=removed)
             if self._telemetry is not None:

@@ -22,6 +22,7 @@ from ragmono.ports import (
     Embedders,
     Generator,
     IdempotencyStore,
+    JobQueue,
     JobStore,
     LeaseStore,
     MigrationLedger,
@@ -36,6 +37,9 @@ from ragmono.resilience import BreakerConfig, BreakerRegistry, BreakerTuning
 from ragmono.settings import BreakerOverride, BreakerSettings, Settings
 
 log = structlog.get_logger("ragmono")
+
+JOB_TAKE_WAIT_S = 1.0
+"""How long a job taker waits on Redis for a new job before looking for abandoned ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class Adapters:
     """Ollama's model list, when a provider is ``ollama``."""
     job_store: JobStore = field(default_factory=MemoryJobStore)
     """Ingest job records (in-process by default; Redis when replicas share jobs)."""
+    job_queue: JobQueue | None = None
+    """Redis: replicas share queued jobs and their inputs; None: each process runs its own."""
     idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
     """First results of POSTs with an Idempotency-Key."""
     watch_book: WatchBook | None = None  # run-time watches; None: <data_dir>/watches.json
@@ -258,6 +264,7 @@ def _open_shared_state(
         return MemoryCache(settings.cache.max_entries), {}
     from ragmono.adapters.redis_cache import RedisCache
     from ragmono.adapters.redis_client import is_redis_failure, open_redis
+    from ragmono.adapters.redis_job_queue import RedisJobQueue
     from ragmono.adapters.redis_jobs import RedisIdempotencyStore, RedisJobStore
     from ragmono.adapters.redis_watch_state import RedisLeaseStore, RedisWatchBook
     from ragmono.adapters.redis_write_holds import RedisWriteHolds
@@ -267,6 +274,14 @@ def _open_shared_state(
     breaker = breakers.get(
         "redis", is_failure=is_redis_failure, default_timeout_s=settings.redis.timeout_s
     )
+    # The job queue has a client of its own: its takers wait on Redis (XREADGROUP BLOCK), so
+    # its timeout allows the wait, and its polling never holds a connection requests need.
+    queue_client = open_redis(
+        settings.redis.url,
+        timeout_s=settings.redis.timeout_s + JOB_TAKE_WAIT_S + 1.0,
+        max_connections=settings.ingest.job_workers + 8,  # a taker per worker, reindex, calls
+    )
+    stack.push_async_callback(queue_client.aclose)
     prefix = settings.redis.key_prefix
     cache = RedisCache(
         client,
@@ -274,14 +289,26 @@ def _open_shared_state(
         local_entries=settings.cache.max_entries,
         local_ttl_s=settings.cache.local_ttl_s,
         breaker=breaker,
+        events=queue_client,
     )
-    stack.push_async_callback(cache.close)  # runs before the client closes
+    cache.follow()  # other replicas' invalidations drop this one's in-process tier too
+    stack.push_async_callback(cache.close)  # runs before the clients close
     return cache, {
         "job_store": RedisJobStore(client, key_prefix=prefix, breaker=breaker),
         "idempotency": RedisIdempotencyStore(client, key_prefix=prefix, breaker=breaker),
         "watch_book": RedisWatchBook(client, key_prefix=prefix, breaker=breaker),
         "leases": RedisLeaseStore(client, key_prefix=prefix, breaker=breaker),
         "write_holds": RedisWriteHolds(client, key_prefix=prefix, breaker=breaker),
+        "job_queue": RedisJobQueue(
+            queue_client,
+            queue_client,
+            key_prefix=prefix,
+            inline_max_bytes=settings.ingest.job_input_redis_max_bytes,
+            shared_dir=settings.shared_path,
+            claim_after_s=settings.ingest.job_claim_after_s,
+            block_s=JOB_TAKE_WAIT_S,
+            breaker=breaker,
+        ),
     }
 
 

@@ -25,6 +25,7 @@ def build_backup_service(
     telemetry: Telemetry | None = None,
     *,
     after_restore: Callable[[], Awaitable[object]] | None = None,
+    leases: LeaseStore | None = None,
 ) -> BackupService | None:
     """Backups of the store: file copies (embedded) or Qdrant snapshots (server, cluster).
 
@@ -61,6 +62,7 @@ def build_backup_service(
         ragmono_version=__version__,
         telemetry=telemetry,
         after_restore=after_restore,
+        leases=leases,
     )
 
 

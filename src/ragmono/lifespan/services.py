@@ -132,7 +132,11 @@ def build_services(settings: Settings, adapters: Adapters) -> Services:
         ingest=ingest,
         jobs=jobs,
         backups=build_backup_service(
-            settings, adapters.vector_store, adapters.telemetry, after_restore=cache.invalidate
+            settings,
+            adapters.vector_store,
+            adapters.telemetry,
+            after_restore=cache.invalidate,
+            leases=adapters.leases,  # with Redis: replicas sharing backup.dir stay apart
         ),
         reindex=reindex,
         watches=watches,
@@ -197,6 +201,8 @@ def _build_ingest(
         workers=cfg.job_workers,
         retention_s=cfg.job_retention_s,
         telemetry=adapters.telemetry,
+        queue=adapters.job_queue,  # with Redis: any replica takes the next job
+        keep_every_s=cfg.job_claim_after_s / 3,
     )
     limits = IngestLimits(
         async_threshold_bytes=cfg.async_threshold_bytes,

@@ -14,6 +14,7 @@ from ragmono.ports.generator import (
     Sampling,
 )
 from ragmono.ports.idempotency_store import IdempotencyStore
+from ragmono.ports.job_queue import Delivery, JobLane, JobQueue
 from ragmono.ports.job_store import JobStore
 from ragmono.ports.jwks import JwksSource
 from ragmono.ports.leases import LeaseStore
@@ -55,6 +56,7 @@ __all__ = [
     "CacheStats",
     "ChatMessage",
     "CollectionEntry",
+    "Delivery",
     "Embedder",
     "Embedders",
     "Exposition",
@@ -62,6 +64,8 @@ __all__ = [
     "FileWatcher",
     "Generator",
     "IdempotencyStore",
+    "JobLane",
+    "JobQueue",
     "JobState",
     "JobStore",
     "JwksSource",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import msgspec
@@ -22,8 +23,11 @@ __all__ = [
     "FilesPayload",
     "JobFiles",
     "JobPayload",
+    "PayloadLoader",
     "ReindexPayload",
     "SyncPayload",
+    "decode_payload",
+    "encode_payload",
     "payload_weights",
 ]
 
@@ -78,6 +82,10 @@ class ReindexPayload(msgspec.Struct, frozen=True, tag="reindex"):
 JobPayload = DocumentsPayload | FilesPayload | SyncPayload | ReindexPayload
 
 
+PayloadLoader = Callable[[], Awaitable[JobPayload]]
+"""Reads a job's saved input (from its folder, or from the shared job queue)."""
+
+
 def payload_weights(payload: JobPayload) -> list[int] | None:
     """Each document's weight (its size) for progress; None when only the run knows (sync)."""
     if isinstance(payload, DocumentsPayload):
@@ -85,6 +93,17 @@ def payload_weights(payload: JobPayload) -> list[int] | None:
     if isinstance(payload, FilesPayload):
         return [len(f.data) for f in payload.files]
     return None
+
+
+def encode_payload(payload: JobPayload) -> bytes:
+    """A job's input as stored (msgpack): in its folder, or in the shared job queue."""
+    return msgspec.msgpack.encode(payload)
+
+
+def decode_payload(raw: bytes) -> JobPayload:
+    """The input back from ``encode_payload``; raises msgspec.DecodeError when garbled."""
+    payload: JobPayload = msgspec.msgpack.decode(raw, type=JobPayload)
+    return payload
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -116,7 +135,7 @@ class JobFiles:
         staging = self._root / f".staging-{job.id}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        _write_atomic(staging / INPUT, msgspec.msgpack.encode(payload))
+        _write_atomic(staging / INPUT, encode_payload(payload))
         _write_atomic(staging / STATE, msgspec.json.encode(job))
         _fsync_dir(staging)
         staging.rename(self._root / job.id)
@@ -134,9 +153,7 @@ class JobFiles:
 
     def load_payload(self, job_id: str) -> JobPayload:
         """The saved input; raises OSError or msgspec.DecodeError when unreadable."""
-        raw = (self._root / job_id / INPUT).read_bytes()
-        payload: JobPayload = msgspec.msgpack.decode(raw, type=JobPayload)
-        return payload
+        return decode_payload((self._root / job_id / INPUT).read_bytes())
 
     def request_cancel(self, job_id: str) -> None:
         """Record a cancel in the job's folder; durable when this returns."""

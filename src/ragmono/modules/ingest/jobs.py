@@ -4,6 +4,12 @@ A job's inputs are on disk (:class:`JobFiles`) before its id is returned, and it
 saved there as it progresses; on start the runner re-queues every unfinished job it finds.
 Documents already written are skipped on resume (by position, and by content hash).
 Records are served from the :class:`~ragmono.ports.JobStore` (memory, or Redis for replicas).
+
+With a shared :class:`~ragmono.ports.JobQueue` (replicas on one Redis), document, upload and
+reindex jobs go through it instead: their input is stored where every replica reaches it, any
+replica's worker takes the next one, keeps it with a heartbeat while it runs, and a job whose
+replica died is taken by another after the queue's claim timeout and resumes where its record
+stood. Sync jobs stay with the replica that accepted them: their input is a path on its disk.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import structlog
 from ragmono.domain import Job, JobKind, JobState, Reader
 from ragmono.errors import Conflict, DependencyUnavailable, NotFound, RagmonoError
 from ragmono.ports import JobStore, Telemetry
+from ragmono.ports.job_queue import JobLane, JobQueue
 
-from .job_files import JobFiles, JobPayload, payload_weights
+from .job_files import JobFiles, JobPayload, PayloadLoader, encode_payload, payload_weights
 from .progress import JobObserver
+from .shared_runs import SharedRuns
 
 __all__ = ["JobExecutor", "JobRunner"]
 
@@ -46,7 +54,25 @@ class JobRunner:
         retry_delays_s: Sequence[float] = (1, 2, 4, 8, 16),
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
+        queue: JobQueue | None = None,
+        keep_every_s: float = 10.0,
+        max_deliveries: int = 5,
     ) -> None:
+        """``queue``: the replicas' shared queue (None: this process queues its own jobs);
+        ``keep_every_s``: the heartbeat of a job taken from it (well under its claim timeout);
+        ``max_deliveries``: a job handed out more often (each runner died on it) fails."""
+        self._shared = queue
+        self._shared_runs = (
+            None
+            if queue is None
+            else SharedRuns(
+                queue,
+                self._run,
+                self._fail,
+                keep_every_s=keep_every_s,
+                max_deliveries=max_deliveries,
+            )
+        )
         self._telemetry = telemetry
         self._store = store
         self._files = files
@@ -82,9 +108,18 @@ class JobRunner:
         if weights is not None:  # known now, so a queued job shows what it will do
             job.progress.documents_total = len(weights)
             job.progress.work_total = float(sum(weights))
-        await asyncio.to_thread(self._files.create, job, payload)
-        await self._store.save(job)
-        self._enqueue(job.id, kind)
+        if self._shared is not None and kind != "sync":
+            await self._store.save(job)
+            try:
+                await self._shared.put(job.id, _lane(kind), encode_payload(payload))
+            except BaseException:
+                with contextlib.suppress(Exception):  # no record of a job that was not queued
+                    await self._store.delete(job.id)
+                raise
+        else:
+            await asyncio.to_thread(self._files.create, job, payload)
+            await self._store.save(job)
+            self._enqueue(job.id, kind)
         log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
         return job
 
@@ -128,6 +163,13 @@ class JobRunner:
             asyncio.create_task(self._worker(), name=f"ingest-job-worker-{i}")
             for i in range(self._workers)
         ]
+        if self._shared_runs is not None:
+            ingest: JobLane = "ingest"
+            lanes: list[JobLane] = [ingest] * self._workers + ["reindex"]
+            self._tasks.extend(
+                asyncio.create_task(self._shared_runs.take_forever(lane), name=f"{lane}-taker-{i}")
+                for i, lane in enumerate(lanes)
+            )
         self._tasks.append(asyncio.create_task(self._prune_forever(), name="ingest-job-prune"))
         try:
             yield self
@@ -208,7 +250,7 @@ class JobRunner:
 
     async def _run_solo(self, job_id: str) -> None:
         try:
-            await self._run(job_id)
+            await self._run(job_id, self._local_payload(job_id))
         except asyncio.CancelledError:
             raise
         except Exception:  # a runner bug must not go unnoticed
@@ -228,13 +270,27 @@ class JobRunner:
             job_id = await self._queue.get()
             self._report_depth()
             try:
-                await self._run(job_id)
+                await self._run(job_id, self._local_payload(job_id))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a runner bug must not kill the worker
                 log.exception("ingest_job_crashed", job_id=job_id)
 
-    async def _run(self, job_id: str) -> None:
+    def _local_payload(self, job_id: str) -> PayloadLoader:
+        return lambda: asyncio.to_thread(self._files.load_payload, job_id)
+
+    async def _fail(self, job_id: str, detail: str) -> None:
+        """Record a job that will not run again as failed (unless it already ended)."""
+        job = await self._store.get(job_id)
+        if job is not None and not job.finished:
+            job.state, job.detail, job.finished_at = "failed", detail, self._clock()
+            await self._finish(job)
+
+    # -- running a job ---------------------------------------------------------------------------
+
+    async def _run(
+        self, job_id: str, load_payload: PayloadLoader, lost: Callable[[], bool] = bool
+    ) -> None:
         job = await self._store.get(job_id)
         if job is None or job.finished:
             return
@@ -243,7 +299,7 @@ class JobRunner:
             await self._finish(job)
             return
         try:
-            payload = await asyncio.to_thread(self._files.load_payload, job_id)
+            payload = await load_payload()
         except Exception as exc:
             job.state, job.detail = "failed", f"the job's saved input cannot be read: {exc}"
             job.finished_at = self._clock()
@@ -257,7 +313,11 @@ class JobRunner:
         try:
             await self._execute_with_retries(job, payload, observer)
         except asyncio.CancelledError:
+            if lost():  # another runner took it over: its record is not ours to write
+                raise
             job.state, job.detail = "queued", "interrupted by shutdown; resumes on restart"
+            if self._shared is not None and job.kind != "sync":
+                job.detail = "interrupted by a shutdown; queued again for any replica"
             await asyncio.shield(self._save(job))
             raise
         except RagmonoError as exc:
@@ -307,6 +367,10 @@ class JobRunner:
             chunks=job.progress.chunks_done,
             failed=job.counts.failed,
         )
+
+
+def _lane(kind: JobKind) -> JobLane:
+    return "reindex" if kind == "reindex" else "ingest"
 
 
 def _shown(job: Job, reader: Reader | None) -> bool:

@@ -1,0 +1,83 @@
+"""A round-robin reverse proxy over several replicas, as HAProxy or nginx would put in front.
+
+Each request goes to the next upstream in turn; an upstream that refuses the connection (a
+dead replica) is skipped for that request, as a proxy's health check would take it out.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.ports import free_port
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
+
+
+class RoundRobinProxy:
+    """Listens on a free loopback port and spreads requests over ``upstream_ports``."""
+
+    def __init__(self, upstream_ports: Sequence[int]) -> None:
+        self.port = free_port()
+        ports = list(upstream_ports)
+        turns = itertools.cycle(range(len(ports)))
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                with lock:
+                    first = next(turns)
+                for i in range(len(ports)):
+                    port = ports[(first + i) % len(ports)]
+                    upstream = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                    try:
+                        upstream.request(self.command, self.path, body=body, headers=headers)
+                    except ConnectionRefusedError:
+                        continue  # a dead replica: the next one answers
+                    reply = upstream.getresponse()
+                    self.send_response(reply.status, reply.reason)
+                    for name, value in reply.getheaders():
+                        if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                            self.send_header(name, value)
+                    self.end_headers()
+                    try:
+                        while chunk := reply.read1(65536):
+                            self.wfile.write(chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the client went away: nothing to tell it
+                    finally:
+                        upstream.close()
+                    return
+                self.send_error(502, "no replica answered")
+
+            do_GET = do_POST = do_DELETE = do_PATCH = _forward
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RoundRobinProxy:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
