@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install install-run run test lint format typecheck bench bench-quality bench-answers clean
+.PHONY: help install install-run run test lint format typecheck bench bench-quality bench-answers bench-replicas clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ ANSWERS_BEFORE ?= 60d579b
 bench-answers: install ## Answer quality: SQuAD even articles + Debian manuals, before #24 vs this tree
 	$(VENV)/bin/python -m benchmarks.answers --set squad --sample 500 --before $(ANSWERS_BEFORE) $(ARGS)
 	$(VENV)/bin/python -m benchmarks.answers --set docs --before $(ANSWERS_BEFORE) $(ARGS)
+
+bench-replicas: install ## Search throughput with 1, 2, 3 replicas on shared Redis + Qdrant twin (~4 min)
+	$(VENV)/bin/python -m benchmarks.replica_throughput $(ARGS)
 
 clean: ## Remove the virtualenvs and caches (not ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
