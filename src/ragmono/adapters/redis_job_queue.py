@@ -16,7 +16,8 @@ first claims entries idle longer than ``claim_after_s`` (their runner died: its 
 stopped), then reads new ones, blocking up to ``block_s`` on a client of its own so the
 shared client's short timeouts do not apply to the wait. That wait does not go through the
 ``redis`` breaker (it would hold the breaker's half-open trial for the whole wait); every
-other call does.
+other call does. Once per ``forget_consumers_after_s``, ``take`` also drops consumers idle that
+long with nothing pending (processes gone: every start is a new consumer).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,7 @@ class RedisJobQueue(_Guarded):
         claim_after_s: float = 30.0,
         block_s: float = 1.0,
         consumer: str | None = None,
+        forget_consumers_after_s: float = 3600.0,
         breaker: DependencyBreaker | None = None,
     ) -> None:
         super().__init__(redis, key_prefix, breaker)
@@ -76,6 +79,8 @@ class RedisJobQueue(_Guarded):
         """This runner's name in the group (unique per process: a restart is a new runner)."""
         self._keep = redis.register_script(_KEEP)
         self._groups: set[str] = set()
+        self._forget_after_ms = int(forget_consumers_after_s * 1000)
+        self._next_tidy: dict[str, float] = {}
 
     def _stream(self, lane: JobLane) -> str:
         return f"{self._prefix}jobq:{lane}"
@@ -118,6 +123,9 @@ class RedisJobQueue(_Guarded):
         """An abandoned entry first (claimed), else a new one (waits up to ``block_s``)."""
         stream = self._stream(lane)
         await self._ensure_group(stream)
+        if time.monotonic() >= self._next_tidy.get(stream, 0.0):
+            self._next_tidy[stream] = time.monotonic() + self._forget_after_ms / 1000
+            await self._call(self._forget_consumers, stream)
         claimed = await self._call(self._claim, stream)
         if claimed is not None:
             return _delivery(lane, *claimed)
@@ -141,6 +149,23 @@ class RedisJobQueue(_Guarded):
         pending = await self._redis.xpending_range(stream, GROUP, receipt, receipt, 1)
         return receipt, fields, int(pending[0]["times_delivered"]) if pending else 2
 
+    async def _forget_consumers(self, stream: str) -> None:
+        """Drop consumers of processes long gone (each restart is a new name); only those
+        with nothing pending: an entry of a dead consumer is claimed by ``take`` instead."""
+        try:
+            consumers = await self._redis.xinfo_consumers(stream, GROUP)
+        except ResponseError as exc:
+            await self._lost_group(stream, exc)
+            return
+        for info in consumers:
+            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+            if (
+                name != self.consumer
+                and not info["pending"]
+                and info["idle"] > self._forget_after_ms
+            ):
+                await self._redis.xgroup_delconsumer(stream, GROUP, name)
+
     async def _read(self, stream: str) -> tuple[Any, Any] | None:
         try:
             read: Any = await self._blocking.xreadgroup(
@@ -156,7 +181,7 @@ class RedisJobQueue(_Guarded):
 
     async def _lost_group(self, stream: str, exc: ResponseError) -> None:
         """Redis lost the group (flushed, or restarted without persistence): make it again."""
-        if "NOGROUP" not in str(exc):
+        if "NOGROUP" not in str(exc) and "no such key" not in str(exc):
             raise exc
         await self._create_group(stream)
 

@@ -164,3 +164,28 @@ async def test_the_queue_survives_redis_losing_its_group(
     got = await take(a)
     assert got is not None
     assert got.job_id == "j2"
+
+
+async def test_consumers_of_processes_long_gone_are_forgotten(
+    replica: QueueFactory, redis_server: RedisServer, request: pytest.FixtureRequest
+) -> None:
+    busy, gone = replica(claim_after_s=30), replica(claim_after_s=30)
+    await gone.put("j0", "ingest", b"done before it stopped")
+    finished = await take(gone)
+    assert finished is not None
+    await gone.done(finished)  # gone ran a job, then its process stopped: nothing pending
+    await busy.put("j1", "ingest", b"payload")
+    assert await take(busy) is not None  # busy has a job pending: it must stay
+    stream = f"t-{request.node.name}:jobq:ingest"
+    raw = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        before = {c["name"] for c in await raw.xinfo_consumers(stream, "runners")}
+        assert {busy.consumer, gone.consumer} <= before
+        survivor = replica(forget_consumers_after_s=0.3, claim_after_s=30)
+        await asyncio.sleep(0.5)
+        assert await survivor.take("ingest") is None
+        after = {c["name"] for c in await raw.xinfo_consumers(stream, "runners")}
+    finally:
+        await raw.aclose()
+    assert busy.consumer in after
+    assert gone.consumer not in after
