@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from ragmono.errors import DependencyUnavailable, NotFound, PayloadTooLarge
+from ragmono.files import write_atomic
 from ragmono.ports.job_queue import Delivery, JobLane
 from ragmono.resilience import DependencyBreaker
 
@@ -116,7 +117,7 @@ class RedisJobQueue(_Guarded):
                 "documents per request",
                 field="body",
             )
-        await asyncio.to_thread(_write_atomic, path, payload)
+        await asyncio.to_thread(write_atomic, path, payload)
         await self._call(self._redis.xadd, stream, {"job": job_id})
 
     async def take(self, lane: JobLane) -> Delivery | None:
@@ -254,13 +255,3 @@ def _delivery(lane: JobLane, receipt: Any, fields: Any, times: int) -> Delivery:
     text = receipt.decode() if isinstance(receipt, bytes) else str(receipt)
     job_id = job.decode() if isinstance(job, bytes) else str(job)
     return Delivery(job_id=job_id, lane=lane, receipt=text, deliveries=times)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)

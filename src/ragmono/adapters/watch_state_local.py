@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import time
 from pathlib import Path
+
+from ragmono.files import write_atomic
 
 __all__ = ["FileWatchBook", "MemoryLeaseStore"]
 
@@ -44,14 +45,8 @@ class FileWatchBook:
         return {key: base64.b64decode(value) for key, value in raw.items()}
 
     def _write(self, entries: dict[str, bytes]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({k: base64.b64encode(v).decode() for k, v in sorted(entries.items())})
-        tmp = self._path.with_name(self._path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self._path)
+        write_atomic(self._path, text.encode())
 
 
 class MemoryLeaseStore:

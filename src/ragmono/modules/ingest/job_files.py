@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from ragmono.domain import Job
+from ragmono.files import write_atomic
 
 from .documents import DocumentInput, FileInput
 
@@ -106,15 +107,6 @@ def decode_payload(raw: bytes) -> JobPayload:
     return payload
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -135,8 +127,8 @@ class JobFiles:
         staging = self._root / f".staging-{job.id}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        _write_atomic(staging / INPUT, encode_payload(payload))
-        _write_atomic(staging / STATE, msgspec.json.encode(job))
+        write_atomic(staging / INPUT, encode_payload(payload))
+        write_atomic(staging / STATE, msgspec.json.encode(job))
         _fsync_dir(staging)
         staging.rename(self._root / job.id)
         _fsync_dir(self._root)
@@ -145,7 +137,7 @@ class JobFiles:
         """Replace the job's saved state."""
         folder = self._root / job.id
         if folder.is_dir():
-            _write_atomic(folder / STATE, msgspec.json.encode(job))
+            write_atomic(folder / STATE, msgspec.json.encode(job))
 
     def load_state(self, job_id: str) -> Job:
         """The saved state; raises OSError or msgspec.DecodeError when unreadable."""
@@ -159,7 +151,7 @@ class JobFiles:
         """Record a cancel in the job's folder; durable when this returns."""
         folder = self._root / job_id
         if folder.is_dir():
-            _write_atomic(folder / CANCEL, b"")
+            write_atomic(folder / CANCEL, b"")
             _fsync_dir(folder)
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -196,7 +188,7 @@ class JobFiles:
 
     def record_quarantined(self, job: Job) -> None:
         """Save the failed record of a quarantined job beside its kept files."""
-        _write_atomic(self._root / QUARANTINE / job.id / FAILED, msgspec.json.encode(job))
+        write_atomic(self._root / QUARANTINE / job.id / FAILED, msgspec.json.encode(job))
 
     def quarantined(self) -> list[Job]:
         """The failed records of quarantined jobs (those still readable)."""

@@ -6,13 +6,13 @@ old or the new catalog, never half of one.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import msgspec
 
 from ragmono.domain import CollectionSpec
 from ragmono.errors import DamagedData
+from ragmono.files import write_atomic
 
 
 class _CatalogFile(msgspec.Struct, kw_only=True):
@@ -45,13 +45,7 @@ class FileCatalog:
             ) from None
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        with tmp.open("wb") as fh:
-            fh.write(msgspec.json.format(msgspec.json.encode(self._data)))
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self.path)
+        write_atomic(self.path, msgspec.json.format(msgspec.json.encode(self._data)))
 
     def reload(self) -> None:
         """Read the file again (after a restore replaced it)."""
