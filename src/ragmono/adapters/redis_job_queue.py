@@ -209,29 +209,27 @@ class RedisJobQueue(_Guarded):
 
     async def done(self, delivery: Delivery) -> None:
         """Acknowledge and delete the entry, drop the input."""
-        stream = self._stream(delivery.lane)
-
-        async def run() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(stream, GROUP, delivery.receipt)
-                pipe.xdel(stream, delivery.receipt)
-                pipe.delete(self._input(delivery.job_id))
-                await pipe.execute()
-
-        await self._call(run)
+        await self._settle(delivery, requeue=False)
         path = self._file(delivery.job_id)
         if path is not None:
             await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def release(self, delivery: Delivery) -> None:
         """Queue the job again as a new entry and drop this one, in one transaction."""
+        await self._settle(delivery, requeue=True)
+
+    async def _settle(self, delivery: Delivery, *, requeue: bool) -> None:
+        """Acknowledge and delete the entry; then queue the job anew, or drop its input."""
         stream = self._stream(delivery.lane)
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.xack(stream, GROUP, delivery.receipt)
                 pipe.xdel(stream, delivery.receipt)
-                pipe.xadd(stream, {"job": delivery.job_id})
+                if requeue:
+                    pipe.xadd(stream, {"job": delivery.job_id})
+                else:
+                    pipe.delete(self._input(delivery.job_id))
                 await pipe.execute()
 
         await self._call(run)
