@@ -108,10 +108,10 @@ class JobRunner:
         if weights is not None:  # known now, so a queued job shows what it will do
             job.progress.documents_total = len(weights)
             job.progress.work_total = float(sum(weights))
-        if self._shared is not None and kind != "sync":
+        if (queue := self._queue_for(kind)) is not None:
             await self._store.save(job)
             try:
-                await self._shared.put(job.id, _lane(kind), encode_payload(payload))
+                await queue.put(job.id, _lane(kind), encode_payload(payload))
             except BaseException:
                 with contextlib.suppress(Exception):  # no record of a job that was not queued
                     await self._store.delete(job.id)
@@ -122,6 +122,11 @@ class JobRunner:
             self._enqueue(job.id, kind)
         log.info("ingest_job_queued", job_id=job.id, kind=kind, collection=collection)
         return job
+
+    def _queue_for(self, kind: JobKind) -> JobQueue | None:
+        """The replicas' queue a job of ``kind`` goes through; None: this process's own (always
+        for a sync, whose input is a directory on this machine)."""
+        return None if kind == "sync" else self._shared
 
     async def get(self, job_id: str, reader: Reader | None = None) -> Job:
         """The job's record; NotFound if unknown (or forgotten after retention), or when a
@@ -316,8 +321,8 @@ class JobRunner:
             if lost():  # another runner took it over: its record is not ours to write
                 raise
             job.state, job.detail = "queued", "interrupted by shutdown; resumes on restart"
-            if self._shared is not None and job.kind != "sync":
-                job.detail = "interrupted by a shutdown; queued again for any replica"
+            if self._queue_for(job.kind) is not None:
+                job.detail = "interrupted by shutdown; queued again for any replica"
             await asyncio.shield(self._save(job))
             raise
         except RagmonoError as exc:
