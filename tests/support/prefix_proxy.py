@@ -12,9 +12,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.http_relay import forwarded_headers, relay
 from tests.support.ports import free_port
-
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
 
 
 class PrefixProxy:
@@ -35,20 +34,12 @@ class PrefixProxy:
                 path = self.path[len(proxy.prefix) :] or "/"
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers = forwarded_headers(self)
                 if send_prefix_header:
                     headers["X-Forwarded-Prefix"] = proxy.prefix
                 upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
                 upstream.request(self.command, path, body=body, headers=headers)
-                reply = upstream.getresponse()
-                self.send_response(reply.status, reply.reason)
-                for name, value in reply.getheaders():
-                    if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                        self.send_header(name, value)
-                self.end_headers()
-                while chunk := reply.read1(65536):
-                    self.wfile.write(chunk)
-                    self.wfile.flush()
+                relay(self, upstream.getresponse())
                 upstream.close()
 
             do_GET = do_POST = do_DELETE = do_PATCH = _forward

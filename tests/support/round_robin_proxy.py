@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.http_relay import forwarded_headers, relay
 from tests.support.ports import free_port
-
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
 
 
 class RoundRobinProxy:
@@ -33,7 +32,7 @@ class RoundRobinProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers = forwarded_headers(self)
                 with lock:
                     first = next(turns)
                 for i in range(len(ports)):
@@ -43,17 +42,8 @@ class RoundRobinProxy:
                         upstream.request(self.command, self.path, body=body, headers=headers)
                     except ConnectionRefusedError:
                         continue  # a dead replica: the next one answers
-                    reply = upstream.getresponse()
-                    self.send_response(reply.status, reply.reason)
-                    for name, value in reply.getheaders():
-                        if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                            self.send_header(name, value)
-                    self.end_headers()
                     try:
-                        while chunk := reply.read1(65536):
-                            self.wfile.write(chunk)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass  # the client went away: nothing to tell it
+                        relay(self, upstream.getresponse())
                     finally:
                         upstream.close()
                     return
