@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from ragmono.adapters.onnx_embedder import OnnxEmbedder
 from ragmono.app import create_app
@@ -66,6 +67,27 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.close()
+
+
+RedisClients = Callable[..., "Redis"]
+"""Opens a client on the session's redis-server: ``open(timeout_s=0.5)``."""
+
+
+@pytest.fixture
+async def redis_clients(redis_server: RedisServer) -> AsyncIterator[RedisClients]:
+    """Clients on the session's redis-server as each replica opens its own; all closed after."""
+    from ragmono.adapters.redis_client import open_redis
+
+    opened: list[Redis] = []
+
+    def open_client(timeout_s: float = 0.5) -> Redis:
+        client = open_redis(redis_server.url, timeout_s=timeout_s)
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,15 @@ abandoned ``.partial`` folder still is."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from ragmono.adapters.redis_client import open_redis
 from ragmono.adapters.redis_watch_state import RedisLeaseStore
 from ragmono.backup import BackupService
 from ragmono.ports import CollectionEntry
-from tests.support.redis_server import RedisServer
+from tests.conftest import RedisClients
 
 
 class SlowMedium:
@@ -47,14 +46,10 @@ class SlowMedium:
 
 
 @pytest.fixture
-async def leases(
-    redis_server: RedisServer, request: pytest.FixtureRequest
-) -> AsyncIterator[list[RedisLeaseStore]]:
-    clients = [open_redis(redis_server.url, timeout_s=0.5) for _ in range(2)]
+def leases(redis_clients: RedisClients, request: pytest.FixtureRequest) -> list[RedisLeaseStore]:
+    """Two replicas' lease stores on the one Redis."""
     prefix = f"t-{request.node.name}:"
-    yield [RedisLeaseStore(c, key_prefix=prefix) for c in clients]
-    for client in clients:
-        await client.aclose()
+    return [RedisLeaseStore(redis_clients(), key_prefix=prefix) for _ in range(2)]
 
 
 async def test_a_backup_being_written_on_one_replica_is_not_removed_by_another(

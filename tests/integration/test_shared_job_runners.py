@@ -6,46 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from ragmono.adapters.memory import MemoryVectorStore
-from ragmono.adapters.redis_client import open_redis
 from ragmono.adapters.redis_job_queue import RedisJobQueue
 from ragmono.adapters.redis_jobs import RedisJobStore
 from ragmono.domain import Job
 from ragmono.modules.ingest import DocumentInput, JobAccepted
+from tests.conftest import RedisClients
 from tests.support.ingest import GatedEmbedder, Rig, make_collection, make_rig, words
-from tests.support.redis_server import RedisServer
 
 Replica = Callable[..., Rig]
 
 
 @pytest.fixture
-async def clients() -> AsyncIterator[list[aioredis.Redis]]:
-    opened: list[aioredis.Redis] = []
-    yield opened
-    for client in opened:
-        await client.aclose()
-
-
-@pytest.fixture
-def replica(
-    tmp_path: Path,
-    redis_server: RedisServer,
-    clients: list[aioredis.Redis],
-    request: pytest.FixtureRequest,
-) -> Replica:
+def replica(tmp_path: Path, redis_clients: RedisClients, request: pytest.FixtureRequest) -> Replica:
     """One replica's ingest: its own Redis clients and disk, the shared store and queue."""
     store = MemoryVectorStore()  # the vector store every replica shares
     prefix = f"t-{request.node.name}:"
 
     def make(name: str, embedder: GatedEmbedder, claim_after_s: float = 30.0) -> Rig:
-        client = open_redis(redis_server.url, timeout_s=2.0)
-        clients.append(client)
+        client = redis_clients(timeout_s=2.0)
         queue = RedisJobQueue(
             client,
             client,
@@ -118,7 +102,7 @@ async def _stop_and_hand_over(replica: Replica) -> None:
 
 
 async def test_a_job_whose_runners_keep_dying_is_failed_not_handed_out_forever(
-    replica: Replica, redis_server: RedisServer, clients: list[aioredis.Redis]
+    replica: Replica,
 ) -> None:
     rig = replica("a", GatedEmbedder(64, open_calls=10**6), claim_after_s=0.2)
     await make_collection(rig.store, GatedEmbedder(64))

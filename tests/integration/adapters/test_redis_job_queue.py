@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from ragmono.adapters.redis_client import open_redis
 from ragmono.adapters.redis_job_queue import RedisJobQueue
 from ragmono.errors import NotFound, PayloadTooLarge
+from tests.conftest import RedisClients
 from tests.support.redis_server import RedisServer
 
 QueueFactory = Callable[..., RedisJobQueue]
 
 
 @pytest.fixture
-async def clients(redis_server: RedisServer) -> AsyncIterator[list[aioredis.Redis]]:
-    opened: list[aioredis.Redis] = []
-    yield opened
-    for client in opened:
-        await client.aclose()
-
-
-@pytest.fixture
-def replica(
-    redis_server: RedisServer, clients: list[aioredis.Redis], request: pytest.FixtureRequest
-) -> QueueFactory:
+def replica(redis_clients: RedisClients, request: pytest.FixtureRequest) -> QueueFactory:
     """A queue as one replica builds it (its own clients, a unique consumer name)."""
 
     def make(**options: object) -> RedisJobQueue:
-        shared = open_redis(redis_server.url, timeout_s=0.5)
-        waiting = open_redis(redis_server.url, timeout_s=2.0)
-        clients.extend([shared, waiting])
+        shared, waiting = redis_clients(timeout_s=0.5), redis_clients(timeout_s=2.0)
         settings: dict[str, object] = {
             "key_prefix": f"t-{request.node.name}:",
             "inline_max_bytes": 1024,
